@@ -1,0 +1,38 @@
+#include "base/log.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+namespace imgbuild::log {
+
+static Level initial_level() {
+  const char* env = std::getenv("IMGBUILD_LOG");
+  if (env == nullptr) return Level::kWarn;
+  if (std::strcmp(env, "debug") == 0) return Level::kDebug;
+  if (std::strcmp(env, "info") == 0) return Level::kInfo;
+  if (std::strcmp(env, "error") == 0) return Level::kError;
+  return Level::kWarn;
+}
+
+static std::atomic<int>& current() {
+  static std::atomic<int> level{static_cast<int>(initial_level())};
+  return level;
+}
+
+void set_level(Level l) { current().store(static_cast<int>(l)); }
+Level level() { return static_cast<Level>(current().load()); }
+bool enabled(Level l) { return static_cast<int>(l) <= current().load(); }
+
+void write(Level l, std::string_view message) {
+  if (!enabled(l)) return;
+  static constexpr const char* kPrefix[] = {"error: ", "warning: ", "", "debug: "};
+  std::string line = kPrefix[static_cast<int>(l)];
+  line += message;
+  line += '\n';
+  (void)!::write(STDERR_FILENO, line.data(), line.size());
+}
+
+}  // namespace imgbuild::log

@@ -1,0 +1,38 @@
+// Subcommand registry. Each cmd_<name>.cpp registers one Command with IMGBUILD_COMMAND; main.cpp
+// only dispatches. A command's setup() adds its options to the CLI11 subcommand and returns the
+// function to run after parsing; that function returns the process exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace imgbuild::cli {
+
+struct GlobalOptions {
+  std::string root;  // resolved store root (--root, IMGBUILD_ROOT, or the default)
+  bool debug = false;
+};
+
+using Runner = std::function<int()>;
+
+struct Command {
+  std::string name;
+  std::string description;
+  std::function<Runner(CLI::App& sub, const GlobalOptions& globals)> setup;
+  std::vector<std::string> aliases = {};
+};
+
+bool register_command(Command command);
+const std::vector<Command>& commands();
+
+// Prints "imgbuild: <message>" on stderr and returns exit code 1 (or `code`).
+int report_error(const Error& error, int code = 1);
+
+}  // namespace imgbuild::cli
+
+#define IMGBUILD_COMMAND(ident, ...) \
+  static const bool imgbuild_command_##ident = ::imgbuild::cli::register_command(__VA_ARGS__)

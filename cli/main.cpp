@@ -1,0 +1,104 @@
+// imgbuild: parses global options, picks the subcommand (default: build), and runs it.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/log.h"
+#include "cli/command.h"
+
+namespace imgbuild::cli {
+namespace {
+
+std::string default_root() {
+  if (const char* env = std::getenv("IMGBUILD_ROOT"); env != nullptr && *env != '\0') return env;
+  if (::geteuid() == 0) return "/var/lib/imgbuild";
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
+    return std::string(xdg) + "/imgbuild";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : "/tmp") + "/.local/share/imgbuild";
+}
+
+bool is_command_name(const std::string& arg) {
+  for (const auto& c : commands()) {
+    if (c.name == arg) return true;
+    if (std::find(c.aliases.begin(), c.aliases.end(), arg) != c.aliases.end()) return true;
+  }
+  return false;
+}
+
+// `imgbuild -f Dockerfile -t app .` means `imgbuild build -f Dockerfile -t app .`: when no
+// subcommand appears after the global options, insert "build".
+std::vector<std::string> with_default_command(std::vector<std::string> args) {
+  size_t i = 1;
+  while (i < args.size()) {
+    const std::string& a = args[i];
+    if (a == "--root" || a == "--log-level") {
+      i += 2;
+    } else if (a.rfind("--root=", 0) == 0 || a.rfind("--log-level=", 0) == 0 || a == "--debug" ||
+               a == "-D") {
+      i += 1;
+    } else {
+      break;
+    }
+  }
+  if (i >= args.size()) return args;  // no arguments: show help
+  const std::string& first = args[i];
+  if (first == "-h" || first == "--help" || first == "--version" || is_command_name(first)) {
+    return args;
+  }
+  args.insert(args.begin() + static_cast<std::ptrdiff_t>(i), "build");
+  return args;
+}
+
+int main_impl(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  args = with_default_command(std::move(args));
+
+  CLI::App app{"imgbuild: build, store, push, pull, mount and run OCI container images", "imgbuild"};
+  app.set_version_flag("--version", "imgbuild 0.1.0");
+  app.require_subcommand(0, 1);
+  GlobalOptions globals;
+  std::string root_flag;
+  app.add_option("--root", root_flag, "Store directory (default /var/lib/imgbuild; IMGBUILD_ROOT)")
+      ->envname("IMGBUILD_ROOT");
+  app.add_flag("-D,--debug", globals.debug, "Print debug logging");
+
+  std::map<CLI::App*, Runner> runners;
+  std::vector<std::pair<CLI::App*, const Command*>> pending;
+  auto sorted = commands();
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Command& a, const Command& b) { return a.name < b.name; });
+  for (const auto& c : sorted) {
+    CLI::App* sub = app.add_subcommand(c.name, c.description);
+    for (const auto& alias : c.aliases) sub->alias(alias);
+    runners[sub] = c.setup(*sub, globals);
+  }
+
+  std::vector<const char*> cargv;
+  for (auto& a : args) cargv.push_back(a.c_str());
+  try {
+    app.parse(static_cast<int>(cargv.size()), cargv.data());
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  globals.root = root_flag.empty() ? default_root() : root_flag;
+  if (globals.debug) log::set_level(log::Level::kDebug);
+
+  for (auto& [sub, run] : runners) {
+    if (sub->parsed()) return run();
+  }
+  std::fputs(app.help().c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+}  // namespace imgbuild::cli
+
+int main(int argc, char** argv) { return imgbuild::cli::main_impl(argc, argv); }

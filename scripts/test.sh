@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this):
+#   1. installs dependencies from Debian's archive,
+#   2. builds with -Werror and runs every test under CTest (unit + integration),
+#   3. builds the unit tests with AddressSanitizer + UBSan and runs them,
+#   4. runs the fuzz targets briefly, the benchmark smoke mode, and checks clang-format.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+scripts/install-deps.sh test
+
+echo "== build (-Werror)"
+cmake -S . -B build -DIMGBUILD_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+
+echo "== tests"
+(cd build && ctest --output-on-failure --timeout 1500)
+
+echo "== unit tests under AddressSanitizer + UBSan"
+cmake -S . -B build-asan -DIMGBUILD_SANITIZE=ON -DIMGBUILD_WERROR=ON >/dev/null
+cmake --build build-asan -j"$jobs" --target unit_tests
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -L unit)
+
+if [ -d tests/fuzz ]; then
+  echo "== fuzz (short run)"
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DIMGBUILD_FUZZ=ON -DIMGBUILD_WERROR=ON >/dev/null
+  cmake --build build-fuzz -j"$jobs" --target fuzz_targets
+  for f in build-fuzz/tests/fuzz/fuzz_*; do
+    [ -x "$f" ] || continue
+    corpus=tests/fuzz/corpus/$(basename "$f" | sed 's/^fuzz_//')
+    args=()
+    [ -d "$corpus" ] && args+=("$corpus")
+    echo "-- $f"
+    "$f" -max_total_time="${IMGBUILD_FUZZ_SECONDS:-30}" -timeout=5 "${args[@]}" 2>&1 | tail -3
+  done
+fi
+
+if [ -x bench/run-all.sh ]; then
+  echo "== benchmark smoke run"
+  bench/run-all.sh --smoke
+fi
+
+echo "== clang-format"
+git ls-files '*.cpp' '*.h' | xargs -r clang-format --dry-run --Werror
+echo "== all checks passed"
