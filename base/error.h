@@ -19,15 +19,15 @@ enum class ErrorKind {
   kInvalidArgument,  // the caller passed something malformed (reference, flag, digest)
   kNotFound,         // the named thing does not exist (image, blob, file, stage)
   kAlreadyExists,
-  kCorrupt,          // data failed verification (digest mismatch, bad tar, bad JSON)
+  kCorrupt,  // data failed verification (digest mismatch, bad tar, bad JSON)
   kUnsupported,
   kPermission,
-  kLimit,            // a configured safety limit was exceeded (tar sizes, name lengths)
-  kParse,            // Dockerfile or other user text could not be parsed
-  kNetwork,          // transport-level failure talking to a registry
-  kRegistry,         // the registry answered with an error status
-  kRuntime,          // container setup or execution failed
-  kBuild,            // a build step failed
+  kLimit,     // a configured safety limit was exceeded (tar sizes, name lengths)
+  kParse,     // Dockerfile or other user text could not be parsed
+  kNetwork,   // transport-level failure talking to a registry
+  kRegistry,  // the registry answered with an error status
+  kRuntime,   // container setup or execution failed
+  kBuild,     // a build step failed
   kCancelled,
   kInternal,
 };
@@ -87,22 +87,22 @@ std::string_view errno_name(int err);
 
 // TRY(expr): evaluates a Result; on error returns it from the enclosing function, otherwise yields
 // the value (or void). GNU statement expression, as SerenityOS's TRY.
-#define IMGBUILD_TRY_IMPL(expr, tmp)                                               \
-  ({                                                                               \
-    auto&& tmp = (expr);                                                           \
-    if (!tmp) [[unlikely]]                                                         \
-      return std::unexpected<::imgbuild::Error>(std::move(tmp).error());           \
-    std::move(tmp).value();                                                        \
+#define IMGBUILD_TRY_IMPL(expr, tmp)                                     \
+  ({                                                                     \
+    auto&& tmp = (expr);                                                 \
+    if (!tmp) [[unlikely]]                                               \
+      return std::unexpected<::imgbuild::Error>(std::move(tmp).error()); \
+    std::move(tmp).value();                                              \
   })
 #define TRY(expr) IMGBUILD_TRY_IMPL(expr, IMGBUILD_CONCAT(imgbuild_try_, __COUNTER__))
 
 // TRY_CTX(expr, context): like TRY, prepending context to the error message.
-#define IMGBUILD_TRY_CTX_IMPL(expr, ctx, tmp)                                      \
-  ({                                                                               \
-    auto&& tmp = (expr);                                                           \
-    if (!tmp) [[unlikely]]                                                         \
+#define IMGBUILD_TRY_CTX_IMPL(expr, ctx, tmp)                                              \
+  ({                                                                                       \
+    auto&& tmp = (expr);                                                                   \
+    if (!tmp) [[unlikely]]                                                                 \
       return std::unexpected<::imgbuild::Error>(std::move(tmp).error().with_context(ctx)); \
-    std::move(tmp).value();                                                        \
+    std::move(tmp).value();                                                                \
   })
 #define TRY_CTX(expr, ctx) \
   IMGBUILD_TRY_CTX_IMPL(expr, ctx, IMGBUILD_CONCAT(imgbuild_try_, __COUNTER__))

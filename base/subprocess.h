@@ -36,9 +36,9 @@ class Child {
 };
 
 struct ProcessOptions {
-  std::optional<std::string> stdin_data;  // nullopt: /dev/null
+  std::optional<std::string> stdin_data;        // nullopt: /dev/null
   std::optional<std::vector<std::string>> env;  // nullopt: inherit
-  std::string cwd;  // empty: inherit
+  std::string cwd;                              // empty: inherit
 };
 
 struct ProcessResult {

@@ -53,8 +53,8 @@ Status unlink_at(int dirfd, const std::string& path, int flags) {
   return {};
 }
 
-Status rename_at(int olddirfd, const std::string& oldpath, int newdirfd,
-                 const std::string& newpath, unsigned flags) {
+Status rename_at(int olddirfd, const std::string& oldpath, int newdirfd, const std::string& newpath,
+                 unsigned flags) {
   if (::renameat2(olddirfd, oldpath.c_str(), newdirfd, newpath.c_str(), flags) < 0) {
     return fail_errno("renameat2", oldpath + " -> " + newpath);
   }

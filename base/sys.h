@@ -27,8 +27,8 @@ Result<struct stat> lstat(const std::string& path);
 
 Status mkdir_at(int dirfd, const std::string& path, mode_t mode);
 Status unlink_at(int dirfd, const std::string& path, int flags);
-Status rename_at(int olddirfd, const std::string& oldpath, int newdirfd,
-                 const std::string& newpath, unsigned flags = 0);
+Status rename_at(int olddirfd, const std::string& oldpath, int newdirfd, const std::string& newpath,
+                 unsigned flags = 0);
 Status symlink_at(const std::string& target, int dirfd, const std::string& path);
 Result<std::string> readlink_at(int dirfd, const std::string& path);
 Status fsync(int fd, std::string_view subject = "fd");

@@ -61,7 +61,8 @@ int main_impl(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
   args = with_default_command(std::move(args));
 
-  CLI::App app{"imgbuild: build, store, push, pull, mount and run OCI container images", "imgbuild"};
+  CLI::App app{"imgbuild: build, store, push, pull, mount and run OCI container images",
+               "imgbuild"};
   app.set_version_flag("--version", "imgbuild 0.1.0");
   app.require_subcommand(0, 1);
   GlobalOptions globals;

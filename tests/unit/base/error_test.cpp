@@ -31,7 +31,8 @@ TEST_CASE("TRY passes values through and returns errors with context") {
 TEST_CASE("syscall errors name the operation, subject and errno") {
   auto r = sys::open("/nonexistent/imgbuild-test", O_RDONLY);
   REQUIRE_FALSE(r);
-  CHECK(r.error().message() == "openat(/nonexistent/imgbuild-test): ENOENT (No such file or directory)");
+  CHECK(r.error().message() ==
+        "openat(/nonexistent/imgbuild-test): ENOENT (No such file or directory)");
   CHECK(r.error().kind() == ErrorKind::kNotFound);
   CHECK(r.error().errno_value() == ENOENT);
 }
