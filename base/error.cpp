@@ -26,22 +26,8 @@ std::string_view error_kind_name(ErrorKind kind) {
 }
 
 std::string_view errno_name(int err) {
-  switch (err) {
-#define E(x) \
-  case x: return #x;
-    E(EPERM)
-    E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC) E(EBADF) E(ECHILD) E(EAGAIN)
-        E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV) E(ENOTDIR) E(EISDIR)
-            E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(EFBIG) E(ENOSPC) E(ESPIPE) E(EROFS) E(EMLINK)
-                E(EPIPE) E(ERANGE) E(EDEADLK) E(ENAMETOOLONG) E(ENOLCK) E(ENOSYS) E(ENOTEMPTY)
-                    E(ELOOP) E(ENODATA) E(EOVERFLOW) E(ENOTSUP) E(EADDRINUSE) E(EADDRNOTAVAIL)
-                        E(ENETUNREACH) E(ECONNABORTED) E(ECONNRESET) E(ETIMEDOUT) E(ECONNREFUSED)
-                            E(EHOSTUNREACH) E(EALREADY) E(EINPROGRESS) E(ESTALE) E(EDQUOT)
-                                E(ECANCELED) E(ENOTCONN) E(ENOTSOCK)
-#undef E
-                                    default : break;
-  }
-  return "E?";
+  const char* name = ::strerrorname_np(err);  // glibc >= 2.32
+  return name != nullptr ? std::string_view(name) : std::string_view("E?");
 }
 
 static ErrorKind kind_for_errno(int err) {
