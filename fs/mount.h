@@ -1,0 +1,91 @@
+// imgfs in-process API: mount a union of read-only layer directories plus an optional writable
+// upper directory at a mount point, served by FUSE threads inside the calling process.
+//
+// Layers: every layer (lowers and upper) uses OCI whiteouts: `.wh.NAME` hides NAME in the layers
+// below, `.wh..wh..opq` in a directory hides everything below that directory. Lower layers may also
+// use the kernel overlayfs style (character device 0/0 for a whiteout, `trusted.overlay.opaque` or
+// `user.overlay.opaque` = "y" on an opaque directory). Marker files are never visible through the
+// mount, and names starting with ".wh." cannot be created through it (EPERM).
+//
+// The upper invariant (what the builder relies on): after any sequence of changes through the
+// mount, the upper directory read as an OCI layer (upper_whiteouts == kOci) and applied on top of
+// the lowers gives exactly the tree the mount showed. So after unmount(), the upper directory IS
+// the layer diff: new and changed files, `.wh.NAME` files and `.wh..wh..opq` markers, as plain
+// empty files.
+//
+// Lower layers must not change while mounted (the kernel is told to cache their entries,
+// attributes and pages for a long time). The upper directory must not be changed except through
+// the mount while mounted.
+//
+// Ownership and threads: Mount owns the FUSE session and the threads serving it. create() returns
+// once the kernel mount exists; requests made after that are served. unmount() unmounts (failing
+// with EBUSY-kind errors if the mount is in use) and joins the threads; the destructor unmounts
+// lazily (MNT_DETACH), aborts the FUSE connection if still busy, and joins, so it never leaks a
+// mount or a thread, also on error paths. A Mount object is not itself thread-safe: call
+// unmount() from one thread. Needs root (or CAP_SYS_ADMIN) and /dev/fuse.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace imgbuild::fs {
+
+// How deletions and opaque directories are written into the upper directory.
+enum class WhiteoutStyle {
+  kOci,      // `.wh.NAME` empty files and `.wh..wh..opq` markers (default; what a layer tar holds)
+  kOverlay,  // kernel overlayfs: char device 0/0 named NAME, xattr trusted.overlay.opaque = "y"
+};
+
+struct MountOptions {
+  std::vector<std::string> lowers;  // read-only layer directories, TOP FIRST; may be empty
+  std::string upper;                // writable directory (must exist); empty = read-only mount
+  WhiteoutStyle upper_whiteouts = WhiteoutStyle::kOci;
+  bool allow_other = true;  // let other uids (container processes) use the mount
+  // Seconds the kernel may cache entries and attributes of lower-only entries (lowers never
+  // change) and of entries in the upper (only this mount changes them).
+  double lower_timeout = 86400.0;
+  double upper_timeout = 1.0;
+  std::string fsname = "imgfs";  // shown as the source in /proc/mounts
+  unsigned max_threads = 8;      // FUSE worker threads
+};
+
+class Filesystem;  // the union filesystem state (fs/union_fs.h); internal
+
+class Mount {
+ public:
+  // Validates the options (every lower and the upper must be directories; errors name the path),
+  // mounts at mountpoint (an existing directory) and starts serving.
+  static Result<std::unique_ptr<Mount>> create(const std::string& mountpoint,
+                                               const MountOptions& options);
+  ~Mount();
+  Mount(const Mount&) = delete;
+  Mount& operator=(const Mount&) = delete;
+
+  const std::string& mountpoint() const { return mountpoint_; }
+
+  // Unmounts and waits for the serving threads. Fails (leaving the mount in place) when the
+  // mount is busy; the destructor then still detaches it. Calling it twice is harmless.
+  Status unmount();
+
+  // Blocks until the session ends (someone ran `umount`/`fusermount3 -u` on the mount point, or
+  // unmount() was called from another thread). Used by the standalone server process.
+  void wait();
+
+ private:
+  struct Impl;
+  explicit Mount(std::string mountpoint);
+  std::string mountpoint_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Detaches whatever is mounted at mountpoint, also when its server was killed: umount2(), then
+// MNT_DETACH, then aborting the FUSE connection through /sys/fs/fuse/connections. Errors name the
+// mount point; a mount point with nothing mounted gives kNotFound.
+Status force_unmount(const std::string& mountpoint);
+
+}  // namespace imgbuild::fs
