@@ -1,0 +1,126 @@
+// runtime: runs one process in a container on an already prepared root directory.
+//
+// The root is any directory (a plain tree in tests, an imgfs mount for builds and `imgbuild run`).
+// Container::start clones the process into new mount, pid, uts and ipc namespaces (and a new
+// network namespace unless NetworkMode::kHost), builds the container's view inside the child's
+// mount namespace (bind of the root onto itself, /proc, a tmpfs /dev with device nodes, devpts,
+// /dev/shm, /dev/mqueue, /sys read-only, the bind mounts of the spec, /etc/hosts, /etc/resolv.conf
+// and /etc/hostname), pivot_roots into it through fds, masks Docker's masked paths, drops to
+// Docker's 14 default capabilities with no_new_privs, switches user and execs. Every mount target
+// is resolved inside the root (openat2 RESOLVE_IN_ROOT), so a hostile image whose /dev, /proc,
+// /etc/hosts or a volume target is a symlink cannot make a mount land outside the root.
+//
+// Traces in the root: the runtime writes nothing into the root except the mount targets that do
+// not exist yet (e.g. /etc/hosts in an image without one, a volume target directory). Those stubs
+// are recorded when created and removed again when the container ends (wait(), or destruction),
+// if they are still empty; so an imgfs upper used for a build step ends up holding exactly what
+// the command wrote. The files bound onto /etc/hosts, /etc/resolv.conf and /etc/hostname live
+// in ProcessSpec::etc_dir (outside the root), never in the root. The working directory is
+// created when missing (as Docker does) and is kept.
+//
+// Resource limits go into a fresh cgroup per container (v1 hierarchies under this process's own
+// cgroup, or v2 under <cgroup2 mount>/imgbuild), created before the process runs and removed when
+// it has ended.
+//
+// Thread safety: a Container is owned by one thread at a time. Starting containers concurrently
+// from several threads is fine. The code between clone() and exec() only makes syscalls on data
+// prepared beforehand and leaves with _exit, so it is safe in a multithreaded process (e.g. one
+// serving the imgfs FUSE session of the root).
+//
+// Errors from start(): kind kRuntime when setting up the container failed (message names the
+// syscall and its subject, e.g. "mount proc on /proc: EPERM (Operation not permitted)"); kNotFound
+// when the executable does not exist; kPermission when it exists but cannot be executed.
+// exit_code_for_start_error() maps them to Docker's 125/127/126.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+
+namespace imgbuild::runtime {
+
+struct BindMount {
+  std::string source;  // host path (followed as the host sees it)
+  std::string target;  // path inside the container, resolved inside the root
+  bool read_only = false;
+};
+
+enum class NetworkMode {
+  kNone,  // own network namespace with only the loopback interface, up
+  kHost,  // the host's network namespace (and the host's hostname unless one is given)
+};
+
+struct Resources {
+  std::optional<int64_t> memory_bytes;  // memory limit; swap limited to the same amount again
+  std::optional<int64_t> pids_limit;    // pids.max
+  std::optional<double> cpus;           // CFS quota: cpus * 100ms per 100ms period
+};
+
+struct ProcessSpec {
+  std::vector<std::string> args;  // args[0] is searched in the PATH of env when it has no '/'
+  std::vector<std::string> env;   // "K=V", exactly what the process gets
+  std::string cwd = "/";          // created (root-owned, 0755) when missing
+  uint32_t uid = 0, gid = 0;
+  std::vector<uint32_t> additional_gids;
+  std::string hostname;  // empty: the first 12 characters of id (the host's name with kHost)
+  NetworkMode network = NetworkMode::kNone;
+  std::vector<BindMount> mounts;
+  bool read_only_rootfs = false;
+  bool tty = false;         // allocate a pty in the container's devpts; see Container::pty_master
+  bool stdin_open = false;  // false: stdin is /dev/null whatever stdin_fd says
+  Resources resources;
+  // The container's stdio, duplicated into it. Ignored with tty (the pty slave is 0, 1 and 2).
+  int stdin_fd = 0, stdout_fd = 1, stderr_fd = 2;
+  // Directory where hosts, resolv.conf and hostname are written and bound from. Empty: a
+  // temporary directory removed with the Container. Must not be inside the root.
+  std::string etc_dir;
+  // Names the cgroup ("imgbuild-<id>") and gives the default hostname. Empty: random hex.
+  std::string id;
+};
+
+class Container {
+ public:
+  // Starts the process; returns once it has exec'd (or fails, leaving nothing behind).
+  static Result<Container> start(const std::string& rootfs, const ProcessSpec& spec);
+
+  Container(Container&&) noexcept;
+  Container& operator=(Container&&) noexcept;
+  Container(const Container&) = delete;
+  Container& operator=(const Container&) = delete;
+  // Unless waited: SIGKILLs the container (the whole pid namespace dies with its pid 1), reaps it,
+  // removes the cgroup, the mount stubs and a temporary etc_dir.
+  ~Container();
+
+  const std::string& id() const;
+  pid_t pid() const;  // host pid of the container's pid 1; -1 once waited
+  // Sends sig to the container's pid 1. A pid 1 ignores signals it has no handler for
+  // (SIGKILL excepted), as in Docker.
+  Status kill(int sig);
+  // Waits for pid 1 to exit and cleans up. Returns the exit code, or 128+N after signal N.
+  Result<int> wait();
+  // With spec.tty: the pty master (owned by the Container until taken). Invalid otherwise.
+  UniqueFd take_pty_master();
+
+  struct State;
+
+ private:
+  explicit Container(State* state) : state_(state) {}
+  State* state_ = nullptr;
+};
+
+// start + wait, forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the
+// container while it runs; with spec.tty relays the pty to this process's stdin/stdout (raw mode
+// when stdin is a terminal) and follows SIGWINCH. Returns the container's exit code.
+Result<int> run_container(const std::string& rootfs, const ProcessSpec& spec);
+
+// Docker's exit code for an error from Container::start / run_container: 127 executable not
+// found, 126 not executable, 125 anything else.
+int exit_code_for_start_error(const Error& error);
+
+}  // namespace imgbuild::runtime
