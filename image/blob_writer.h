@@ -51,6 +51,8 @@ class BlobWriter {
   ~BlobWriter() = default;  // the StagedFile member discards uncommitted data
 
   Status write(std::string_view chunk);
+  // Keeps a store Lease (flock fd) alive until the writer is committed or destroyed.
+  void hold_lease(UniqueFd lease) { lease_ = std::move(lease); }
   int64_t size() const { return size_; }
 
   // fsyncs, checks the digest (kCorrupt "blob digest mismatch: expected sha256:..., got
@@ -67,6 +69,7 @@ class BlobWriter {
   Sha256 hasher_;
   int64_t size_ = 0;
   bool committed_ = false;
+  UniqueFd lease_;
 };
 
 // Moves a complete, fsynced file into blobs_dir/<hex> without replacing an existing blob

@@ -1,0 +1,211 @@
+// Store: GC-root records and garbage collection (prune).
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <set>
+
+#include "base/fs.h"
+#include "base/log.h"
+#include "image/json_util.h"
+#include "image/media_types.h"
+#include "image/store.h"
+#include "image/store_state.h"
+
+namespace imgbuild::image {
+namespace {
+
+Result<std::vector<std::string>> list_names(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return names;
+    return fail_errno("opendir", dir);
+  }
+  while (struct dirent* de = ::readdir(d)) {
+    std::string_view n = de->d_name;
+    if (n != "." && n != "..") names.emplace_back(n);
+  }
+  ::closedir(d);
+  return names;
+}
+
+Status read_digests(const nlohmann::json& j, const char* key, std::vector<Digest>& out,
+                    std::string_view what) {
+  std::vector<std::string> list;
+  TRY(json_util::get_string_list(j, key, list, what));
+  for (const auto& s : list) {
+    auto d = Digest::parse(s);
+    if (!d) return json_util::corrupt(what, "\"" + std::string(key) + "\": " + d.error().message());
+    out.push_back(*d);
+  }
+  return {};
+}
+
+// Apparent size of a file or tree (what `du --apparent-size` would say).
+uint64_t tree_size(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) < 0) return 0;
+  if (!S_ISDIR(st.st_mode)) return static_cast<uint64_t>(st.st_size);
+  uint64_t total = 0;
+  auto names = list_names(path);
+  if (!names) return 0;
+  for (const auto& n : *names) total += tree_size(fs::join(path, n));
+  return total;
+}
+
+struct Marks {
+  std::set<Digest> blobs;
+  std::set<Digest> layers;
+};
+
+// Marks a manifest or index and everything it references that is present.
+void mark_manifest(const Store& store, const Digest& digest, Marks& marks, int depth = 0) {
+  if (!marks.blobs.insert(digest).second || depth > 8) return;
+  auto bytes = store.read_blob(digest);
+  if (!bytes) return;  // missing (e.g. a not-pulled platform): nothing below to keep
+  auto j = json_util::parse(*bytes, "manifest");
+  if (!j) return;
+  if (j->contains("manifests")) {
+    auto index = Index::from_json(*j);
+    if (!index) return;
+    for (const auto& d : index->manifests) mark_manifest(store, d.digest, marks, depth + 1);
+    return;
+  }
+  auto m = Manifest::from_json(*j);
+  if (!m) {
+    log::warn("prune: cannot parse manifest " + digest.str() + ": " + m.error().message());
+    return;
+  }
+  marks.blobs.insert(m->config.digest);
+  for (const auto& l : m->layers) marks.blobs.insert(l.digest);
+  auto config_bytes = store.read_blob(m->config.digest);
+  if (!config_bytes) return;
+  auto config = ImageConfig::parse(*config_bytes);
+  if (!config) return;
+  for (const auto& d : config->diff_ids) marks.layers.insert(d);
+}
+
+// Records from cache/records/*.json, containers/*/refs.json and mounts/*.json.
+Result<std::vector<GcRecord>> read_records(const Store& store) {
+  std::vector<std::string> files;
+  for (const auto& n : TRY(list_names(store.cache_records_dir()))) {
+    if (n.ends_with(".json")) files.push_back(fs::join(store.cache_records_dir(), n));
+  }
+  for (const auto& n : TRY(list_names(store.containers_dir()))) {
+    std::string f = fs::join(fs::join(store.containers_dir(), n), "refs.json");
+    if (fs::exists(f)) files.push_back(f);
+  }
+  for (const auto& n : TRY(list_names(store.mounts_dir()))) {
+    if (n.ends_with(".json")) files.push_back(fs::join(store.mounts_dir(), n));
+  }
+  std::vector<GcRecord> records;
+  for (const auto& f : files) {
+    auto text = fs::read_file(f);
+    if (!text) {
+      if (text.error().errno_value() == ENOENT) continue;  // removed meanwhile
+      return fail(text.error().with_context("prune"));
+    }
+    // A record we cannot read might still protect something: refuse to guess.
+    auto j = json_util::parse(*text, f);
+    if (!j) return fail(j.error().with_context("prune: GC record"));
+    records.push_back(TRY_CTX(GcRecord::from_json(*j), "prune: GC record " + f));
+  }
+  return records;
+}
+
+}  // namespace
+
+nlohmann::json GcRecord::to_json() const {
+  auto list = [](const std::vector<Digest>& v) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& d : v) a.push_back(d.str());
+    return a;
+  };
+  return nlohmann::json{
+      {"manifests", list(manifests)}, {"blobs", list(blobs)}, {"layers", list(layers)}};
+}
+
+Result<GcRecord> GcRecord::from_json(const nlohmann::json& j) {
+  if (!j.is_object()) return json_util::corrupt("GC record", "expected a JSON object");
+  GcRecord r;
+  TRY(read_digests(j, "manifests", r.manifests, "GC record"));
+  TRY(read_digests(j, "blobs", r.blobs, "GC record"));
+  TRY(read_digests(j, "layers", r.layers, "GC record"));
+  return r;
+}
+
+Result<PruneReport> Store::prune(PruneMode mode) const {
+  const StorePaths& paths = state_->paths;
+  auto gc = FileLock::acquire(paths.gc_lock, LockMode::kExclusive, LockWait::kTry);
+  if (!gc) {
+    log::info("prune: waiting for other imgbuild processes writing to " + paths.root);
+    gc = FileLock::acquire(paths.gc_lock, LockMode::kExclusive);
+    if (!gc) return fail(gc.error());
+  }
+  PruneReport report;
+  std::vector<GcRecord> records = TRY(read_records(*this));
+  std::set<Digest> record_manifests;
+  for (const auto& r : records) record_manifests.insert(r.manifests.begin(), r.manifests.end());
+
+  std::vector<IndexEntry> entries;
+  {
+    FileLock lock = TRY(FileLock::acquire(paths.index_lock, LockMode::kExclusive));
+    entries = TRY(read_index_entries(paths));
+    if (mode == PruneMode::kDanglingAndUnreferenced) {
+      std::vector<IndexEntry> kept;
+      for (auto& e : entries) {
+        bool dangling = !e.ref && e.descriptor.annotation(media_types::kAnnotationRefName).empty();
+        if (dangling && !record_manifests.contains(e.descriptor.digest)) {
+          report.untagged_images.push_back(e.descriptor.digest);
+        } else {
+          kept.push_back(std::move(e));
+        }
+      }
+      if (!report.untagged_images.empty()) TRY(write_index_entries(paths, kept));
+      entries = std::move(kept);
+    }
+  }
+
+  Marks marks;
+  for (const auto& e : entries) mark_manifest(*this, e.descriptor.digest, marks);
+  for (const auto& r : records) {
+    for (const auto& d : r.manifests) mark_manifest(*this, d, marks);
+    marks.blobs.insert(r.blobs.begin(), r.blobs.end());
+    marks.layers.insert(r.layers.begin(), r.layers.end());
+  }
+
+  for (const auto& name : TRY(list_names(paths.blobs))) {
+    if (!is_sha256_hex(name)) continue;
+    Digest d = Digest::from_hex(name);
+    if (marks.blobs.contains(d)) continue;
+    std::string path = fs::join(paths.blobs, name);
+    uint64_t size = tree_size(path);
+    if (::unlink(path.c_str()) < 0) {
+      if (errno == ENOENT) continue;
+      return fail_errno("unlink", path);
+    }
+    report.blobs.push_back(d);
+    report.reclaimed_bytes += size;
+  }
+  for (const auto& name : TRY(list_names(paths.layers))) {
+    if (!is_sha256_hex(name)) continue;
+    Digest d = Digest::from_hex(name);
+    if (marks.layers.contains(d)) continue;
+    std::string path = fs::join(paths.layers, name);
+    uint64_t size = tree_size(path);
+    // Move it out first so no reader ever sees a half-deleted layer at its real path.
+    fs::TempDir graveyard = TRY(make_staging_dir("gc"));
+    std::string moved = fs::join(graveyard.path(), "layer");
+    if (::rename(path.c_str(), moved.c_str()) < 0) {
+      if (errno == ENOENT) continue;
+      return fail_errno("rename", path + " -> " + moved);
+    }
+    report.layers.push_back(d);
+    report.reclaimed_bytes += size;
+  }
+  TRY(fs::sync_dir(paths.blobs));
+  TRY(fs::sync_dir(paths.layers));
+  return report;
+}
+
+}  // namespace imgbuild::image

@@ -1,0 +1,27 @@
+// Internal: what a Store handle shares between its copies, and index.json helpers used by the
+// store_*.cpp files. Not for use outside the store.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "image/file_lock.h"
+#include "image/store.h"
+#include "image/store_layout.h"
+
+namespace imgbuild::image {
+
+struct Store::State {
+  StorePaths paths;
+  explicit State(const std::string& root) : paths(root) {}
+};
+
+// Reads and parses root/index.json (no lock: it is always replaced atomically).
+Result<std::vector<IndexEntry>> read_index_entries(const StorePaths& paths);
+// Serialises entries (tagged first, sorted by reference, then dangling by digest) and replaces
+// index.json atomically. Caller holds the index lock.
+Status write_index_entries(const StorePaths& paths, std::vector<IndexEntry> entries);
+// The annotations a tagged index entry carries for ref.
+void annotate_ref(Descriptor& d, const Reference& ref);
+
+}  // namespace imgbuild::image
