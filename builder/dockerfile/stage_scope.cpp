@@ -1,0 +1,238 @@
+#include "builder/dockerfile/stage_scope.h"
+
+#include <sys/utsname.h>
+
+#include <algorithm>
+
+#include "builder/dockerfile/parser.h"
+#include "builder/dockerfile/text_util.h"
+
+namespace imgbuild::builder::dockerfile {
+
+namespace {
+
+void set_in(EnvList& list, const std::string& key, const std::string& value) {
+  for (auto& [k, v] : list)
+    if (k == key) {
+      v = value;
+      return;
+    }
+  list.emplace_back(key, value);
+}
+
+const std::string* find_in(const EnvList& list, std::string_view key) {
+  for (const auto& [k, v] : list)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+std::string platform_string(const std::string& os, const std::string& arch,
+                            const std::string& variant) {
+  return os + "/" + arch + (variant.empty() ? "" : "/" + variant);
+}
+
+}  // namespace
+
+PlatformArgs host_platform() {
+  PlatformArgs p;
+  struct utsname u {};
+  if (uname(&u) == 0) {
+    std::string m = u.machine;
+    std::string arch = m, variant;
+    if (m == "x86_64")
+      arch = "amd64";
+    else if (m == "aarch64" || m == "arm64")
+      arch = "arm64";
+    else if (m == "armv7l")
+      arch = "arm", variant = "v7";
+    else if (m == "armv6l")
+      arch = "arm", variant = "v6";
+    else if (m == "i386" || m == "i686")
+      arch = "386";
+    p.build_arch = p.target_arch = arch;
+    p.build_variant = p.target_variant = variant;
+  }
+  return p;
+}
+
+bool is_proxy_arg(std::string_view name) {
+  static const char* const kProxy[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",
+                                       "FTP_PROXY",  "ftp_proxy",  "NO_PROXY",    "no_proxy",
+                                       "ALL_PROXY",  "all_proxy"};
+  for (const char* p : kProxy)
+    if (name == p) return true;
+  return false;
+}
+
+Result<GlobalScope> GlobalScope::create(const std::vector<Instruction>& meta_arg_instructions,
+                                        std::map<std::string, std::string> build_args,
+                                        const PlatformArgs& platform, std::string_view filename,
+                                        char escape) {
+  GlobalScope g;
+  g.build_args_ = std::move(build_args);
+  g.filename_ = std::string(filename);
+  g.escape_ = escape;
+  const PlatformArgs& p = platform;
+  g.values_ = {
+      {"BUILDPLATFORM", platform_string(p.build_os, p.build_arch, p.build_variant)},
+      {"BUILDOS", p.build_os},
+      {"BUILDARCH", p.build_arch},
+      {"BUILDVARIANT", p.build_variant},
+      {"TARGETPLATFORM", platform_string(p.target_os, p.target_arch, p.target_variant)},
+      {"TARGETOS", p.target_os},
+      {"TARGETARCH", p.target_arch},
+      {"TARGETVARIANT", p.target_variant},
+  };
+  for (const Instruction& instruction : meta_arg_instructions) {
+    const ArgInstr* arg = instruction.get<ArgInstr>();
+    if (!arg) continue;
+    for (const ArgDecl& decl : arg->args) {
+      std::optional<std::string> value;
+      if (decl.value) {
+        auto expanded = expand_word(*decl.value, g.lookup_fn(), escape);
+        if (!expanded)
+          return std::unexpected(
+              parse_error(filename, instruction.start_line, expanded.error().message()));
+        value = std::move(*expanded);
+      }
+      if (auto it = g.build_args_.find(decl.key); it != g.build_args_.end()) value = it->second;
+      g.declared_.insert(decl.key);
+      if (value) set_in(g.values_, decl.key, *value);
+    }
+  }
+  return g;
+}
+
+std::optional<std::string> GlobalScope::lookup(std::string_view name) const {
+  if (const std::string* v = find_in(values_, name)) return *v;
+  return std::nullopt;
+}
+
+EnvLookup GlobalScope::lookup_fn() const {
+  return [this](std::string_view name) { return lookup(name); };
+}
+
+StageScope::StageScope(const GlobalScope& global, EnvList base_env) : global_(&global) {
+  for (auto& [k, v] : base_env) set_in(env_, k, v);
+}
+
+void StageScope::set_env(const std::string& key, const std::string& value) {
+  set_in(env_, key, value);
+}
+
+std::optional<std::string> StageScope::lookup(std::string_view name) const {
+  if (const std::string* v = find_in(env_, name)) return *v;
+  if (const std::string* v = find_in(args_, name)) return *v;
+  return std::nullopt;
+}
+
+EnvLookup StageScope::lookup_fn() const {
+  return [this](std::string_view name) { return lookup(name); };
+}
+
+EnvList StageScope::run_env() const {
+  EnvList out = env_;
+  for (const auto& [k, v] : args_)
+    if (!find_in(env_, k)) out.emplace_back(k, v);
+  for (const auto& [k, v] : global_->build_args())
+    if (is_proxy_arg(k) && !find_in(out, k)) out.emplace_back(k, v);
+  return out;
+}
+
+EnvList StageScope::history_args() const {
+  EnvList out;
+  for (const auto& [k, v] : args_)
+    if (!is_proxy_arg(k)) out.emplace_back(k, v);
+  return out;
+}
+
+Status StageScope::apply_arg(ArgInstr& arg, const Instruction& raw) {
+  char escape = global_->escape();
+  // Each declaration sees the ones before it on the same line, as in a shell.
+  EnvLookup snapshot = lookup_fn();
+  for (ArgDecl& decl : arg.args) {
+    decl.key = TRY(expand_word(decl.key, snapshot, escape));
+    std::optional<std::string> value;
+    auto given = global_->build_args().find(decl.key);
+    if (given != global_->build_args().end()) {
+      if (decl.value) TRY(expand_word(*decl.value, snapshot, escape));  // still must be valid
+      value = given->second;
+    } else if (decl.value) {
+      value = TRY(expand_word(*decl.value, snapshot, escape));
+    } else {
+      value = global_->lookup(decl.key);  // global ARG or automatic platform arg
+    }
+    consumed_.insert(decl.key);
+    decl.value = value;
+    if (value) set_in(args_, decl.key, *value);
+  }
+  (void)raw;
+  return {};
+}
+
+Result<Instruction> StageScope::dispatch(const Instruction& raw) {
+  Instruction out = raw;
+  const char escape = global_->escape();
+  EnvLookup env = lookup_fn();
+  auto word = [&](std::string& s) -> Status {
+    s = TRY(expand_word(s, env, escape));
+    return {};
+  };
+  auto run = [&]() -> Status {
+    if (auto* env_i = out.get<EnvInstr>()) {
+      for (KeyValue& kv : env_i->env) {
+        TRY(word(kv.key));
+        TRY(word(kv.value));
+      }
+      for (const KeyValue& kv : env_i->env) set_env(kv.key, kv.value);
+    } else if (auto* label = out.get<LabelInstr>()) {
+      for (KeyValue& kv : label->labels) {
+        TRY(word(kv.key));
+        TRY(word(kv.value));
+      }
+    } else if (auto* arg = out.get<ArgInstr>()) {
+      TRY(apply_arg(*arg, raw));
+    } else if (auto* expose = out.get<ExposeInstr>()) {
+      std::vector<std::string> ports;
+      for (const std::string& p : expose->ports) {
+        std::vector<std::string> words = TRY(expand_words(p, env, escape));
+        ports.insert(ports.end(), words.begin(), words.end());
+      }
+      expose->ports = std::move(ports);
+    } else if (auto* copy = out.get<CopyInstr>()) {
+      TRY(word(copy->chown));
+      TRY(word(copy->chmod));
+      TRY(word(copy->checksum));
+      for (std::string& e : copy->excludes) TRY(word(e));
+      for (std::string& s : copy->sources) TRY(word(s));
+      TRY(word(copy->dest));
+      if (!copy->from.empty())
+        copy->from = TRY(expand_word(copy->from, global_->lookup_fn(), escape));
+      for (InlineFile& f : copy->inline_sources) {
+        if (!f.expand) continue;
+        LexOptions options;
+        options.skip_process_quotes = true;
+        Expansion e = TRY(expand(f.data, env, options));
+        f.data = std::move(e.word);
+      }
+    } else if (auto* workdir = out.get<WorkdirInstr>()) {
+      TRY(word(workdir->path));
+    } else if (auto* user = out.get<UserInstr>()) {
+      TRY(word(user->user));
+    } else if (auto* volume = out.get<VolumeInstr>()) {
+      for (std::string& v : volume->volumes) TRY(word(v));
+    } else if (auto* stop = out.get<StopsignalInstr>()) {
+      TRY(word(stop->signal));
+    } else if (auto* run_i = out.get<RunInstr>()) {
+      for (std::string& m : run_i->mounts) TRY(word(m));
+    }
+    return {};
+  };
+  auto status = run();
+  if (!status)
+    return std::unexpected(
+        parse_error(global_->filename(), raw.start_line, status.error().message()));
+  return out;
+}
+
+}  // namespace imgbuild::builder::dockerfile
