@@ -111,6 +111,8 @@ class Container {
 
  private:
   explicit Container(State* state) : state_(state) {}
+  static Result<Container> start_impl(const std::string& rootfs, const ProcessSpec& spec,
+                                      bool& exec_failed);
   State* state_ = nullptr;
 };
 

@@ -1,0 +1,175 @@
+#include "runtime/cgroup.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <thread>
+
+#include "base/fs.h"
+#include "base/sys.h"
+
+namespace imgbuild::runtime {
+namespace {
+
+constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
+constexpr long kCgroup2Magic = 0x63677270;
+
+bool unified() {
+  struct statfs sfs {};
+  return ::statfs(kCgroupRoot, &sfs) == 0 && sfs.f_type == kCgroup2Magic;
+}
+
+// This process's cgroup path in the v1 hierarchy holding controller ("/" if not found).
+std::string own_path(const std::string& controller) {
+  auto text = fs::read_file("/proc/self/cgroup");
+  if (!text) return "/";
+  size_t pos = 0;
+  while (pos < text->size()) {
+    size_t end = text->find('\n', pos);
+    if (end == std::string::npos) end = text->size();
+    std::string line = text->substr(pos, end - pos);
+    pos = end + 1;
+    size_t a = line.find(':');
+    size_t b = a == std::string::npos ? a : line.find(':', a + 1);
+    if (b == std::string::npos) continue;
+    std::string list = line.substr(a + 1, b - a - 1);
+    size_t i = 0;
+    while (i <= list.size()) {
+      size_t j = list.find(',', i);
+      if (j == std::string::npos) j = list.size();
+      if (list.substr(i, j - i) == controller) return line.substr(b + 1);
+      i = j + 1;
+    }
+  }
+  return "/";
+}
+
+Status write_file(const std::string& dir, const std::string& file, const std::string& value) {
+  std::string path = dir + "/" + file;
+  auto fd = sys::open(path, O_WRONLY | O_TRUNC);
+  if (!fd) return fail(fd.error());
+  if (::write(fd->get(), value.data(), value.size()) < 0) {
+    return fail_errno("write " + value + " to", path);
+  }
+  return {};
+}
+
+std::vector<std::string> hierarchy_dirs(const std::string& name) {
+  std::vector<std::string> dirs;
+  if (unified()) {
+    dirs.push_back(std::string(kCgroupRoot) + "/imgbuild/" + name);
+    return dirs;
+  }
+  for (const char* c : {"memory", "pids", "cpu"}) {
+    std::string mount = std::string(kCgroupRoot) + "/" + c;
+    if (!fs::is_dir(mount)) continue;
+    std::string own = own_path(c);
+    if (own == "/") own.clear();
+    dirs.push_back(mount + own + "/imgbuild/" + name);
+  }
+  return dirs;
+}
+
+}  // namespace
+
+Cgroup& Cgroup::operator=(Cgroup&& other) noexcept {
+  if (this != &other) {
+    remove();
+    dirs_ = std::move(other.dirs_);
+    other.dirs_.clear();
+  }
+  return *this;
+}
+
+Result<Cgroup> Cgroup::create(const std::string& name, const Resources& r) {
+  Cgroup cg;
+  bool v2 = unified();
+  if (v2) {
+    // Controllers must be enabled from the root down to the parent of the leaf.
+    std::string parent = std::string(kCgroupRoot) + "/imgbuild";
+    if (::mkdir(parent.c_str(), 0755) < 0 && errno != EEXIST) return fail_errno("mkdir", parent);
+    for (const std::string& dir : {std::string(kCgroupRoot), parent}) {
+      for (const char* c : {"+memory", "+pids", "+cpu"}) {
+        auto st = write_file(dir, "cgroup.subtree_control", c);
+        bool needed = (c[1] == 'm' && r.memory_bytes) || (c[1] == 'p' && r.pids_limit) ||
+                      (c[1] == 'c' && r.cpus);
+        if (!st && needed) return fail(st.error());
+      }
+    }
+  }
+  for (const std::string& dir : hierarchy_dirs(name)) {
+    TRY(fs::make_dirs(dir.substr(0, dir.rfind('/'))));
+    if (::mkdir(dir.c_str(), 0755) < 0) return fail_errno("mkdir", dir);
+    cg.dirs_.push_back(dir);
+    std::string hierarchy = v2 ? "" : dir.substr(std::string(kCgroupRoot).size() + 1);
+    hierarchy = hierarchy.substr(0, hierarchy.find('/'));
+    if (r.memory_bytes && (v2 || hierarchy == "memory")) {
+      std::string limit = std::to_string(*r.memory_bytes);
+      if (v2) {
+        TRY(write_file(dir, "memory.max", limit));
+        if (fs::exists(dir + "/memory.swap.max")) TRY(write_file(dir, "memory.swap.max", limit));
+      } else {
+        TRY(write_file(dir, "memory.limit_in_bytes", limit));
+        if (fs::exists(dir + "/memory.memsw.limit_in_bytes")) {
+          TRY(write_file(dir, "memory.memsw.limit_in_bytes", std::to_string(*r.memory_bytes * 2)));
+        }
+      }
+    }
+    if (r.pids_limit && (v2 || hierarchy == "pids")) {
+      std::string v = *r.pids_limit <= 0 ? "max" : std::to_string(*r.pids_limit);
+      TRY(write_file(dir, "pids.max", v));
+    }
+    if (r.cpus && (v2 || hierarchy == "cpu")) {
+      long quota = std::lround(*r.cpus * 100000.0);
+      if (v2) {
+        TRY(write_file(dir, "cpu.max", std::to_string(quota) + " 100000"));
+      } else {
+        TRY(write_file(dir, "cpu.cfs_period_us", "100000"));
+        TRY(write_file(dir, "cpu.cfs_quota_us", std::to_string(quota)));
+      }
+    }
+  }
+  return cg;
+}
+
+Status Cgroup::add(pid_t pid) const {
+  for (const auto& dir : dirs_) TRY(write_file(dir, "cgroup.procs", std::to_string(pid)));
+  return {};
+}
+
+void Cgroup::remove() {
+  for (const auto& dir : dirs_) {
+    // Tasks killed together with the container's pid 1 may still be exiting: retry briefly.
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) break;
+      if (errno != EBUSY) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  dirs_.clear();
+}
+
+void Cgroup::remove_stale(const std::string& name) {
+  Cgroup cg;
+  for (const auto& dir : hierarchy_dirs(name)) {
+    if (!fs::is_dir(dir)) continue;
+    if (auto procs = fs::read_file(dir + "/cgroup.procs")) {
+      size_t pos = 0;
+      while (pos < procs->size()) {
+        size_t end = procs->find('\n', pos);
+        if (end == std::string::npos) end = procs->size();
+        pid_t pid = static_cast<pid_t>(std::atol(procs->substr(pos, end - pos).c_str()));
+        if (pid > 0) ::kill(pid, SIGKILL);
+        pos = end + 1;
+      }
+    }
+    cg.dirs_.push_back(dir);
+  }
+  cg.remove();
+}
+
+}  // namespace imgbuild::runtime

@@ -1,0 +1,57 @@
+// The container's first process between clone() and exec(): what it needs, prepared by the parent
+// (ChildPlan holds only pointers into strings and vectors the parent keeps alive), and the code
+// that runs it. That code makes only syscalls (no allocation, no exceptions, no locks), so it is
+// safe after cloning a multithreaded process; it leaves by exec or _exit.
+//
+// Failures are reported to the parent as one ChildReport written to plan.report_fd (a CLOEXEC
+// pipe: the parent reading EOF without a report means exec succeeded).
+#pragma once
+
+#include <linux/capability.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace imgbuild::runtime {
+
+struct ChildReport {
+  enum Stage : int32_t { kSetup = 1, kExec = 2 };
+  int32_t stage = 0;
+  int32_t err = 0;
+  char what[480] = {};  // e.g. "mount proc on /proc"
+};
+
+struct ChildMount {
+  enum class Type { kProc, kDev, kSys, kBind };
+  Type type;
+  const char* target_rel;  // resolved inside the root by the parent ("etc/hosts")
+  const char* target;      // as the user named it, for messages ("/etc/hosts")
+  const char* source;      // kBind: host path
+  bool read_only;
+};
+
+struct ChildPlan {
+  const char* rootfs;  // canonical host path
+  int report_fd;       // write end of the report pipe
+  int sync_fd;         // read end: one byte arrives when the parent has placed us in the cgroup
+  int console_fd;      // tty only: socket to send the pty master over; -1 otherwise
+  const char* hostname;
+  bool new_netns;
+  std::vector<ChildMount> mounts;  // in order
+  bool read_only_rootfs;
+  int stdin_fd, stdout_fd, stderr_fd;  // stdin_fd -1: /dev/null
+  const char* cwd;
+  unsigned long nofile_soft, nofile_hard;  // RLIMIT_NOFILE
+  uint32_t uid, gid;
+  std::vector<gid_t> groups;
+  __u32 caps[2];  // eff/perm for root (uid 0); non-root users get none
+  std::vector<int> drop_bounding;
+  char* const* argv;
+  char* const* envp;
+  std::vector<const char*> exec_candidates;  // args[0], or each PATH entry + "/" + args[0]
+};
+
+[[noreturn]] void child_main(const ChildPlan& plan);
+
+}  // namespace imgbuild::runtime

@@ -1,0 +1,234 @@
+#include "runtime/child_mounts.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "runtime/child_fail.h"
+#include "runtime/docker_defaults.h"
+
+namespace imgbuild::runtime::child {
+namespace {
+
+int open_in_root(int rootfd, const char* rel, int flags) {
+  struct open_how how {};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  long fd;
+  do {
+    fd = ::syscall(SYS_openat2, rootfd, *rel == '\0' ? "." : rel, &how, sizeof how);
+  } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+  return static_cast<int>(fd);
+}
+
+struct Option {
+  const char* key;
+  const char* value;
+};
+
+// fsopen + fsconfig + fsmount: a detached mount of a new filesystem instance.
+int new_fs(const char* type, std::initializer_list<Option> options, unsigned attrs,
+           const char* target) {
+  int fsfd = ::fsopen(type, FSOPEN_CLOEXEC);
+  if (fsfd < 0) die({"fsopen ", type});
+  for (const Option& o : options) {
+    if (::fsconfig(fsfd, FSCONFIG_SET_STRING, o.key, o.value, 0) < 0) {
+      die({"fsconfig ", type, " ", o.key, "=", o.value});
+    }
+  }
+  if (::fsconfig(fsfd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
+    die({"mount ", type, " on ", target});
+  }
+  int mfd = ::fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
+  if (mfd < 0) die({"fsmount ", type, " on ", target});
+  ::close(fsfd);
+  return mfd;
+}
+
+void attach(int mfd, int target_fd, const char* what, const char* target) {
+  if (::move_mount(mfd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+    die({"mount ", what, " on ", target});
+  }
+}
+
+constexpr unsigned kSecure = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+
+void make_node(int dirfd, const char* name, unsigned major, unsigned minor) {
+  if (::mknodat(dirfd, name, S_IFCHR | 0666, makedev(major, minor)) < 0) {
+    die({"mknod /dev/", name});
+  }
+}
+
+void make_link(int dirfd, const char* name, const char* target) {
+  if (::symlinkat(target, dirfd, name) < 0) die({"symlink /dev/", name});
+}
+
+void make_dir(int dirfd, const char* name, mode_t mode) {
+  if (::mkdirat(dirfd, name, mode) < 0) die({"mkdir /dev/", name});
+}
+
+int open_sub(int dirfd, const char* name, const char* target) {
+  int fd = ::openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) die({"open ", target});
+  return fd;
+}
+
+// A tmpfs /dev with Docker's device nodes and links, devpts, shm and mqueue.
+void mount_dev(int target_fd, const char* target) {
+  int dev = new_fs("tmpfs", {{"mode", "755"}, {"size", "65536k"}},
+                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME, target);
+  attach(dev, target_fd, "tmpfs", target);
+  make_node(dev, "null", 1, 3);
+  make_node(dev, "zero", 1, 5);
+  make_node(dev, "full", 1, 7);
+  make_node(dev, "random", 1, 8);
+  make_node(dev, "urandom", 1, 9);
+  make_node(dev, "tty", 5, 0);
+  make_link(dev, "fd", "/proc/self/fd");
+  make_link(dev, "stdin", "/proc/self/fd/0");
+  make_link(dev, "stdout", "/proc/self/fd/1");
+  make_link(dev, "stderr", "/proc/self/fd/2");
+  make_link(dev, "core", "/proc/kcore");
+  make_link(dev, "ptmx", "pts/ptmx");
+  make_dir(dev, "pts", 0755);
+  make_dir(dev, "shm", 01777);
+  make_dir(dev, "mqueue", 0755);
+
+  int pts = open_sub(dev, "pts", "/dev/pts");
+  int m = new_fs("devpts", {{"ptmxmode", "0666"}, {"mode", "0620"}, {"gid", "5"}},
+                 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev/pts");
+  attach(m, pts, "devpts", "/dev/pts");
+  ::close(m);
+  ::close(pts);
+
+  int shm = open_sub(dev, "shm", "/dev/shm");
+  m = new_fs("tmpfs", {{"mode", "1777"}, {"size", "65536k"}}, kSecure, "/dev/shm");
+  attach(m, shm, "tmpfs", "/dev/shm");
+  ::close(m);
+  ::close(shm);
+
+  int mq = open_sub(dev, "mqueue", "/dev/mqueue");
+  m = new_fs("mqueue", {}, kSecure, "/dev/mqueue");
+  attach(m, mq, "mqueue", "/dev/mqueue");
+  ::close(m);
+  ::close(mq);
+  ::close(dev);
+}
+
+void mount_bind(int target_fd, const ChildMount& m) {
+  int tree = static_cast<int>(
+      ::open_tree(AT_FDCWD, m.source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+  if (tree < 0) die({"open_tree ", m.source});
+  if (m.read_only) {
+    struct mount_attr attr {};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (::mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
+      die({"mount_setattr ro ", m.source});
+    }
+  }
+  attach(tree, target_fd, m.source, m.target);
+  ::close(tree);
+}
+
+}  // namespace
+
+int prepare_root(const char* rootfs) {
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) {
+    die({"make / rprivate"});
+  }
+  // pivot_root needs the new root to be a mount point; a plain directory is not.
+  if (::mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+    die({"bind mount ", rootfs});
+  }
+  int fd = ::open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) die({"open ", rootfs});
+  return fd;
+}
+
+void mount_all(int rootfd, const ChildPlan& plan) {
+  for (const ChildMount& m : plan.mounts) {
+    int flags = O_PATH;
+    if (m.type != ChildMount::Type::kBind) flags |= O_DIRECTORY;
+    int target_fd = open_in_root(rootfd, m.target_rel, flags);
+    if (target_fd < 0) die({"open mount target ", m.target});
+    switch (m.type) {
+      case ChildMount::Type::kProc: {
+        int p = new_fs("proc", {}, kSecure, m.target);
+        attach(p, target_fd, "proc", m.target);
+        ::close(p);
+        break;
+      }
+      case ChildMount::Type::kSys: {
+        int s = new_fs("sysfs", {}, kSecure | MOUNT_ATTR_RDONLY, m.target);
+        attach(s, target_fd, "sysfs", m.target);
+        ::close(s);
+        break;
+      }
+      case ChildMount::Type::kDev: mount_dev(target_fd, m.target); break;
+      case ChildMount::Type::kBind: mount_bind(target_fd, m); break;
+    }
+    ::close(target_fd);
+  }
+}
+
+void pivot_into(const char* rootfs) {
+  int old_root = ::open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (old_root < 0) die({"open /"});
+  int new_root = ::open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (new_root < 0) die({"open ", rootfs});
+  if (::fchdir(new_root) < 0) die({"fchdir ", rootfs});
+  // pivot_root(".", ".") stacks the old root on top of the new one; detaching "." afterwards
+  // (from the old root's fd) leaves only the new root, with no directory needed for the old one.
+  if (::syscall(SYS_pivot_root, ".", ".") < 0) die({"pivot_root ", rootfs});
+  if (::fchdir(old_root) < 0) die({"fchdir old root"});
+  if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) die({"make old root rslave"});
+  if (::umount2(".", MNT_DETACH) < 0) die({"umount old root"});
+  if (::chdir("/") < 0) die({"chdir /"});
+  ::close(old_root);
+  ::close(new_root);
+}
+
+void mask_paths() {
+  for (const char* path : kMaskedPaths) {
+    struct stat st {};
+    if (::lstat(path, &st) < 0) continue;  // not present on this kernel
+    int m;
+    if (S_ISDIR(st.st_mode)) {
+      m = new_fs("tmpfs", {}, kSecure | MOUNT_ATTR_RDONLY, path);
+    } else {
+      m = static_cast<int>(::open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+      if (m < 0) die({"open_tree /dev/null"});
+    }
+    if (::move_mount(m, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0) die({"mask ", path});
+    ::close(m);
+  }
+  for (const char* path : kReadonlyPaths) {
+    int tree = static_cast<int>(
+        ::open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (tree < 0) {
+      if (errno == ENOENT) continue;
+      die({"open_tree ", path});
+    }
+    struct mount_attr attr {};
+    attr.attr_set = MOUNT_ATTR_RDONLY | kSecure;
+    if (::mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
+      die({"mount_setattr ro ", path});
+    }
+    if (::move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+      die({"remount read-only ", path});
+    }
+    ::close(tree);
+  }
+}
+
+void make_root_read_only() {
+  struct mount_attr attr {};
+  attr.attr_set = MOUNT_ATTR_RDONLY;
+  if (::mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof attr) < 0) die({"remount / read-only"});
+}
+
+}  // namespace imgbuild::runtime::child

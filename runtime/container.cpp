@@ -1,0 +1,388 @@
+#include "runtime/container.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "base/fs.h"
+#include "base/subprocess.h"
+#include "base/sys.h"
+#include "runtime/cgroup.h"
+#include "runtime/child.h"
+#include "runtime/docker_defaults.h"
+#include "runtime/etc_files.h"
+#include "runtime/process_config.h"
+#include "runtime/safe_path.h"
+
+namespace imgbuild::runtime {
+
+struct Container::State {
+  std::string id;
+  pid_t pid = -1;
+  Cgroup cgroup;
+  std::optional<fs::TempDir> etc_tmp;
+  UniqueFd rootfd;
+  MountStubs stubs{-1, ""};
+  UniqueFd pty_master;
+
+  void cleanup() {
+    cgroup.remove();
+    if (rootfd) stubs.remove_all(rootfd.get());
+    etc_tmp.reset();
+  }
+  void kill_and_reap() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      int status = 0;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      pid = -1;
+    }
+  }
+};
+
+namespace {
+
+Result<std::string> random_id() {
+  UniqueFd fd = TRY(sys::open("/dev/urandom", O_RDONLY));
+  unsigned char bytes[32];
+  size_t got = TRY(sys::read_some(fd.get(), {reinterpret_cast<char*>(bytes), sizeof bytes}));
+  if (got != sizeof bytes) return fail(ErrorKind::kIo, "short read from /dev/urandom");
+  static const char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char b : bytes) {
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  return id;
+}
+
+std::string env_value(const std::vector<std::string>& env, const std::string& key) {
+  std::string found;
+  bool have = false;
+  for (const auto& e : env) {
+    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=') {
+      found = e.substr(key.size() + 1);
+      have = true;
+    }
+  }
+  return have ? found : std::string(kDefaultPath);
+}
+
+std::vector<std::string> exec_candidates(const std::string& arg0,
+                                         const std::vector<std::string>& env) {
+  if (arg0.find('/') != std::string::npos) return {arg0};
+  std::vector<std::string> out;
+  std::string path = env_value(env, "PATH");
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find(':', i);
+    if (j == std::string::npos) j = path.size();
+    std::string dir = path.substr(i, j - i);
+    if (dir.empty()) dir = ".";
+    out.push_back(dir + "/" + arg0);
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string errno_text(int err) {
+  return std::string(errno_name(err)) + " (" + std::strerror(err) + ")";
+}
+
+Error exec_error(const std::string& arg0, int err) {
+  std::string subject = "exec: \"" + arg0 + "\": ";
+  if (err == ENOENT || err == ENOTDIR) {
+    if (arg0.find('/') == std::string::npos) {
+      return Error(ErrorKind::kNotFound, subject + "executable file not found in $PATH", err);
+    }
+    return Error(ErrorKind::kNotFound, subject + "no such file or directory", err);
+  }
+  if (err == EACCES) return Error(ErrorKind::kPermission, subject + "permission denied", err);
+  return Error(ErrorKind::kPermission, subject + std::strerror(err), err);
+}
+
+Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0) return fail_errno("pipe2", "container");
+  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+UniqueFd receive_fd(int sock) {
+  char byte = 0;
+  struct iovec iov {
+    &byte, 1
+  };
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return UniqueFd();
+  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  if (cm == nullptr || cm->cmsg_type != SCM_RIGHTS) return UniqueFd();
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+  return UniqueFd(fd);
+}
+
+Status check_spec(const ProcessSpec& spec) {
+  if (spec.args.empty()) return fail(ErrorKind::kInvalidArgument, "no command specified");
+  if (spec.cwd.empty() || spec.cwd[0] != '/') {
+    return fail(ErrorKind::kInvalidArgument, "the working directory '" + spec.cwd +
+                                                 "' is invalid, it needs to be an absolute path");
+  }
+  for (const auto& m : spec.mounts) {
+    if (m.target.empty() || m.target[0] != '/') {
+      return fail(ErrorKind::kInvalidArgument,
+                  "invalid mount target " + m.target + ": must be an absolute path");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Container::Container(Container&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+
+Container& Container::operator=(Container&& other) noexcept {
+  if (this != &other) {
+    this->~Container();
+    state_ = std::exchange(other.state_, nullptr);
+  }
+  return *this;
+}
+
+Container::~Container() {
+  if (state_ == nullptr) return;
+  state_->kill_and_reap();
+  state_->cleanup();
+  delete state_;
+  state_ = nullptr;
+}
+
+const std::string& Container::id() const { return state_->id; }
+pid_t Container::pid() const { return state_ != nullptr ? state_->pid : -1; }
+
+Status Container::kill(int sig) {
+  if (state_ == nullptr || state_->pid <= 0) {
+    return fail(ErrorKind::kInvalidArgument, "container is not running");
+  }
+  if (::kill(state_->pid, sig) < 0) return fail_errno("kill", std::to_string(state_->pid));
+  return {};
+}
+
+Result<int> Container::wait() {
+  if (state_ == nullptr || state_->pid <= 0) {
+    return fail(ErrorKind::kInvalidArgument, "container is not running");
+  }
+  int status = 0;
+  for (;;) {
+    if (::waitpid(state_->pid, &status, 0) >= 0) break;
+    if (errno != EINTR) return fail_errno("waitpid", std::to_string(state_->pid));
+  }
+  state_->pid = -1;
+  state_->cleanup();
+  return exit_code_from_wait_status(status);
+}
+
+UniqueFd Container::take_pty_master() {
+  return state_ != nullptr ? std::move(state_->pty_master) : UniqueFd();
+}
+
+int exit_code_for_start_error(const Error& error) {
+  switch (error.kind()) {
+    case ErrorKind::kNotFound: return 127;
+    case ErrorKind::kPermission: return 126;
+    default: return 125;
+  }
+}
+
+Result<Container> Container::start(const std::string& rootfs, const ProcessSpec& spec) {
+  bool exec_failed = false;
+  auto result = start_impl(rootfs, spec, exec_failed);
+  if (!result && !exec_failed) {
+    const Error& e = result.error();
+    return fail(Error(ErrorKind::kRuntime, e.message(), e.errno_value()));
+  }
+  return result;
+}
+
+Result<Container> Container::start_impl(const std::string& rootfs, const ProcessSpec& spec,
+                                        bool& exec_failed) {
+  TRY(check_spec(spec));
+  auto state = std::make_unique<State>();
+  state->id = spec.id.empty() ? TRY(random_id()) : spec.id;
+
+  char* real = ::realpath(rootfs.c_str(), nullptr);
+  if (real == nullptr) return fail_errno("realpath", rootfs);
+  std::string root_real(real);
+  std::free(real);
+  state->rootfd = TRY(sys::open(root_real, O_PATH | O_DIRECTORY));
+  state->stubs = MountStubs(state->rootfd.get(), root_real);
+
+  std::string hostname = spec.hostname;
+  if (hostname.empty()) {
+    if (spec.network == NetworkMode::kHost) {
+      char buf[256] = {};
+      ::gethostname(buf, sizeof buf - 1);
+      hostname = buf;
+    } else {
+      hostname = state->id.substr(0, 12);
+    }
+  }
+  std::string etc_dir = spec.etc_dir;
+  if (etc_dir.empty()) {
+    state->etc_tmp = TRY(fs::TempDir::create("/tmp", "imgbuild-etc-"));
+    etc_dir = state->etc_tmp->path();
+  }
+  TRY_CTX(write_etc_files(etc_dir, hostname, spec.network), "writing /etc files");
+
+  // Mount targets, resolved (and created when missing) inside the root. Strings live in `keep`
+  // (reserved up front, so pointers into it stay valid) until the child has exec'd.
+  std::vector<std::string> keep;
+  keep.reserve(4 * spec.mounts.size() + 64);
+  auto hold = [&keep](std::string s) { return keep.emplace_back(std::move(s)).c_str(); };
+  std::vector<ChildMount> mounts;
+  auto add = [&](ChildMount::Type type, const std::string& target, TargetKind kind,
+                 const std::string& source, bool ro) -> Status {
+    std::string rel = TRY(state->stubs.ensure(target, kind));
+    mounts.push_back(ChildMount{type, hold(rel), hold(target), hold(source), ro});
+    return {};
+  };
+  TRY(add(ChildMount::Type::kProc, "/proc", TargetKind::kDirectory, "", false));
+  TRY(add(ChildMount::Type::kDev, "/dev", TargetKind::kDirectory, "", false));
+  TRY(add(ChildMount::Type::kSys, "/sys", TargetKind::kDirectory, "", false));
+  for (const auto& m : spec.mounts) {
+    struct stat st {};
+    if (::stat(m.source.c_str(), &st) < 0) {
+      return fail_errno("bind source", m.source);
+    }
+    TRY(add(ChildMount::Type::kBind, m.target,
+            S_ISDIR(st.st_mode) ? TargetKind::kDirectory : TargetKind::kFile, m.source,
+            m.read_only));
+  }
+  for (const char* name : {"hosts", "resolv.conf", "hostname"}) {
+    TRY(add(ChildMount::Type::kBind, std::string("/etc/") + name, TargetKind::kFile,
+            fs::join(etc_dir, name), false));
+  }
+  TRY_CTX(state->stubs.make_dirs(spec.cwd), "creating the working directory " + spec.cwd);
+
+  std::vector<std::string> candidates = exec_candidates(spec.args[0], spec.env);
+  std::vector<char*> argv, envp;
+  for (const auto& a : spec.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  ChildPlan plan{};
+  plan.rootfs = root_real.c_str();
+  plan.hostname = hostname.c_str();
+  plan.new_netns = spec.network != NetworkMode::kHost;
+  plan.mounts = std::move(mounts);
+  plan.read_only_rootfs = spec.read_only_rootfs;
+  plan.stdin_fd = spec.stdin_open ? spec.stdin_fd : -1;
+  plan.stdout_fd = spec.stdout_fd;
+  plan.stderr_fd = spec.stderr_fd;
+  plan.cwd = spec.cwd.c_str();
+  // Docker's limits, but never above what this process may raise them to.
+  struct rlimit nofile {};
+  ::getrlimit(RLIMIT_NOFILE, &nofile);
+  plan.nofile_hard = std::min<unsigned long>(kNofileHard, nofile.rlim_max);
+  plan.nofile_soft = std::min<unsigned long>(kNofileSoft, plan.nofile_hard);
+  plan.uid = spec.uid;
+  plan.gid = spec.gid;
+  plan.groups.assign(spec.additional_gids.begin(), spec.additional_gids.end());
+  plan.caps[0] = plan.caps[1] = 0;
+  for (int cap : kDefaultCapabilities) plan.caps[cap / 32] |= 1U << (cap % 32);
+  int last_cap = 40;
+  if (auto text = fs::read_file("/proc/sys/kernel/cap_last_cap"))
+    last_cap = std::atoi(text->c_str());
+  for (int cap = 0; cap <= last_cap; ++cap) {
+    if ((plan.caps[cap / 32] & (1U << (cap % 32))) == 0) plan.drop_bounding.push_back(cap);
+  }
+  plan.argv = argv.data();
+  plan.envp = envp.data();
+  for (const auto& c : candidates) plan.exec_candidates.push_back(c.c_str());
+
+  state->cgroup = TRY(Cgroup::create("imgbuild-" + state->id, spec.resources));
+
+  auto [report_r, report_w] = TRY(make_pipe());
+  auto [sync_r, sync_w] = TRY(make_pipe());
+  UniqueFd console_parent, console_child;
+  if (spec.tty) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+      return fail_errno("socketpair", "pty");
+    }
+    console_parent.reset(sv[0]);
+    console_child.reset(sv[1]);
+  }
+  plan.report_fd = report_w.get();
+  plan.sync_fd = sync_r.get();
+  plan.console_fd = console_child.get();
+
+  struct clone_args args {};
+  args.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  if (plan.new_netns) args.flags |= CLONE_NEWNET;
+  args.exit_signal = SIGCHLD;
+  // Signals stay blocked across clone so that no handler of this process runs in the child
+  // before it has reset them all.
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0) child_main(plan);
+  int clone_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) return fail_errno("clone3", "container", clone_errno);
+  state->pid = static_cast<pid_t>(pid);
+  report_w.reset();
+  sync_r.reset();
+  console_child.reset();
+
+  // From here on, returning an error destroys the Container, which kills and reaps the child.
+  Container container(state.release());
+  State* st = container.state_;
+  TRY(st->cgroup.add(st->pid));
+  TRY(sys::write_all(sync_w.get(), "g", "sync pipe"));
+  if (spec.tty) st->pty_master = receive_fd(console_parent.get());
+
+  ChildReport report;
+  size_t got = 0;
+  while (got < sizeof report) {
+    ssize_t n = ::read(report_r.get(), reinterpret_cast<char*>(&report) + got, sizeof report - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  if (got == 0) {
+    if (spec.tty && !st->pty_master) return fail(ErrorKind::kRuntime, "no pty from the container");
+    return container;
+  }
+  if (got != sizeof report) return fail(ErrorKind::kRuntime, "short report from the container");
+  report.what[sizeof report.what - 1] = '\0';
+  if (report.stage == ChildReport::kExec) {
+    exec_failed = true;
+    return fail(exec_error(spec.args[0], report.err));
+  }
+  return fail(Error(ErrorKind::kRuntime, std::string(report.what) + ": " + errno_text(report.err),
+                    report.err));
+}
+
+}  // namespace imgbuild::runtime

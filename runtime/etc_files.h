@@ -1,0 +1,17 @@
+// The files bound onto a container's /etc/hosts, /etc/resolv.conf and /etc/hostname, written
+// into a directory outside the root (so they never land in an image layer).
+#pragma once
+
+#include <string>
+
+#include "base/error.h"
+#include "runtime/container.h"
+
+namespace imgbuild::runtime {
+
+// Writes dir/hosts, dir/resolv.conf and dir/hostname. With kHost the host's /etc/hosts is
+// copied; with kNone the hosts file has the loopback entries and the hostname. resolv.conf is the
+// host's (systemd-resolved's upstream file when the host's points at the 127.0.0.53 stub).
+Status write_etc_files(const std::string& dir, const std::string& hostname, NetworkMode network);
+
+}  // namespace imgbuild::runtime
