@@ -1,0 +1,47 @@
+// Moving one blob between a registry and the store.
+//
+// fetch_blob streams GET /v2/<repo>/blobs/<digest> into a BlobWriter (hashing as it writes),
+// resuming a broken download with Range: bytes=N- (a registry that ignores Range and answers 200
+// has the first N bytes skipped), and commits only when size and digest match the descriptor:
+// a mismatch or truncated body is kCorrupt and nothing enters the store.
+// push_blob checks whether the registry has the blob (HEAD), tries a cross-repository mount,
+// then uploads: monolithic (POST, then PUT with ?digest=), falling back to chunked PATCHes with
+// Content-Range when the registry refuses a monolithic body.
+//
+// Thread-safe as far as Session and Store are; one call per blob. `cancel`, when set by another
+// worker's failure, makes a transfer stop early with kCancelled.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "image/descriptor.h"
+#include "image/store.h"
+#include "registry-client/progress.h"
+#include "registry-client/session.h"
+
+namespace imgbuild::registry {
+
+Status fetch_blob(Session& session, const image::Store& store, const image::Descriptor& blob,
+                  Progress* progress, const std::atomic<bool>* cancel);
+
+// A small blob (config) fetched into memory and verified against its descriptor.
+Result<std::string> fetch_small_blob(Session& session, const image::Descriptor& blob);
+
+enum class PushOutcome { kExisted, kMounted, kUploaded };
+
+struct PushBlobOptions {
+  std::vector<std::string> mount_from;  // repositories on the same registry that may hold it
+  uint64_t chunk_size = 16u << 20;      // for chunked uploads (raised to OCI-Chunk-Min-Length)
+};
+
+Result<PushOutcome> push_blob(Session& session, const image::Store& store,
+                              const image::Descriptor& blob, const PushBlobOptions& options,
+                              Progress* progress, const std::atomic<bool>* cancel);
+
+// "?digest=sha256%3A..." appended to an upload Location (which may already have a query).
+std::string with_digest_query(const std::string& location, const image::Digest& digest);
+
+}  // namespace imgbuild::registry
