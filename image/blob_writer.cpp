@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "base/fs.h"
+#include "base/scope_guard.h"
 #include "base/sys.h"
 #include "image/store_layout.h"
 
@@ -75,6 +76,8 @@ Result<Digest> BlobWriter::commit(const std::optional<Digest>& expected,
   if (committed_) return fail(ErrorKind::kInternal, "blob writer: committed twice");
   committed_ = true;
   Digest got = Digest::from_hex(hasher_.finish_hex());
+  // Refused content leaves tmp/ at once, not when the writer is destroyed.
+  ScopeGuard discard([this] { ::unlink(file_.release().c_str()); });
   if (expected_size && *expected_size != size_) {
     return fail(ErrorKind::kCorrupt, "blob size mismatch: expected " +
                                          std::to_string(*expected_size) + " bytes, got " +
@@ -85,6 +88,7 @@ Result<Digest> BlobWriter::commit(const std::optional<Digest>& expected,
                 "blob digest mismatch: expected " + expected->str() + ", got " + got.str());
   }
   TRY(sys::fsync(file_.fd(), file_.path()));
+  discard.dismiss();
   std::string path = file_.release();
   auto published = publish_blob_file(path, blobs_dir_, got);
   if (!published) {
