@@ -16,6 +16,7 @@
 // (".dockerignore:3: syntax error in pattern: [a-"), or kIo for an unreadable file.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,9 +56,11 @@ class IgnoreMatcher {
   const std::vector<Pattern>& patterns() const { return patterns_; }
 
  private:
-  bool matches(const Pattern& pattern, std::string_view path) const;
+  struct Compiled;  // token form of a pattern, built once
+  bool matches(size_t index, std::string_view path) const;
 
   std::vector<Pattern> patterns_;
+  std::vector<std::shared_ptr<const Compiled>> compiled_;
   std::vector<std::string> always_;
 };
 

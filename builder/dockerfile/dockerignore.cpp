@@ -1,0 +1,386 @@
+// .dockerignore with moby/patternmatcher's semantics. Patterns are compiled to small token lists
+// instead of regular expressions; the matching rules are those of the regexps patternmatcher
+// builds: `*` = [^/]*, `?` = [^/], `**/` = (.*/)?, a trailing `**` = .*, classes as in Go.
+#include "builder/dockerfile/dockerignore.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "base/fs.h"
+#include "builder/dockerfile/text_util.h"
+
+namespace imgbuild::builder::dockerfile {
+
+namespace {
+
+enum class Tok { kLiteral, kStar, kAny, kAnyPath, kAnyDirs, kClass };
+
+struct ClassItem {
+  uint32_t lo, hi;
+};
+
+struct Token {
+  Tok kind;
+  uint32_t rune = 0;
+  bool negated = false;
+  std::vector<ClassItem> items;
+};
+
+std::vector<uint32_t> to_runes(std::string_view s) {
+  std::vector<uint32_t> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t w;
+    out.push_back(text::decode_rune(s, pos, &w));
+    pos += w;
+  }
+  return out;
+}
+
+// Parses a bracket expression starting after '['; returns false when malformed.
+bool parse_class(const std::vector<uint32_t>& p, size_t* i, Token* tok) {
+  tok->kind = Tok::kClass;
+  if (*i < p.size() && p[*i] == '^') tok->negated = true, ++*i;
+  bool first = true;
+  while (*i < p.size()) {
+    uint32_t c = p[*i];
+    if (c == ']' && !first) {
+      ++*i;
+      return true;
+    }
+    first = false;
+    if (c == '\\') {
+      if (++*i >= p.size()) return false;
+      c = p[*i];
+    }
+    ++*i;
+    uint32_t hi = c;
+    if (*i + 1 < p.size() && p[*i] == '-' && p[*i + 1] != ']') {
+      ++*i;
+      hi = p[*i];
+      if (hi == '\\') {
+        if (++*i >= p.size()) return false;
+        hi = p[*i];
+      }
+      ++*i;
+      if (hi < c) return false;
+    }
+    tok->items.push_back({c, hi});
+  }
+  return false;
+}
+
+// Compiles a cleaned pattern. `error` set on malformed classes or a trailing escape.
+std::vector<Token> compile(std::string_view pattern, bool* bad) {
+  std::vector<uint32_t> p = to_runes(pattern);
+  std::vector<Token> out;
+  *bad = false;
+  for (size_t i = 0; i < p.size();) {
+    uint32_t c = p[i++];
+    if (c == '*') {
+      if (i < p.size() && p[i] == '*') {
+        ++i;
+        if (i < p.size() && p[i] == '/') ++i;
+        out.push_back({i >= p.size() ? Tok::kAnyPath : Tok::kAnyDirs});
+      } else {
+        out.push_back({Tok::kStar});
+      }
+    } else if (c == '?') {
+      out.push_back({Tok::kAny});
+    } else if (c == '\\') {
+      if (i >= p.size()) {
+        *bad = true;
+        out.push_back({Tok::kLiteral, '\\'});
+      } else {
+        out.push_back({Tok::kLiteral, p[i++]});
+      }
+    } else if (c == '[') {
+      Token tok;
+      if (!parse_class(p, &i, &tok)) {
+        *bad = true;
+        return out;
+      }
+      out.push_back(std::move(tok));
+    } else {
+      out.push_back({Tok::kLiteral, c});
+    }
+  }
+  return out;
+}
+
+bool class_matches(const Token& t, uint32_t r) {
+  bool in = false;
+  for (const ClassItem& item : t.items) in = in || (r >= item.lo && r <= item.hi);
+  return in != t.negated;
+}
+
+// Whole-string match with memoised backtracking over (token, position).
+bool match_tokens(const std::vector<Token>& toks, const std::vector<uint32_t>& s) {
+  size_t n = toks.size(), m = s.size();
+  std::vector<char> memo((n + 1) * (m + 1), 0);  // 0 unknown, 1 false, 2 true
+  auto rec = [&](auto&& self, size_t ti, size_t si) -> bool {
+    char& slot = memo[ti * (m + 1) + si];
+    if (slot) return slot == 2;
+    bool result = false;
+    if (ti == n) {
+      result = si == m;
+    } else {
+      const Token& t = toks[ti];
+      switch (t.kind) {
+        case Tok::kLiteral: result = si < m && s[si] == t.rune && self(self, ti + 1, si + 1); break;
+        case Tok::kAny: result = si < m && s[si] != '/' && self(self, ti + 1, si + 1); break;
+        case Tok::kClass:
+          result = si < m && s[si] != '\n' && class_matches(t, s[si]) && self(self, ti + 1, si + 1);
+          break;
+        case Tok::kStar:
+          result = self(self, ti + 1, si) || (si < m && s[si] != '/' && self(self, ti, si + 1));
+          break;
+        case Tok::kAnyPath:  // .*
+          result = self(self, ti + 1, si) || (si < m && s[si] != '\n' && self(self, ti, si + 1));
+          break;
+        case Tok::kAnyDirs:  // (.*/)?
+          result = self(self, ti + 1, si);
+          for (size_t k = si; !result && k < m && s[k] != '\n'; ++k)
+            if (s[k] == '/') result = self(self, ti + 1, k + 1);
+          break;
+      }
+    }
+    slot = result ? 2 : 1;
+    return result;
+  };
+  return rec(rec, 0, 0);
+}
+
+std::string relative_to(const std::string& base, const std::string& path) {
+  std::string b = fs::absolute(base), p = fs::absolute(path);
+  if (p.size() > b.size() && p.compare(0, b.size(), b) == 0 && (b == "/" || p[b.size()] == '/'))
+    return p.substr(b == "/" ? 1 : b.size() + 1);
+  return "";
+}
+
+}  // namespace
+
+struct IgnoreMatcher::Compiled {
+  std::vector<Token> tokens;
+  bool suffix_shortcut = false;  // "**" followed by plain text
+  std::string suffix;
+};
+
+std::string clean_path(std::string_view path) {
+  if (path.empty()) return ".";
+  bool rooted = path[0] == '/';
+  std::vector<std::string_view> parts;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string_view::npos) slash = path.size();
+    std::string_view part = path.substr(pos, slash - pos);
+    pos = slash + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty() && parts.back() != "..")
+        parts.pop_back();
+      else if (!rooted)
+        parts.push_back(part);
+      continue;
+    }
+    parts.push_back(part);
+  }
+  std::string out = rooted ? "/" : "";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += '/';
+    out += parts[i];
+  }
+  return out.empty() ? "." : out;
+}
+
+Result<bool> glob_match(std::string_view pattern, std::string_view name) {
+  // filepath.Match: like the patternmatcher tokens, but `**` is just two stars.
+  bool bad = false;
+  std::vector<uint32_t> p = to_runes(pattern);
+  std::vector<Token> toks;
+  for (size_t i = 0; i < p.size();) {
+    uint32_t c = p[i++];
+    if (c == '*') {
+      toks.push_back({Tok::kStar});
+    } else if (c == '?') {
+      toks.push_back({Tok::kAny});
+    } else if (c == '\\') {
+      if (i >= p.size()) {
+        bad = true;
+        break;
+      }
+      toks.push_back({Tok::kLiteral, p[i++]});
+    } else if (c == '[') {
+      Token tok;
+      if (!parse_class(p, &i, &tok)) {
+        bad = true;
+        break;
+      }
+      toks.push_back(std::move(tok));
+    } else {
+      toks.push_back({Tok::kLiteral, c});
+    }
+  }
+  if (bad) return fail(ErrorKind::kParse, "syntax error in pattern");
+  return match_tokens(toks, to_runes(name));
+}
+
+Result<IgnoreMatcher> IgnoreMatcher::create(const std::vector<std::string>& lines,
+                                            std::string_view source) {
+  IgnoreMatcher m;
+  for (size_t n = 0; n < lines.size(); ++n) {
+    std::string_view raw = lines[n];
+    if (n == 0 && raw.substr(0, 3) == "\xEF\xBB\xBF") raw.remove_prefix(3);
+    if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
+    if (!raw.empty() && raw[0] == '#') continue;
+    std::string_view pattern = text::trim_space(raw);
+    if (pattern.empty()) continue;
+    auto where = [&](std::string_view message) {
+      return fail(ErrorKind::kParse,
+                  std::string(source) + ":" + std::to_string(n + 1) + ": " + std::string(message));
+    };
+    Pattern p;
+    if (pattern[0] == '!') {
+      p.exclusion = true;
+      pattern = text::trim_space(pattern.substr(1));
+      if (pattern.empty()) return where("illegal exclusion pattern: \"!\"");
+    }
+    std::string cleaned = clean_path(pattern);
+    if (cleaned.size() > 1 && cleaned[0] == '/') cleaned.erase(0, 1);
+    bool bad = false;
+    auto compiled = std::make_shared<Compiled>();
+    compiled->tokens = compile(cleaned, &bad);
+    if (!bad) bad = !glob_match(cleaned, ".").has_value();
+    if (bad) return where("syntax error in pattern: " + cleaned);
+    // patternmatcher's "**foo" shortcut: a leading ** followed by plain text is a suffix test.
+    if (cleaned.size() >= 2 && cleaned.compare(0, 2, "**") == 0 &&
+        cleaned.find_first_of("*?[\\", 2) == std::string::npos) {
+      compiled->suffix_shortcut = true;
+      compiled->suffix = cleaned.substr(2);
+    }
+    m.compiled_.push_back(std::move(compiled));
+    p.text = cleaned;
+    size_t pos = 0;
+    while (pos <= cleaned.size()) {
+      size_t slash = cleaned.find('/', pos);
+      if (slash == std::string::npos) slash = cleaned.size();
+      p.parts.push_back(cleaned.substr(pos, slash - pos));
+      pos = slash + 1;
+    }
+    m.patterns_.push_back(std::move(p));
+  }
+  return m;
+}
+
+Result<IgnoreMatcher> IgnoreMatcher::parse(std::string_view text, std::string_view source) {
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    lines.emplace_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return create(lines, source);
+}
+
+void IgnoreMatcher::always_include(std::string path) { always_.push_back(clean_path(path)); }
+
+bool IgnoreMatcher::matches(size_t index, std::string_view path) const {
+  const Compiled& c = *compiled_[index];
+  if (c.suffix_shortcut) {
+    std::string_view suffix = c.suffix;
+    if (path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix)
+      return true;
+    return !suffix.empty() && suffix[0] == '/' && path == suffix.substr(1);
+  }
+  return match_tokens(c.tokens, to_runes(path));
+}
+
+bool IgnoreMatcher::excluded(std::string_view raw_path, bool /*is_dir*/) const {
+  if (patterns_.empty()) return false;
+  std::string path = clean_path(raw_path);
+  while (path.size() > 1 && path[0] == '/') path.erase(0, 1);
+  if (path.compare(0, 2, "./") == 0) path.erase(0, 2);
+  for (const std::string& a : always_)
+    if (a == path) return false;
+
+  // MatchesOrParentMatches: last matching pattern wins; a pattern matching any parent directory
+  // matches the path too.
+  std::vector<std::string> parents;
+  for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1))
+    parents.push_back(path.substr(0, slash));
+  bool matched = false;
+  for (size_t k = 0; k < patterns_.size(); ++k) {
+    const Pattern& p = patterns_[k];
+    if (p.exclusion != matched) continue;
+    bool match = matches(k, path);
+    for (size_t i = 0; !match && i < parents.size(); ++i) match = matches(k, parents[i]);
+    if (match) matched = !p.exclusion;
+  }
+  return matched;
+}
+
+bool IgnoreMatcher::may_include_below(std::string_view raw_dir) const {
+  std::string dir = clean_path(raw_dir);
+  while (dir.size() > 1 && dir[0] == '/') dir.erase(0, 1);
+  std::vector<std::string> dir_parts;
+  if (dir != ".") {
+    size_t pos = 0;
+    while (pos <= dir.size()) {
+      size_t slash = dir.find('/', pos);
+      if (slash == std::string::npos) slash = dir.size();
+      dir_parts.push_back(dir.substr(pos, slash - pos));
+      pos = slash + 1;
+    }
+  }
+  for (const Pattern& p : patterns_) {
+    if (!p.exclusion) continue;
+    // Docker's own rule: the exception lies below the directory ("!dir/keep").
+    if ((p.text + "/").compare(0, dir.size() + 1, dir + "/") == 0) return true;
+    // Wildcards: the pattern's leading components could match the directory's.
+    bool possible = true;
+    for (size_t i = 0; i < dir_parts.size() && possible; ++i) {
+      if (i >= p.parts.size()) {
+        possible = false;
+        break;
+      }
+      if (p.parts[i].find("**") != std::string::npos) return true;
+      auto m = glob_match(p.parts[i], dir_parts[i]);
+      possible = m && *m;
+    }
+    if (possible && p.parts.size() > dir_parts.size()) return true;
+  }
+  return false;
+}
+
+Result<IgnoreMatcher> load_dockerignore(const std::string& context_dir,
+                                        const std::string& dockerfile) {
+  std::string file;
+  if (!dockerfile.empty() && fs::exists(dockerfile + ".dockerignore"))
+    file = dockerfile + ".dockerignore";
+  else if (fs::exists(fs::join(context_dir, ".dockerignore")))
+    file = fs::join(context_dir, ".dockerignore");
+  IgnoreMatcher matcher;
+  if (!file.empty()) {
+    std::string text = TRY(fs::read_file(file));
+    matcher = TRY(IgnoreMatcher::parse(text, file));
+  }
+  matcher.always_include(".dockerignore");
+  if (!dockerfile.empty()) {
+    std::string rel = relative_to(context_dir, dockerfile);
+    if (!rel.empty()) {
+      matcher.always_include(rel);
+      if (!file.empty()) {
+        std::string ignore_rel = relative_to(context_dir, file);
+        if (!ignore_rel.empty()) matcher.always_include(ignore_rel);
+      }
+    }
+  }
+  return matcher;
+}
+
+}  // namespace imgbuild::builder::dockerfile
