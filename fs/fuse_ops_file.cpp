@@ -1,0 +1,213 @@
+// open, create, read, write, flush, release, fsync, fallocate, and the session's init.
+//
+// Lower files are read straight from their own fd (spliced to the kernel when it allows) with the
+// page cache kept across opens; a file is copied up when opened for writing. With the writeback
+// cache the kernel may read through a handle opened write-only and implements O_APPEND itself,
+// so handles are opened O_RDWR and without O_APPEND (as passthrough_hp does).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "fs/fuse_ops.h"
+#include "fs/whiteout.h"
+
+namespace imgbuild::fs {
+
+namespace {
+
+int open_flags(const Filesystem& fs, int flags) {
+  flags &= ~(O_CREAT | O_EXCL | O_NOCTTY);
+  if (fs.writeback) {
+    if ((flags & O_ACCMODE) == O_WRONLY) flags = (flags & ~O_ACCMODE) | O_RDWR;
+    flags &= ~O_APPEND;
+  }
+  return flags;
+}
+
+int do_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  Filesystem& fs = fs_of(req);
+  std::lock_guard lock(fs.mu);
+  auto node = fs.node(ino);
+  if (!node) return ESTALE;
+  bool write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
+  if (write) {
+    if (!fs.writable()) return EROFS;
+    if (int err = fs.copy_up(*node)) return err;
+  }
+  int fd = reopen_fd(node->fd(), open_flags(fs, fi->flags));
+  if (fd < 0) return -fd;
+  auto h = std::make_unique<FileHandle>();
+  h->node = node;
+  h->fd.reset(fd);
+  h->lower = !node->upper;
+  h->flags = fi->flags;
+  // Every change to a file goes through this mount, so cached pages stay valid across opens
+  // (and a lower file's pages equal its copy-up's).
+  fi->keep_cache = 1;
+  fi->fh = reinterpret_cast<uint64_t>(h.release());
+  return 0;
+}
+
+void sfs_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  int err = do_open(req, ino, fi);
+  if (err) {
+    fuse_reply_err(req, err);
+  } else {
+    fuse_reply_open(req, fi);
+  }
+}
+
+int do_create(fuse_req_t req, fuse_ino_t parent, const std::string& name, mode_t mode,
+              fuse_file_info* fi, fuse_entry_param* e) {
+  Filesystem& fs = fs_of(req);
+  if (int err = check_new_name(name)) return err;
+  std::lock_guard lock(fs.mu);
+  if (!fs.writable()) return EROFS;
+  auto dir = fs.node(parent);
+  if (!dir) return ESTALE;
+  Resolved r;
+  if (int err = fs.resolve(*dir, name, &r)) return err;
+  if (r.exists) return EEXIST;  // the kernel only sends create for names it found missing
+  bool opaque = false;
+  if (int err = fs.prepare_create(*dir, name, &opaque)) return err;
+  int d = dir->upper.get();
+  UniqueFd fd(
+      ::openat(d, name.c_str(), open_flags(fs, fi->flags) | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd) return errno;
+  fs.set_owner(d, name, fuse_req_ctx(req));
+  if (::fchmod(fd.get(), mode & 07777) < 0) return errno;
+  Resolved created;
+  if (int err = fs.resolve(*dir, name, &created)) return err;
+  if (!created.exists) return EIO;
+  auto node = fs.instantiate(dir, name, std::move(created));
+  if (int err = fill_entry(fs, *node, e)) {
+    fs.forget(node->ino, 1);
+    return err;
+  }
+  auto h = std::make_unique<FileHandle>();
+  h->node = node;
+  h->fd = std::move(fd);
+  h->flags = fi->flags;
+  fi->keep_cache = 1;
+  fi->fh = reinterpret_cast<uint64_t>(h.release());
+  return 0;
+}
+
+void sfs_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
+                fuse_file_info* fi) {
+  fuse_entry_param e;
+  int err = do_create(req, parent, name, mode, fi, &e);
+  if (err) {
+    fuse_reply_err(req, err);
+  } else {
+    fuse_reply_create(req, &e, fi);
+  }
+}
+
+// The fd to do I/O on: a handle opened on a lower file that has since been copied up switches to
+// the upper copy, so it sees writes made through other handles.
+int io_fd(fuse_req_t req, FileHandle* h) {
+  if (!h->lower || !h->node->in_upper.load()) return h->fd.get();
+  Filesystem& fs = fs_of(req);
+  std::lock_guard lock(fs.mu);
+  std::lock_guard hlock(h->mu);
+  if (!h->upper_fd) {
+    int fd = reopen_fd(h->node->upper.get(), O_RDONLY);
+    if (fd < 0) return h->fd.get();
+    h->upper_fd.reset(fd);
+  }
+  return h->upper_fd.get();
+}
+
+void sfs_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  FileHandle* h = handle_of(fi);
+  fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+  buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+  buf.buf[0].fd = io_fd(req, h);
+  buf.buf[0].pos = off;
+  fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+void sfs_write_buf(fuse_req_t req, fuse_ino_t, fuse_bufvec* in, off_t off, fuse_file_info* fi) {
+  FileHandle* h = handle_of(fi);
+  fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+  out.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+  out.buf[0].fd = io_fd(req, h);
+  out.buf[0].pos = off;
+  ssize_t n = fuse_buf_copy(&out, in, FUSE_BUF_SPLICE_NONBLOCK);
+  if (n < 0) {
+    fuse_reply_err(req, static_cast<int>(-n));
+  } else {
+    fuse_reply_write(req, static_cast<size_t>(n));
+  }
+}
+
+void sfs_flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }
+
+void sfs_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  delete handle_of(fi);
+  fuse_reply_err(req, 0);
+}
+
+void sfs_fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
+  int fd = io_fd(req, handle_of(fi));
+  int res = datasync ? ::fdatasync(fd) : ::fsync(fd);
+  fuse_reply_err(req, res < 0 ? errno : 0);
+}
+
+void sfs_fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length,
+                   fuse_file_info* fi) {
+  int res = ::fallocate(io_fd(req, handle_of(fi)), mode, offset, length);
+  fuse_reply_err(req, res < 0 ? errno : 0);
+}
+
+void sfs_lseek(fuse_req_t req, fuse_ino_t, off_t off, int whence, fuse_file_info* fi) {
+  off_t res = ::lseek(io_fd(req, handle_of(fi)), off, whence);
+  if (res < 0) {
+    fuse_reply_err(req, errno);
+  } else {
+    fuse_reply_lseek(req, res);
+  }
+}
+
+void sfs_init(void* userdata, fuse_conn_info* conn) {
+  auto* fs = static_cast<Filesystem*>(userdata);
+  auto want = [conn](unsigned cap) {
+    if (conn->capable & cap) conn->want |= cap;
+  };
+  // Writeback caching only where there is something to write back; with it the kernel owns
+  // file sizes and mtimes between our replies, which is right since only it changes the upper.
+  if (fs->writable()) {
+    want(FUSE_CAP_WRITEBACK_CACHE);
+    fs->writeback = (conn->want & FUSE_CAP_WRITEBACK_CACHE) != 0;
+  } else {
+    conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+  }
+  want(FUSE_CAP_SPLICE_WRITE);
+  want(FUSE_CAP_SPLICE_MOVE);
+  want(FUSE_CAP_READDIRPLUS);
+  want(FUSE_CAP_PARALLEL_DIROPS);
+  want(FUSE_CAP_CACHE_SYMLINKS);
+  want(FUSE_CAP_ASYNC_READ);
+  conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;
+}
+
+}  // namespace
+
+void add_file_ops(fuse_lowlevel_ops* ops) {
+  ops->init = sfs_init;
+  ops->open = sfs_open;
+  ops->create = sfs_create;
+  ops->read = sfs_read;
+  ops->write_buf = sfs_write_buf;
+  ops->flush = sfs_flush;
+  ops->release = sfs_release;
+  ops->fsync = sfs_fsync;
+  ops->fallocate = sfs_fallocate;
+  ops->lseek = sfs_lseek;
+}
+
+}  // namespace imgbuild::fs

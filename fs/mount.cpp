@@ -1,0 +1,145 @@
+#include "fs/mount.h"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/sys.h"
+#include "fs/fuse_ops.h"
+#include "fs/mount_table.h"
+#include "fs/union_fs.h"
+
+namespace imgbuild::fs {
+
+struct Mount::Impl {
+  std::unique_ptr<Filesystem> fs;
+  fuse_session* se = nullptr;
+  std::thread loop;
+  bool mounted = false;
+};
+
+namespace {
+
+fuse_lowlevel_ops make_ops() {
+  fuse_lowlevel_ops ops;
+  std::memset(&ops, 0, sizeof(ops));
+  add_entry_ops(&ops);
+  add_tree_ops(&ops);
+  add_dir_ops(&ops);
+  add_file_ops(&ops);
+  return ops;
+}
+
+// fsname is user text and ends up in a comma-separated option string: keep it plain.
+std::string clean_fsname(const std::string& name) {
+  std::string out;
+  for (char c : name) out += (c == ',' || c == '\\' || c == ' ') ? '_' : c;
+  return out.empty() ? "imgfs" : out;
+}
+
+}  // namespace
+
+Mount::Mount(std::string mountpoint) : mountpoint_(std::move(mountpoint)), impl_(new Impl) {}
+
+Result<std::unique_ptr<Mount>> Mount::create(const std::string& mountpoint,
+                                             const MountOptions& options) {
+  std::string target = absolute(mountpoint);
+  auto st = sys::lstat(target);
+  if (!st) return fail(st.error().with_context("mount point"));
+  if (!S_ISDIR(st->st_mode)) {
+    return fail(ErrorKind::kInvalidArgument, "mount point " + target + " is not a directory");
+  }
+  std::unique_ptr<Mount> mount(new Mount(target));
+  Impl& impl = *mount->impl_;
+  impl.fs = TRY(Filesystem::create(options));
+
+  std::string opts =
+      "default_permissions,fsname=" + clean_fsname(options.fsname) + ",subtype=imgfs";
+  if (options.allow_other) opts += ",allow_other";
+  if (options.upper.empty()) opts += ",ro";
+  std::vector<std::string> argv_s = {"imgfs", "-o", opts};
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+  static const fuse_lowlevel_ops ops = make_ops();
+  impl.se = fuse_session_new(&args, &ops, sizeof(ops), impl.fs.get());
+  if (!impl.se) return fail(ErrorKind::kIo, "fuse_session_new(" + target + ") failed");
+  if (fuse_session_mount(impl.se, target.c_str()) != 0) {
+    fuse_session_destroy(impl.se);
+    impl.se = nullptr;
+    return fail(ErrorKind::kIo,
+                "mounting imgfs at " + target + " failed (needs root and /dev/fuse; see stderr)");
+  }
+  impl.mounted = true;
+  unsigned max_threads = options.max_threads ? options.max_threads : 8;
+  fuse_session* se = impl.se;
+  impl.loop = std::thread([se, max_threads] {
+    fuse_loop_config* cfg = fuse_loop_cfg_create();
+    fuse_loop_cfg_set_max_threads(cfg, max_threads);
+    fuse_loop_cfg_set_idle_threads(cfg, max_threads);
+    fuse_session_loop_mt(se, cfg);
+    fuse_loop_cfg_destroy(cfg);
+  });
+  return mount;
+}
+
+void Mount::wait() {
+  if (impl_->loop.joinable()) impl_->loop.join();
+}
+
+Status Mount::unmount() {
+  Impl& impl = *impl_;
+  if (!impl.se) return {};
+  if (impl.mounted) {
+    if (impl.loop.joinable() && ::umount2(mountpoint_.c_str(), 0) < 0 && errno != EINVAL) {
+      return fail_errno("umount", mountpoint_);
+    }
+    impl.mounted = false;
+  }
+  // The kernel ends the connection when the superblock goes away; the loop then returns.
+  wait();
+  fuse_session_unmount(impl.se);
+  fuse_session_destroy(impl.se);
+  impl.se = nullptr;
+  return {};
+}
+
+Mount::~Mount() {
+  Impl& impl = *impl_;
+  if (!impl.se) return;
+  if (impl.mounted && impl.loop.joinable()) {
+    auto dev = mounted_device(mountpoint_);
+    if (::umount2(mountpoint_.c_str(), 0) < 0) {
+      // Busy: detach it from the namespace and end the connection, so the loop returns even
+      // while processes still hold files in it (they get ENOTCONN).
+      ::umount2(mountpoint_.c_str(), MNT_DETACH);
+      if (dev) abort_fuse_connection(*dev);
+    }
+  }
+  impl.mounted = false;
+  wait();
+  fuse_session_unmount(impl.se);
+  fuse_session_destroy(impl.se);
+  impl.se = nullptr;
+}
+
+Status force_unmount(const std::string& mountpoint) {
+  std::string target = absolute(mountpoint);
+  auto dev = mounted_device(target);
+  if (!dev) return fail(ErrorKind::kNotFound, "nothing is mounted at " + target);
+  if (::umount2(target.c_str(), 0) == 0) return {};
+  int err = errno;
+  if (err != EBUSY && err != ENOTCONN && err != EIO) return fail_errno("umount", target, err);
+  if (::umount2(target.c_str(), MNT_DETACH) < 0) return fail_errno("umount", target);
+  abort_fuse_connection(*dev);
+  return {};
+}
+
+}  // namespace imgbuild::fs

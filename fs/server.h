@@ -1,0 +1,27 @@
+// Serving an imgfs mount from a process of its own, for the standalone `imgfs` binary and
+// `imgbuild mount`: the process mounts, reports readiness, serves until the mount is unmounted
+// (umount, fusermount3 -u, `imgbuild umount`) or it gets SIGTERM/SIGINT/SIGHUP (then it unmounts
+// itself), and exits.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+
+#include "base/error.h"
+#include "fs/mount.h"
+
+namespace imgbuild::fs {
+
+// Mounts and serves in the calling process until the mount goes away. on_ready runs once the
+// mount is in place. Call before starting other threads: it blocks the termination signals and
+// waits for them on a thread of its own.
+Status serve(const std::string& mountpoint, const MountOptions& options,
+             const std::function<void()>& on_ready);
+
+// Forks a server process (a new session, stdio on /dev/null) running serve(); returns its pid
+// once the mount is ready, or the server's error (its message) if mounting failed.
+Result<pid_t> serve_in_background(const std::string& mountpoint, const MountOptions& options);
+
+}  // namespace imgbuild::fs

@@ -1,0 +1,154 @@
+// The union filesystem's state: the layers, the inode table and the name resolution, copy-up and
+// whiteout logic that the FUSE callbacks (fuse_ops*.cpp) build on. Internal to fs/.
+//
+// Inodes: every Node has one number, used both as the FUSE node id and as st_ino. Numbers are
+// assigned per underlying file, keyed by (st_dev, st_ino) of the topmost copy, and never reused
+// while mounted; copy-up records the upper copy under the same number, so a file keeps its
+// st_ino when it moves from a lower layer to the upper. Hard links in one layer share a Node.
+//
+// Locking: one mutex (mu) guards the node table, the inode map and every Node's namespace fields
+// (parent, name, upper, lowers, unlinked). Every metadata operation holds it for its duration;
+// copy-up runs under it, so no two copy-ups of the same node race. Data operations (read, write,
+// fsync) never take it: they use the fds in their file handles. Lock order: mu, then a
+// FileHandle's mu.
+//
+// Lifetime: the node table holds a shared_ptr per node id while the kernel holds a lookup count
+// (nlookup > 0); a Node keeps its parent alive through `parent`; open file and dir handles keep
+// their Node alive.
+#pragma once
+
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 314  // libfuse 3.14 (Debian 12)
+#endif
+#include <fuse_lowlevel.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+#include "fs/mount.h"
+
+namespace imgbuild::fs {
+
+struct LowerRef {
+  int layer = -1;  // index into Filesystem::lowers(), 0 = top
+  UniqueFd fd;     // O_PATH
+};
+
+struct Node {
+  uint64_t ino = 0;
+  mode_t type = 0;  // S_IFMT bits; a node never changes type
+  // Guarded by Filesystem::mu.
+  std::shared_ptr<Node> parent;  // null only for the root
+  std::string name;              // one name of this node in parent (hard links: any one)
+  UniqueFd upper;                // O_PATH fd of the upper copy, if there is one
+  // Non-directories: the topmost lower copy (at most one element). Directories: every lower
+  // directory merged into this one, top first, stopping at an opaque one.
+  std::vector<LowerRef> lowers;
+  bool unlinked = false;  // every name removed: report st_nlink 0
+  uint64_t nlookup = 0;
+  // Set once the node has an upper copy; read without mu by handles opened on the lower copy.
+  std::atomic<bool> in_upper{false};
+
+  // The fd to stat or read: upper if present, else the top lower.
+  int fd() const { return upper ? upper.get() : (lowers.empty() ? -1 : lowers[0].fd.get()); }
+  bool is_dir() const { return S_ISDIR(type); }
+};
+
+// What a name resolves to in a directory, before it becomes a Node.
+struct Resolved {
+  bool exists = false;
+  struct stat st {};  // of the topmost copy
+  UniqueFd upper;     // O_PATH
+  std::vector<LowerRef> lowers;
+  // Something in the lowers is visible under this name if the upper entry were removed (so
+  // deleting or renaming it needs a whiteout).
+  bool lower_visible = false;
+  bool upper_whiteout = false;  // the upper already hides the lowers for this name
+};
+
+class Filesystem {
+ public:
+  static Result<std::unique_ptr<Filesystem>> create(const MountOptions& options);
+
+  const MountOptions& options() const { return options_; }
+  bool writable() const { return upper_root_.valid(); }
+  WhiteoutStyle style() const { return options_.upper_whiteouts; }
+  double timeout_for(const Node& node) const {
+    return node.upper ? options_.upper_timeout : options_.lower_timeout;
+  }
+
+  std::mutex mu;
+  // Set at FUSE init when the kernel enabled the writeback cache.
+  std::atomic<bool> writeback{false};
+
+  // All below: call with mu held.
+  std::shared_ptr<Node> node(fuse_ino_t ino);
+  // Resolves name in the directory node dir (0 or errno; ENOENT is not an error: see exists).
+  int resolve(const Node& dir, const std::string& name, Resolved* out);
+  // Makes (or finds) the Node for a resolved entry and counts one kernel lookup on it.
+  std::shared_ptr<Node> instantiate(const std::shared_ptr<Node>& dir, const std::string& name,
+                                    Resolved&& r);
+  // Like instantiate without counting a lookup (for internal walks).
+  std::shared_ptr<Node> peek(const std::shared_ptr<Node>& dir, const std::string& name,
+                             Resolved&& r);
+  void forget(fuse_ino_t ino, uint64_t n);
+  // st for the node, with st_ino and st_nlink adjusted. 0 or errno.
+  int stat_node(const Node& node, struct stat* st);
+  // The inode number for an underlying file (assigning one if new).
+  uint64_t ino_for(dev_t dev, ino_t ino);
+  // Drops the mapping of an underlying file that no longer exists, so a new file that reuses its
+  // (dev, ino) gets a fresh number.
+  void forget_ino(dev_t dev, ino_t ino);
+  // Binds an upper copy's (dev, ino) to an existing number (after copy-up).
+  void bind_ino(dev_t dev, ino_t ino, uint64_t number);
+  dev_t upper_dev() const { return upper_dev_; }
+  dev_t lower_dev(int layer) const { return lower_devs_[layer]; }
+
+  // Copy-up (copy_up.cpp). Gives node an upper copy, copying its parents first. 0 or errno.
+  int copy_up(Node& node);
+  // Copies a directory up as a whole: every visible descendant gets an upper copy and every
+  // directory in the subtree becomes opaque, so it no longer depends on the lowers.
+  int copy_up_tree(const std::shared_ptr<Node>& dir);
+
+  // Upper-side namespace helpers (ops_support.cpp).
+  // Prepares the upper parent for creating name: copies the parent up, and clears an upper
+  // whiteout for name. Sets *opaque_needed if a new directory there must be opaque.
+  int prepare_create(Node& parent, const std::string& name, bool* opaque_needed);
+  // Removes name from the upper side of parent (if there) and leaves a whiteout when lowers have
+  // it. r must be the resolution of name in parent. 0 or errno.
+  int remove_entry(Node& parent, const std::string& name, const Resolved& r);
+  // Sets owner (caller's uid/gid, setgid-directory rules) on a new upper entry.
+  void set_owner(int parent_upper, const std::string& name, const fuse_ctx* ctx);
+
+ private:
+  explicit Filesystem(MountOptions options) : options_(std::move(options)) {}
+  std::shared_ptr<Node> make_node(const std::shared_ptr<Node>& dir, const std::string& name,
+                                  Resolved&& r);
+
+  MountOptions options_;
+  UniqueFd upper_root_;
+  dev_t upper_dev_ = 0;
+  std::vector<dev_t> lower_devs_;
+  std::unordered_map<uint64_t, std::shared_ptr<Node>> nodes_;
+  std::map<std::pair<dev_t, ino_t>, uint64_t> inos_;
+  // Lower files with several hard links that were copied up: number -> O_PATH fd of the upper
+  // copy, so the other names are linked to it instead of copied again.
+  std::unordered_map<uint64_t, UniqueFd> hardlink_uppers_;
+  friend int link_other_name(Filesystem&, Node&, const std::shared_ptr<Node>&, const std::string&);
+  uint64_t next_ino_ = FUSE_ROOT_ID + 1;
+};
+
+// Reopens an O_PATH fd with real open flags (through /proc/self/fd). Returns fd or -errno.
+int reopen_fd(int opath_fd, int flags);
+
+}  // namespace imgbuild::fs
