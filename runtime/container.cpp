@@ -323,7 +323,11 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   state->cgroup = TRY(Cgroup::create("imgbuild-" + state->id, spec.resources));
 
   auto [report_r, report_w] = TRY(make_pipe());
-  auto [sync_r, sync_w] = TRY(make_pipe());
+  int sync_fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_fds) < 0) {
+    return fail_errno("socketpair", "sync");
+  }
+  UniqueFd sync_r(sync_fds[0]), sync_w(sync_fds[1]);
   UniqueFd console_parent, console_child;
   if (spec.tty) {
     int sv[2];
@@ -359,9 +363,13 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   // From here on, returning an error destroys the Container, which kills and reaps the child.
   Container container(state.release());
   State* st = container.state_;
-  TRY(st->cgroup.add(st->pid));
-  TRY(sys::write_all(sync_w.get(), "g", "sync pipe"));
-  if (spec.tty) st->pty_master = receive_fd(console_parent.get());
+  // If the child already failed, its report explains more than these errors would.
+  Status placed = st->cgroup.add(st->pid);
+  if (placed) {
+    if (::send(sync_w.get(), "g", 1, MSG_NOSIGNAL) != 1) placed = fail_errno("send", "sync socket");
+  }
+  if (!placed) ::kill(st->pid, SIGKILL);
+  if (spec.tty && placed) st->pty_master = receive_fd(console_parent.get());
 
   ChildReport report;
   size_t got = 0;
@@ -372,6 +380,7 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
     got += static_cast<size_t>(n);
   }
   if (got == 0) {
+    if (!placed) return fail(placed.error());
     if (spec.tty && !st->pty_master) return fail(ErrorKind::kRuntime, "no pty from the container");
     return container;
   }
