@@ -220,7 +220,11 @@ Result<Instruction> StageScope::dispatch(const Instruction& raw) {
     } else if (auto* user = out.get<UserInstr>()) {
       TRY(word(user->user));
     } else if (auto* volume = out.get<VolumeInstr>()) {
-      for (std::string& v : volume->volumes) TRY(word(v));
+      for (std::string& v : volume->volumes) {
+        TRY(word(v));
+        if (v.empty())
+          return fail(ErrorKind::kParse, "VOLUME specified can not be an empty string");
+      }
     } else if (auto* stop = out.get<StopsignalInstr>()) {
       TRY(word(stop->signal));
     } else if (auto* run_i = out.get<RunInstr>()) {
