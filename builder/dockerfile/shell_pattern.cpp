@@ -135,17 +135,42 @@ std::string ShellPattern::replace(std::string_view value, std::string_view repla
                                   bool all) const {
   Runes r = decode(value);
   size_t count = r.runes.size();
-  // Leftmost match starting at or after rune `from`: {start, end} in runes.
+  // Leftmost-longest match starting at or after rune `from`, in one pass: every NFA state
+  // remembers the smallest start that reaches it (a Pike VM), so the search is linear.
+  const size_t n = tokens_.size();
+  constexpr size_t kNone = static_cast<size_t>(-1);
+  std::vector<size_t> cur(n + 1), next(n + 1);
   auto find = [&](size_t from, size_t* start, size_t* end) {
-    for (size_t s = from; s <= count; ++s) {
-      long len = match_end(tokens_, r.runes, s, true);
-      if (len >= 0) {
-        *start = s;
-        *end = s + static_cast<size_t>(len);
-        return true;
+    std::fill(cur.begin(), cur.end(), kNone);
+    size_t best_start = kNone, best_end = 0;
+    for (size_t pos = from;; ++pos) {
+      if (best_start == kNone && cur[0] == kNone) cur[0] = pos;
+      for (size_t i = 0; i < n; ++i)
+        if (cur[i] != kNone && tokens_[i].kind == Kind::kStar)
+          cur[i + 1] = std::min(cur[i + 1], cur[i]);
+      if (cur[n] != kNone && (cur[n] < best_start || (cur[n] == best_start && pos > best_end)))
+        best_start = cur[n], best_end = pos;
+      if (pos == count) break;
+      std::fill(next.begin(), next.end(), kNone);
+      bool alive = false;
+      uint32_t rune = r.runes[pos];
+      for (size_t i = 0; i < n; ++i) {
+        size_t st = cur[i];
+        if (st == kNone || (best_start != kNone && st > best_start)) continue;
+        const Token& t = tokens_[i];
+        size_t to = kNone;
+        if (t.kind == Kind::kStar && rune != '\n') to = i;
+        if (t.kind == Kind::kAny && rune != '\n') to = i + 1;
+        if (t.kind == Kind::kLiteral && rune == t.rune) to = i + 1;
+        if (to != kNone) next[to] = std::min(next[to], st), alive = true;
       }
+      cur.swap(next);
+      if (!alive && best_start != kNone) break;
     }
-    return false;
+    if (best_start == kNone) return false;
+    *start = best_start;
+    *end = best_end;
+    return true;
   };
   std::string out;
   size_t last_end = 0;  // in runes
