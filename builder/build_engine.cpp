@@ -1,0 +1,109 @@
+#include "builder/build_engine.h"
+
+#include <thread>
+
+#include "base/fs.h"
+#include "builder/build_session.h"
+#include "builder/dockerfile/parser.h"
+#include "builder/stage_builder.h"
+#include "image/media_types.h"
+
+namespace imgbuild::builder {
+
+namespace df = dockerfile;
+
+namespace {
+
+Result<df::PlatformArgs> platform_args(const image::Platform& p) {
+  df::PlatformArgs args = df::host_platform();
+  args.target_os = p.os;
+  args.target_arch = p.architecture;
+  args.target_variant = p.variant;
+  return args;
+}
+
+}  // namespace
+
+Result<BuildResult> build_image(const image::Store& store, const BuildOptions& options,
+                                StepRunner& runner, Progress& progress) {
+  // Everything that can be checked before work starts is checked first.
+  std::vector<image::Reference> tags;
+  for (const auto& t : options.tags) tags.push_back(TRY(image::Reference::parse(t)));
+  image::Platform platform = image::Platform::host();
+  if (!options.platform.empty()) platform = TRY(image::Platform::parse(options.platform));
+  if (!fs::is_dir(options.context_dir)) {
+    return fail(ErrorKind::kNotFound,
+                "build context \"" + options.context_dir + "\" is not a directory");
+  }
+
+  auto parsed = TRY(df::parse_dockerfile(options.dockerfile_text, options.dockerfile_name));
+  df::PlanOptions plan_options;
+  plan_options.target = options.target;
+  plan_options.build_args = options.build_args;
+  plan_options.platform = TRY(platform_args(platform));
+  df::BuildPlan plan = TRY(df::make_build_plan(parsed, plan_options));
+  for (const auto& w : plan.warnings) progress.note(w);
+
+  // A lease keeps a concurrent prune from collecting what this build writes before it is tagged.
+  image::Store::Lease lease = TRY(store.lease());
+  BuildSession session(store, options, runner, progress, plan);
+  session.platform = platform;
+  session.context_abs = fs::absolute(options.context_dir);
+
+  for (const auto& wave : plan.waves) {
+    std::vector<std::optional<Error>> errors(wave.size());
+    auto run_stage = [&](size_t slot) {
+      const df::PlanStage& stage = plan.stages[wave[slot]];
+      StageBuilder builder(session, stage);
+      auto result = builder.run();
+      if (!result) {
+        errors[slot] = result.error();
+        return;
+      }
+      session.set_result(stage.index, std::move(*result));
+    };
+    if (wave.size() == 1) {
+      run_stage(0);
+    } else {
+      std::vector<std::thread> threads;
+      for (size_t i = 0; i < wave.size(); ++i) threads.emplace_back(run_stage, i);
+      for (auto& t : threads) t.join();
+    }
+    for (auto& e : errors) {
+      if (e) {
+        (void)session.save_context_index();
+        return std::unexpected(*e);
+      }
+    }
+  }
+  TRY(session.save_context_index());
+
+  const StageResult* final_stage = session.result(plan.stages[plan.target].index);
+  if (final_stage == nullptr) return fail(ErrorKind::kInternal, "target stage was not built");
+  image::ImageConfig config = final_stage->config;
+  for (const auto& [k, v] : options.labels) config.config.labels[k] = v;
+  config.created =
+      options.source_date_epoch
+          ? session.now_created()
+          : (final_stage->last_created.empty() ? session.now_created() : final_stage->last_created);
+  if (config.architecture.empty()) config.architecture = platform.architecture;
+  if (config.os.empty()) config.os = platform.os;
+  std::vector<image::Descriptor> layers;
+  for (const auto& l : final_stage->layers) layers.push_back(l.blob);
+  auto committed = TRY_CTX(store.commit_image(config, layers), "committing the image");
+  for (const auto& ref : tags) {
+    TRY_CTX(store.tag(ref, committed.manifest_digest, committed.manifest_size,
+                      image::media_types::kOciManifest),
+            "tagging " + ref.familiar());
+  }
+  BuildResult result;
+  result.image_id = committed.config_digest;
+  result.manifest_digest = committed.manifest_digest;
+  result.manifest_size = committed.manifest_size;
+  result.tags = tags;
+  result.steps_cached = session.steps_cached;
+  result.steps_executed = session.steps_executed;
+  return result;
+}
+
+}  // namespace imgbuild::builder

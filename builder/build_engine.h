@@ -1,0 +1,62 @@
+// The build engine: `imgbuild build`. Turns a Dockerfile and a context directory into an image in
+// the store (see ../shared/DESIGN.md, "A build, as data flowing through it").
+//
+// build_image() parses and plans (builder/dockerfile), runs only the stages the target needs
+// (independent stages of one wave in parallel threads), executes each instruction or reuses its
+// cache record (build_cache.h), commits the target stage's config and layers as an OCI image and
+// only then moves the tags, so a failed build leaves every tag where it was and no image behind
+// (new layers of successful steps stay as cache, referenced by their cache records).
+//
+// Errors name the Dockerfile and line of the failing instruction ("Dockerfile:5: RUN false:
+// process \"/bin/sh -c false\" did not complete successfully: exit code: 1"). The Store is shared
+// with other processes safely (it locks); a StepRunner and Progress are borrowed for the call.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "builder/progress.h"
+#include "builder/step_runner.h"
+#include "image/compression.h"
+#include "image/digest.h"
+#include "image/reference.h"
+#include "image/store.h"
+
+namespace imgbuild::builder {
+
+struct BuildOptions {
+  std::string context_dir;
+  std::string dockerfile_path;  // for "<Dockerfile>.dockerignore"; empty for stdin
+  std::string dockerfile_text;
+  std::string dockerfile_name = "Dockerfile";  // labels errors
+  std::vector<std::string> tags;
+  std::map<std::string, std::string> build_args;
+  std::string target;
+  bool no_cache = false;
+  runtime::NetworkMode network = runtime::NetworkMode::kHost;
+  std::string platform;  // "linux/amd64"; empty: the host's
+  image::Compression compression = image::Compression::kGzip;
+  std::map<std::string, std::string> labels;
+  std::optional<int64_t> source_date_epoch;
+  // Pulls an image missing from the store (FROM, COPY --from=image). Empty: no pulling.
+  std::function<Result<image::Image>(const image::Reference&)> pull;
+};
+
+struct BuildResult {
+  image::Digest image_id;  // config digest
+  image::Digest manifest_digest;
+  int64_t manifest_size = 0;
+  std::vector<image::Reference> tags;
+  int steps_cached = 0;
+  int steps_executed = 0;
+};
+
+Result<BuildResult> build_image(const image::Store& store, const BuildOptions& options,
+                                StepRunner& runner, Progress& progress);
+
+}  // namespace imgbuild::builder

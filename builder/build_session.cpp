@@ -1,0 +1,65 @@
+#include "builder/build_session.h"
+
+#include "builder/dockerignore_filter.h"
+
+namespace imgbuild::builder {
+
+Result<BuildContext*> BuildSession::context() {
+  std::lock_guard lock(context_mu_);
+  if (context_) return &*context_;
+  auto matcher = TRY(dockerfile::load_dockerignore(context_abs, options.dockerfile_path));
+  filter_ = std::make_unique<DockerignoreFilter>(std::move(matcher));
+  std::string index = cache.context_index_path(context_abs);
+  context_ = TRY(BuildContext::open(context_abs, *filter_, index));
+  return &*context_;
+}
+
+Status BuildSession::save_context_index() {
+  std::lock_guard lock(context_mu_);
+  if (!context_) return {};
+  return context_->index().save();
+}
+
+Result<std::vector<std::string>> BuildSession::layer_dirs(
+    const std::vector<LayerRef>& layers) const {
+  std::vector<std::string> dirs;
+  dirs.reserve(layers.size());
+  for (const auto& l : layers) {
+    if (store.has_layer(l.diff_id)) {
+      dirs.push_back(store.layer_path(l.diff_id));
+    } else {
+      dirs.push_back(TRY(store.unpack_layer(l.blob, l.diff_id)));
+    }
+  }
+  return dirs;
+}
+
+Result<image::Image> BuildSession::image(const std::string& name) {
+  std::lock_guard lock(image_mu_);
+  auto found = store.resolve(name);
+  if (found) return found;
+  if (found.error().kind() != ErrorKind::kNotFound || !options.pull) return found;
+  auto ref = image::Reference::parse(name);
+  if (!ref) return std::unexpected(ref.error());
+  auto pulled = options.pull(*ref);
+  if (!pulled) return std::unexpected(pulled.error().with_context("pulling " + ref->familiar()));
+  return pulled;
+}
+
+std::string BuildSession::now_created() const {
+  if (options.source_date_epoch) return image::rfc3339_utc(*options.source_date_epoch);
+  return image::rfc3339_now();
+}
+
+void BuildSession::set_result(size_t dockerfile_index, StageResult result) {
+  std::lock_guard lock(results_mu_);
+  results_[dockerfile_index] = std::make_unique<StageResult>(std::move(result));
+}
+
+const StageResult* BuildSession::result(size_t dockerfile_index) const {
+  std::lock_guard lock(results_mu_);
+  auto it = results_.find(dockerfile_index);
+  return it == results_.end() ? nullptr : it->second.get();
+}
+
+}  // namespace imgbuild::builder

@@ -1,0 +1,43 @@
+#include "builder/layer_commit.h"
+
+#include <dirent.h>
+
+#include <memory>
+
+#include "base/sys.h"
+#include "image/layer_writer.h"
+
+namespace imgbuild::builder {
+
+Result<bool> dir_is_empty(const std::string& dir) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (!d) return fail_errno("opendir", dir);
+  while (struct dirent* de = ::readdir(d.get())) {
+    std::string_view name = de->d_name;
+    if (name != "." && name != "..") return false;
+  }
+  return true;
+}
+
+Result<LayerRef> commit_layer_dir(const image::Store& store, const std::string& dir,
+                                  image::Compression compression,
+                                  std::optional<int64_t> source_date_epoch) {
+  image::StagedFile file = TRY(store.make_staging_file("layer"));
+  image::LayerWriteOptions options;
+  options.compression = compression;
+  options.source_date_epoch = source_date_epoch;
+  image::LayerBlob blob =
+      TRY_CTX(image::write_layer_from_dir(dir, file.fd(), options), "writing layer");
+  TRY(sys::fsync(file.fd(), file.path()));
+  std::string path = file.release();
+  TRY(store.ingest_blob_file(path, blob.digest, image::Verify::kTrustCaller));
+  TRY(store.adopt_layer_dir(dir, blob.diff_id));
+  LayerRef ref;
+  ref.diff_id = blob.diff_id;
+  ref.blob.media_type = blob.media_type;
+  ref.blob.digest = blob.digest;
+  ref.blob.size = blob.size;
+  return ref;
+}
+
+}  // namespace imgbuild::builder

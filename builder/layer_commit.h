@@ -1,0 +1,30 @@
+// Turning a finished staging directory (an OCI layer diff: a RUN's upper, or a COPY's output)
+// into a layer of the store: written once as a compressed blob (hashing as it goes) and then
+// renamed into layers/ as that layer's unpacked copy, so it is never extracted again.
+// The directory must be under the store's tmp/; on success it has been moved away.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/error.h"
+#include "image/compression.h"
+#include "image/descriptor.h"
+#include "image/store.h"
+
+namespace imgbuild::builder {
+
+struct LayerRef {
+  image::Digest diff_id;
+  image::Descriptor blob;
+};
+
+// True when the directory has no entries (the step changed nothing).
+Result<bool> dir_is_empty(const std::string& dir);
+
+Result<LayerRef> commit_layer_dir(const image::Store& store, const std::string& dir,
+                                  image::Compression compression,
+                                  std::optional<int64_t> source_date_epoch);
+
+}  // namespace imgbuild::builder

@@ -1,0 +1,199 @@
+// RUN: the command runs on an imgfs mount of the stage's layers with a fresh upper directory,
+// which then is the layer. --mount=type=cache|tmpfs|bind and --network as BuildKit.
+#include <sys/stat.h>
+
+#include <deque>
+#include <map>
+#include <memory>
+
+#include "base/fs.h"
+#include "base/sha256.h"
+#include "builder/stage_builder.h"
+#include "fs/mount.h"
+
+namespace imgbuild::builder {
+
+namespace df = dockerfile;
+
+namespace {
+
+// "type=cache,target=/x,id=y" -> {type: cache, target: /x, id: y}; bare words are flags ("ro").
+std::map<std::string, std::string> parse_mount_spec(std::string_view spec) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t comma = spec.find(',', start);
+    if (comma == std::string_view::npos) comma = spec.size();
+    std::string_view field = spec.substr(start, comma - start);
+    auto eq = field.find('=');
+    if (!field.empty()) {
+      out[std::string(field.substr(0, eq))] =
+          eq == std::string_view::npos ? "true" : std::string(field.substr(eq + 1));
+    }
+    start = comma + 1;
+  }
+  if (!out.contains("type")) out["type"] = "bind";
+  if (out.contains("dst")) out["target"] = out["dst"];
+  if (out.contains("destination")) out["target"] = out["destination"];
+  if (out.contains("src")) out["source"] = out["src"];
+  if (out.contains("readonly")) out["ro"] = out["readonly"];
+  return out;
+}
+
+// The script of a shell-form RUN with heredocs: a lone "<<EOF" runs the heredoc as the script;
+// otherwise the heredoc bodies are appended so the shell feeds them to the command.
+std::string shell_script(const df::CommandLine& cmd) {
+  std::string text = cmd.args.empty() ? std::string() : cmd.args[0];
+  if (cmd.files.empty()) return text;
+  std::string trimmed = text;
+  while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\n')) trimmed.pop_back();
+  if (cmd.files.size() == 1 && trimmed.starts_with("<<") &&
+      trimmed.find(' ') == std::string::npos) {
+    return cmd.files[0].data;
+  }
+  std::string out = text;
+  if (!out.ends_with('\n')) out += '\n';
+  for (const auto& f : cmd.files) {
+    out += f.data;
+    if (!f.data.empty() && !f.data.ends_with('\n')) out += '\n';
+    out += f.name + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
+  const auto* run = ins.get<df::RunInstr>();
+  std::vector<std::string> args;
+  if (run->command.prepend_shell) {
+    args = shell();
+    args.push_back(shell_script(run->command));
+  } else {
+    args = run->command.args;
+  }
+  runtime::NetworkMode network = s_.options.network;
+  if (run->network == "none") network = runtime::NetworkMode::kNone;
+  if (run->network == "host") network = runtime::NetworkMode::kHost;
+
+  KeyInputs inputs;
+  inputs.parent = st_.key;
+  inputs.instruction = df::describe(ins);
+  for (const auto& [k, v] : scope_->run_env()) inputs.env.emplace_back(k, v);
+  inputs.extra = "user=" + st_.config.config.user + " workdir=" + st_.config.config.working_dir +
+                 " network=" + std::to_string(static_cast<int>(network));
+  // Stages bound with --mount from=... contribute their keys.
+  std::vector<std::map<std::string, std::string>> mounts;
+  for (const auto& m : run->mounts) {
+    auto spec = parse_mount_spec(m);
+    if (spec.contains("from")) {
+      for (const auto& ref : stage_.copy_from) {
+        if (ref.value == spec["from"] && ref.stage) {
+          if (const StageResult* r = s_.result(*ref.stage)) inputs.extra += " from=" + r->key;
+        }
+      }
+    }
+    mounts.push_back(std::move(spec));
+  }
+
+  std::string history_text = "RUN ";
+  auto hargs = scope_->history_args();
+  if (!hargs.empty()) {
+    history_text += "|" + std::to_string(hargs.size());
+    for (const auto& [k, v] : hargs) history_text += " " + k + "=" + v;
+    history_text += " ";
+  }
+  for (size_t i = 0; i < args.size(); ++i) history_text += (i ? " " : "") + args[i];
+  history_text += " # buildkit";
+
+  auto produce = [&](const std::string& upper, int step) -> Status {
+    RunRequest req;
+    req.lowers = TRY(lowers_top_first());
+    req.upper = upper;
+    req.args = args;
+    for (const auto& [k, v] : scope_->run_env()) req.env.push_back(k + "=" + v);
+    req.cwd = st_.config.config.working_dir.empty() ? "/" : st_.config.config.working_dir;
+    req.user = st_.config.config.user;
+    req.network = network;
+    std::vector<fs::TempDir> temps;
+    std::vector<std::unique_ptr<fs::Mount>> stage_mounts;
+    for (auto& spec : mounts) {
+      const std::string& type = spec["type"];
+      std::string target = spec["target"];
+      if (target.empty()) {
+        return fail(ErrorKind::kInvalidArgument, "--mount: target is required");
+      }
+      if (!target.starts_with('/')) target = fs::join(req.cwd, target);
+      bool ro = spec["ro"] == "true" || spec["ro"] == "1";
+      if (type == "cache") {
+        std::string id = spec.contains("id") ? spec["id"] : target;
+        std::string dir = fs::join(s_.store.root(), "cache/mounts/" + Sha256::hex_of(id));
+        TRY(fs::make_dirs(dir));
+        req.mounts.push_back(runtime::BindMount{dir, target, ro});
+      } else if (type == "tmpfs") {
+        temps.push_back(TRY(s_.store.make_staging_dir("tmpfs")));
+        req.mounts.push_back(runtime::BindMount{temps.back().path(), target, false});
+      } else if (type == "bind") {
+        std::string source = spec.contains("source") ? spec["source"] : "";
+        if (spec.contains("from")) {
+          const StageResult* from = nullptr;
+          for (const auto& ref : stage_.copy_from) {
+            if (ref.value == spec["from"] && ref.stage) from = s_.result(*ref.stage);
+          }
+          std::vector<std::string> lowers;
+          if (from != nullptr) {
+            lowers = TRY(s_.layer_dirs(from->layers));
+          } else {
+            auto img = TRY(s_.image(spec["from"]));
+            lowers = TRY(s_.store.prepare_layers(img));
+          }
+          std::reverse(lowers.begin(), lowers.end());
+          temps.push_back(TRY(s_.store.make_staging_dir("bind")));
+          fs::MountOptions mo;
+          mo.lowers = lowers;
+          stage_mounts.push_back(TRY(fs::Mount::create(temps.back().path(), mo)));
+          req.mounts.push_back(
+              runtime::BindMount{fs::join(temps.back().path(), source), target, true});
+        } else {
+          BuildContext* ctx = TRY(s_.context());
+          auto cleaned = TRY(clean_relative(source));
+          req.mounts.push_back(
+              runtime::BindMount{ctx->abs_path(cleaned), target,
+                                 !(spec["rw"] == "true" || spec["readwrite"] == "true")});
+        }
+      } else {
+        return fail(ErrorKind::kUnsupported, "--mount type=" + type + " is not supported");
+      }
+    }
+    std::deque<std::string> tail;
+    std::string partial;
+    req.output = [&](std::string_view data) {
+      s_.progress.output(step, data);
+      partial.append(data);
+      size_t nl;
+      while ((nl = partial.find('\n')) != std::string::npos) {
+        tail.push_back(partial.substr(0, nl));
+        if (tail.size() > 10) tail.pop_front();
+        partial.erase(0, nl + 1);
+      }
+    };
+    int code = TRY(s_.runner.run(req));
+    for (auto& m : stage_mounts) (void)m->unmount();
+    if (code != 0) {
+      if (!partial.empty()) tail.push_back(partial);
+      std::string cmd;
+      for (size_t i = 0; i < args.size(); ++i) cmd += (i ? " " : "") + args[i];
+      std::string msg = "process \"" + cmd +
+                        "\" did not complete successfully: exit code: " + std::to_string(code);
+      if (!tail.empty()) {
+        msg += "\n--- last output ---";
+        for (const auto& l : tail) msg += "\n" + l;
+      }
+      return fail(ErrorKind::kBuild, msg);
+    }
+    return {};
+  };
+  return layer_step(index, step_title(ins, index), inputs, history_text, produce);
+}
+
+}  // namespace imgbuild::builder

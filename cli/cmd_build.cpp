@@ -1,0 +1,165 @@
+// imgbuild build [-f Dockerfile] [-t REF]... CONTEXT: builds an image from a Dockerfile (see
+// builder/build_engine.h). Also what `imgbuild -f Dockerfile -t app .` runs.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+
+#include "base/fs.h"
+#include "base/sys.h"
+#include "builder/build_engine.h"
+#include "builder/progress.h"
+#include "builder/step_runner.h"
+#include "cli/command.h"
+#include "image/store.h"
+
+namespace imgbuild::cli {
+namespace {
+
+struct BuildFlags {
+  std::string file;
+  std::vector<std::string> tags;
+  std::vector<std::string> build_args;
+  std::string target;
+  bool no_cache = false;
+  std::string network = "default";
+  std::string progress = "auto";
+  bool quiet = false;
+  std::string iidfile;
+  std::vector<std::string> labels;
+  std::string platform;
+  std::string compression = "gzip";
+  bool push = false;
+  std::string context;
+};
+
+Result<std::pair<std::string, std::string>> split_kv(const std::string& text, const char* flag) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return fail(ErrorKind::kInvalidArgument,
+                std::string(flag) + " \"" + text + "\": expected KEY=VALUE");
+  }
+  return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
+}
+
+Result<builder::BuildOptions> make_options(const BuildFlags& f) {
+  builder::BuildOptions o;
+  o.context_dir = f.context;
+  if (f.file == "-") {
+    o.dockerfile_text = std::string(std::istreambuf_iterator<char>(std::cin), {});
+    o.dockerfile_name = "Dockerfile";
+  } else {
+    std::string path = f.file.empty() ? fs::join(f.context, "Dockerfile") : f.file;
+    o.dockerfile_path = path;
+    o.dockerfile_text = TRY_CTX(fs::read_file(path), "reading the Dockerfile");
+    auto slash = path.rfind('/');
+    o.dockerfile_name = slash == std::string::npos ? path : path.substr(slash + 1);
+  }
+  o.tags = f.tags;
+  for (const auto& a : f.build_args) {
+    auto eq = a.find('=');
+    if (eq == std::string::npos) {
+      // `--build-arg NAME` takes the value from the environment, as docker does.
+      if (const char* v = std::getenv(a.c_str())) o.build_args[a] = v;
+      continue;
+    }
+    o.build_args[a.substr(0, eq)] = a.substr(eq + 1);
+  }
+  for (const auto& l : f.labels) {
+    auto kv = TRY(split_kv(l, "--label"));
+    o.labels[kv.first] = kv.second;
+  }
+  o.target = f.target;
+  o.no_cache = f.no_cache;
+  if (f.network == "none") {
+    o.network = runtime::NetworkMode::kNone;
+  } else if (f.network == "host" || f.network == "default") {
+    o.network = runtime::NetworkMode::kHost;
+  } else {
+    return fail(ErrorKind::kInvalidArgument,
+                "--network \"" + f.network + "\": expected host, none or default");
+  }
+  o.platform = f.platform;
+  o.compression = TRY(image::parse_compression(f.compression));
+  std::string epoch;
+  if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde != nullptr && *sde != '\0') {
+    epoch = sde;
+  }
+  if (auto it = o.build_args.find("SOURCE_DATE_EPOCH"); it != o.build_args.end()) {
+    epoch = it->second;
+  }
+  if (!epoch.empty()) {
+    char* end = nullptr;
+    long long v = std::strtoll(epoch.c_str(), &end, 10);
+    if (end == nullptr || *end != '\0' || v < 0) {
+      return fail(ErrorKind::kInvalidArgument,
+                  "SOURCE_DATE_EPOCH \"" + epoch + "\": expected a number of seconds");
+    }
+    o.source_date_epoch = v;
+  }
+  return o;
+}
+
+int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
+  auto options = make_options(flags);
+  if (!options) return report_error(options.error());
+  builder::ProgressMode mode = builder::ProgressMode::kAuto;
+  if (!builder::parse_progress_mode(flags.progress, &mode)) {
+    return report_error(
+        Error(ErrorKind::kInvalidArgument,
+              "--progress \"" + flags.progress + "\": expected auto, plain, tty or quiet"));
+  }
+  if (flags.quiet) mode = builder::ProgressMode::kQuiet;
+  if (flags.push) {
+    return report_error(Error(ErrorKind::kUnsupported, "--push: pushing is not available yet"));
+  }
+  auto store = image::Store::open(globals.root);
+  if (!store) return report_error(store.error());
+  auto progress = builder::make_progress(mode, stderr);
+  builder::ContainerStepRunner runner(store->tmp_dir());
+  auto result = builder::build_image(*store, *options, runner, *progress);
+  progress->finish();
+  if (!result) return report_error(result.error());
+  if (!flags.iidfile.empty()) {
+    auto st = fs::write_file_atomic(flags.iidfile, result->image_id.str(), 0644);
+    if (!st) return report_error(st.error());
+  }
+  if (flags.quiet) {
+    std::printf("%s\n", result->image_id.str().c_str());
+  } else {
+    progress->note("writing image " + result->image_id.str() + " done");
+    for (const auto& t : result->tags) progress->note("naming to " + t.str() + " done");
+  }
+  return 0;
+}
+
+}  // namespace
+
+IMGBUILD_COMMAND(
+    build, Command{
+               .name = "build",
+               .description = "Build an image from a Dockerfile",
+               .setup = [](CLI::App& sub, const GlobalOptions& globals) -> Runner {
+                 auto flags = std::make_shared<BuildFlags>();
+                 sub.add_option("-f,--file", flags->file,
+                                "Dockerfile (default CONTEXT/Dockerfile; - reads stdin)");
+                 sub.add_option("-t,--tag", flags->tags, "Name and tag the image (repeatable)");
+                 sub.add_option("--build-arg", flags->build_args, "Set a build arg K=V");
+                 sub.add_option("--target", flags->target, "Build this stage");
+                 sub.add_flag("--no-cache", flags->no_cache, "Do not use the build cache");
+                 sub.add_option("--network", flags->network, "RUN network: default, host, none");
+                 sub.add_option("--progress", flags->progress, "auto, plain, tty or quiet");
+                 sub.add_flag("-q,--quiet", flags->quiet, "Print only the image ID");
+                 sub.add_option("--iidfile", flags->iidfile, "Write the image ID to a file");
+                 sub.add_option("--label", flags->labels, "Add a label K=V (repeatable)");
+                 sub.add_option("--platform", flags->platform, "Target platform OS/ARCH");
+                 sub.add_option("--compression", flags->compression, "gzip or zstd");
+                 sub.add_flag("--push", flags->push, "Push the image after building");
+                 sub.add_option("context", flags->context, "Build context directory")->required();
+                 return [flags, &globals] { return run_build(*flags, globals); };
+               },
+           });
+
+}  // namespace imgbuild::cli
