@@ -192,6 +192,8 @@ int Filesystem::copy_up(Node& node) {
   bind_ino(upper_dev_, up.st_ino, node.ino);
   if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && hl == hardlink_uppers_.end()) {
     hardlink_uppers_[node.ino] = UniqueFd(::fcntl(node.upper.get(), F_DUPFD_CLOEXEC, 0));
+    node.in_upper = true;
+    link_lower_siblings(node, st);
   }
   node.in_upper = true;
   return 0;

@@ -109,8 +109,8 @@ bool times_only_flush(const Node& node, const struct stat* attr, int to_set) {
       ::fstatat(node.lowers[0].fd.get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
     return false;
   }
-  return !(to_set & FUSE_SET_ATTR_MTIME) || (st.st_mtim.tv_sec == attr->st_mtim.tv_sec &&
-                                             st.st_mtim.tv_nsec == attr->st_mtim.tv_nsec);
+  return !(to_set & FUSE_SET_ATTR_MTIME) ||
+         (st.st_mtim.tv_sec == attr->st_mtim.tv_sec && st.st_mtim.tv_nsec == attr->st_mtim.tv_nsec);
 }
 
 int do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, struct stat* out,

@@ -13,6 +13,8 @@
 namespace imgbuild::fs {
 
 int reopen_fd(int opath_fd, int flags) {
+  // O_NOFOLLOW would refuse the /proc magic link itself (ELOOP); the fd already names the file.
+  flags &= ~O_NOFOLLOW;
   int fd = ::open(proc_fd_path(opath_fd).c_str(), flags | O_CLOEXEC);
   return fd < 0 ? -errno : fd;
 }

@@ -119,6 +119,9 @@ class Filesystem {
   // Copies a directory up as a whole: every visible descendant gets an upper copy and every
   // directory in the subtree becomes opaque, so it no longer depends on the lowers.
   int copy_up_tree(const std::shared_ptr<Node>& dir);
+  // After file (a lower file with several links) got its upper copy: links the upper copy at
+  // every other name of the lower file that the mount shows (hardlinks.cpp).
+  void link_lower_siblings(Node& file, const struct stat& lower_st);
 
   // Upper-side namespace helpers (ops_support.cpp).
   // Prepares the upper parent for creating name: copies the parent up, and clears an upper
@@ -144,6 +147,9 @@ class Filesystem {
   // Lower files with several hard links that were copied up: number -> O_PATH fd of the upper
   // copy, so the other names are linked to it instead of copied again.
   std::unordered_map<uint64_t, UniqueFd> hardlink_uppers_;
+  // Per lower layer: inode -> every path of a regular file with st_nlink > 1, built on first use.
+  std::unordered_map<int, std::unordered_map<ino_t, std::vector<std::vector<std::string>>>>
+      hardlink_index_;
   friend int link_other_name(Filesystem&, Node&, const std::shared_ptr<Node>&, const std::string&);
   uint64_t next_ino_ = FUSE_ROOT_ID + 1;
 };

@@ -1,0 +1,131 @@
+#!/bin/bash
+# imgfs vs fuse-overlayfs (Debian) vs kernel overlayfs on the same layers, warm cache, one run.
+# Layers: a Debian rootfs (debootstrap minbase, cached under /var/tmp/imgbuild-bench/) and a layer
+# with one 1 GiB file. Prints each figure (seconds, lower is better), the imgfs/fuse-overlayfs ratio
+# and the imgfs/kernel ratio.
+#
+#   bench/fs/run.sh [--smoke]
+#
+# --smoke: a tiny synthetic tree and a 16 MiB file instead (no debootstrap); takes seconds (CI).
+# Needs root, /dev/fuse, fuse-overlayfs and a built imgfs ($IMGFS, else build*/cli/imgfs).
+set -euo pipefail
+
+SMOKE=0
+[[ "${1:-}" == "--smoke" ]] && SMOKE=1
+HERE="$(cd "$(dirname "$0")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+CACHE=/var/tmp/imgbuild-bench
+
+IMGFS="${IMGFS:-}"
+if [[ -z "$IMGFS" ]]; then
+  for c in "$REPO"/build/cli/imgfs "$REPO"/build*/cli/imgfs; do
+    [[ -x "$c" ]] && IMGFS="$c" && break
+  done
+fi
+[[ -x "$IMGFS" ]] || { echo "bench/fs: imgfs binary not found (build it or set IMGFS)" >&2; exit 1; }
+[[ $(id -u) == 0 && -e /dev/fuse ]] || { echo "bench/fs: needs root and /dev/fuse" >&2; exit 1; }
+HAVE_FO=1
+command -v fuse-overlayfs > /dev/null || { HAVE_FO=0; echo "bench/fs: fuse-overlayfs missing: its column is skipped" >&2; }
+
+WORK="$(mktemp -d /var/tmp/imgbuild-bench-run.XXXXXX)"
+MNT="$WORK/mnt"
+cleanup() {
+  mountpoint -q "$MNT" 2> /dev/null && { umount "$MNT" 2> /dev/null || umount -l "$MNT"; }
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# ---- data
+if [[ $SMOKE == 1 ]]; then
+  ROOTFS="$WORK/rootfs"
+  for d in $(seq 1 20); do
+    mkdir -p "$ROOTFS/usr/share/d$d" "$ROOTFS/etc/d$d"
+    for f in $(seq 1 25); do echo "file $d $f" > "$ROOTFS/usr/share/d$d/f$f"; done
+    echo "conf $d" > "$ROOTFS/etc/d$d/conf"
+  done
+  BIG="$WORK/big"
+  mkdir -p "$BIG"
+  head -c $((16 << 20)) /dev/urandom > "$BIG/1g"
+  NCREATE=500 NAPPEND=20
+else
+  ROOTFS="$CACHE/rootfs"
+  if [[ ! -d "$ROOTFS" ]]; then
+    echo "bench/fs: creating $ROOTFS with debootstrap (once)" >&2
+    mkdir -p "$CACHE"
+    debootstrap --variant=minbase bookworm "$CACHE/rootfs.tmp" http://deb.debian.org/debian > "$CACHE/debootstrap.log"
+    mv "$CACHE/rootfs.tmp" "$ROOTFS"
+  fi
+  BIG="$CACHE/big"
+  if [[ ! -f "$BIG/1g" ]]; then
+    mkdir -p "$BIG"
+    head -c $((1 << 30)) /dev/urandom > "$BIG/1g.tmp" && mv "$BIG/1g.tmp" "$BIG/1g"
+  fi
+  NCREATE=5000 NAPPEND=200
+fi
+# The files to append to: the first regular files below etc/ and usr/share/ (relative paths).
+(cd "$ROOTFS" && find etc usr/share -xdev -type f -size -64k | sort | head -n $NAPPEND) > "$WORK/append.list"
+RMTREE=usr/share
+
+now() { date +%s.%N; }
+elapsed() { echo "$(now) - $1" | bc -l; }
+# Best of two runs of a command (the first also warms the cache).
+best2() {
+  local a b t
+  t=$(now); eval "$1" > /dev/null; a=$(elapsed "$t")
+  t=$(now); eval "$1" > /dev/null; b=$(elapsed "$t")
+  if (( $(echo "$a < $b" | bc -l) )); then echo "$a"; else echo "$b"; fi
+}
+
+do_mount() {  # fs-name
+  local up="$WORK/$1-up" wk="$WORK/$1-work"
+  rm -rf "$up" "$wk"; mkdir -p "$up" "$wk" "$MNT"
+  local opts="lowerdir=$BIG:$ROOTFS,upperdir=$up,workdir=$wk"
+  case "$1" in
+    imgfs) "$IMGFS" imgfs "$MNT" -o "$opts" ;;
+    fuse-overlayfs) fuse-overlayfs -o "$opts" "$MNT" ;;
+    kernel) mount -t overlay overlay -o "$opts" "$MNT" ;;
+  esac
+}
+do_umount() {
+  sync
+  umount "$MNT" 2> /dev/null || umount -l "$MNT"
+  # fuse servers exit asynchronously after umount
+  for _ in $(seq 50); do pgrep -f "$MNT" > /dev/null || break; sleep 0.1; done
+}
+
+declare -A R
+FIGS=(mount stat_all tar_all seq_read_1g append_copyup create_small write_fsync rm_rf)
+run_fs() {
+  local fs=$1 t
+  t=$(now); do_mount "$fs"; R[$fs,mount]=$(elapsed "$t")
+  R[$fs,stat_all]=$(best2 "find '$MNT' -xdev -printf '%i %s %m\n'")
+  R[$fs,tar_all]=$(best2 "tar -C '$MNT' --exclude=./1g -cf - . | cat")
+  R[$fs,seq_read_1g]=$(best2 "cat '$MNT/1g'")
+  t=$(now)
+  (cd "$MNT" && while read -r f; do echo x >> "$f"; done < "$WORK/append.list")
+  R[$fs,append_copyup]=$(elapsed "$t")
+  t=$(now)
+  mkdir "$MNT/new"
+  (cd "$MNT/new" && for i in $(seq $NCREATE); do echo "$i" > "f$i"; done)
+  R[$fs,create_small]=$(elapsed "$t")
+  t=$(now)
+  dd if=/dev/zero of="$MNT/written" bs=1M count=$(( SMOKE ? 16 : 256 )) conv=fsync status=none
+  R[$fs,write_fsync]=$(elapsed "$t")
+  t=$(now)
+  rm -rf "$MNT/$RMTREE" "$MNT/new"
+  R[$fs,rm_rf]=$(elapsed "$t")
+  do_umount
+}
+
+FSES=(imgfs kernel)
+[[ $HAVE_FO == 1 ]] && FSES=(imgfs fuse-overlayfs kernel)
+for fs in "${FSES[@]}"; do run_fs "$fs"; done
+
+echo "bench/fs: $( [[ $SMOKE == 1 ]] && echo smoke || echo "Debian rootfs ($(find "$ROOTFS" -xdev | wc -l) entries) + 1 GiB file") ; seconds, warm cache"
+printf "%-14s %10s %15s %10s %12s %12s\n" figure imgfs fuse-overlayfs kernel imgfs/fo imgfs/kernel
+for f in "${FIGS[@]}"; do
+  i=${R[imgfs,$f]}; k=${R[kernel,$f]}; o=${R[fuse-overlayfs,$f]:-}
+  rf="-"; [[ -n "$o" ]] && rf=$(printf "%.2f" "$(echo "$i / $o" | bc -l)")
+  rk=$(printf "%.2f" "$(echo "$i / $k" | bc -l)")
+  printf "%-14s %10.3f %15s %10.3f %12s %12s\n" "$f" "$i" "${o:+$(printf %.3f "$o")}" "$k" "$rf" "$rk"
+done

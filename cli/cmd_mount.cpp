@@ -1,0 +1,123 @@
+// imgbuild mount [--rw] [--upper DIR] IMAGE MOUNTPOINT: mounts an image's layers with imgfs,
+// served by a background process; returns once the mount is ready. Read-only by default; --rw
+// adds a writable upper (DIR, or one imgbuild creates and removes at umount). The mount is
+// recorded under the store's mounts/ (a GC root: prune keeps the image). With no arguments, lists
+// the active mounts (and drops records of mounts that are gone).
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+
+#include "base/fs.h"
+#include "cli/command.h"
+#include "cli/image_common.h"
+#include "fs/mount.h"
+#include "fs/mount_record.h"
+#include "fs/mount_table.h"
+#include "fs/server.h"
+
+namespace imgbuild::cli {
+namespace {
+
+struct MountArgs {
+  bool rw = false;
+  std::string upper;
+  std::string image;
+  std::string mountpoint;
+};
+
+bool server_alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+
+Result<int> list_mounts(const GlobalOptions& globals) {
+  auto store = TRY(open_store(globals));
+  auto records = TRY(fs::list_mount_records(store));
+  std::printf("%-40s %-30s %-4s %s\n", "MOUNTPOINT", "IMAGE", "MODE", "PID");
+  for (const auto& r : records) {
+    if (!fs::mounted_device(r.mountpoint) && !server_alive(r.pid)) {
+      // Gone without `imgbuild umount` (reboot, manual umount): forget it, freeing the image.
+      if (r.owned_upper) (void)fs::remove_tree(fs::owned_upper_path(store, r.mountpoint));
+      (void)fs::remove_mount_record(store, r.mountpoint);
+      continue;
+    }
+    std::printf("%-40s %-30s %-4s %d\n", r.mountpoint.c_str(), r.image.c_str(),
+                r.upper.empty() ? "ro" : "rw", static_cast<int>(r.pid));
+  }
+  return 0;
+}
+
+Result<int> run_mount(const MountArgs& args, const GlobalOptions& globals) {
+  if (args.image.empty()) return list_mounts(globals);
+  if (args.mountpoint.empty()) {
+    return fail(ErrorKind::kInvalidArgument,
+                "mount: missing MOUNTPOINT (imgbuild mount IMAGE DIR)");
+  }
+  std::string mountpoint = fs::absolute(args.mountpoint);
+  if (!fs::is_dir(mountpoint)) {
+    return fail(ErrorKind::kInvalidArgument,
+                "mount: mount point " + mountpoint + " is not a directory");
+  }
+  if (fs::mounted_device(mountpoint)) {
+    return fail(ErrorKind::kAlreadyExists, "mount: something is already mounted at " + mountpoint);
+  }
+  auto store = TRY(open_store(globals));
+  if (fs::exists(fs::mount_record_path(store, mountpoint))) {
+    return fail(ErrorKind::kAlreadyExists,
+                "mount: " + mountpoint + " is recorded as mounted; run imgbuild umount first");
+  }
+  fs::MountRecord record;
+  fs::MountOptions options;
+  {
+    // Hold a lease until the GC root is written, so a concurrent prune cannot take the layers.
+    auto lease = TRY(store.lease());
+    auto image = TRY_CTX(store.resolve(args.image), "mount");
+    auto layers = TRY_CTX(store.prepare_layers(image), "mount " + args.image);
+    options.lowers.assign(layers.rbegin(), layers.rend());
+    record.mountpoint = mountpoint;
+    record.image = args.image;
+    record.manifest = image.manifest_digest;
+    if (args.rw || !args.upper.empty()) {
+      if (!args.upper.empty()) {
+        record.upper = fs::absolute(args.upper);
+        TRY(fs::make_dirs(record.upper));
+      } else {
+        record.upper = fs::owned_upper_path(store, mountpoint);
+        record.owned_upper = true;
+        TRY(fs::make_dirs(record.upper, 0755));
+      }
+      options.upper = record.upper;
+    }
+    TRY(fs::write_mount_record(store, record));
+  }
+  options.fsname = "imgbuild";
+  auto pid = fs::serve_in_background(mountpoint, options);
+  if (!pid) {
+    if (record.owned_upper) (void)fs::remove_tree(record.upper);
+    (void)fs::remove_mount_record(store, mountpoint);
+    return fail(pid.error().with_context("mount " + args.image + " at " + mountpoint));
+  }
+  record.pid = *pid;
+  TRY(fs::write_mount_record(store, record));
+  return 0;
+}
+
+}  // namespace
+
+IMGBUILD_COMMAND(mount, Command{
+                            .name = "mount",
+                            .description = "Mount an image's filesystem (imgfs); list mounts",
+                            .setup = [](CLI::App& sub, const GlobalOptions& globals) -> Runner {
+                              auto args = std::make_shared<MountArgs>();
+                              sub.add_flag("--rw", args->rw, "Writable (changes go to an upper)");
+                              sub.add_option("--upper", args->upper,
+                                             "Upper directory for changes (implies --rw)");
+                              sub.add_option("IMAGE", args->image, "Image to mount");
+                              sub.add_option("MOUNTPOINT", args->mountpoint, "Where to mount it");
+                              return [args, &globals] {
+                                auto r = run_mount(*args, globals);
+                                if (!r) return report_error(r.error());
+                                return *r;
+                              };
+                            },
+                        });
+
+}  // namespace imgbuild::cli
