@@ -112,13 +112,15 @@ int Filesystem::resolve(const Node& dir, const std::string& name, Resolved* out)
   }
   if (hidden && !r.exists) return 0;
   for (const LowerRef& lower : dir.lowers) {
-    if (has_oci_whiteout(lower.fd.get(), name)) break;
     struct stat st;
     if (::fstatat(lower.fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
-      if (errno == ENOENT) continue;
-      return errno;
+      if (errno != ENOENT) return errno;
+      if (has_oci_whiteout(lower.fd.get(), name)) break;
+      continue;
     }
     if (is_overlay_whiteout(st)) break;
+    // A `.wh.NAME` beside NAME in one layer hides only the layers below; NAME stays visible.
+    bool hides_below = has_oci_whiteout(lower.fd.get(), name);
     if (!hidden) r.lower_visible = true;
     if (stop) break;
     if (!r.exists) {
@@ -131,7 +133,7 @@ int Filesystem::resolve(const Node& dir, const std::string& name, Resolved* out)
     if (!fd) return errno;
     bool opaque = S_ISDIR(st.st_mode) && is_opaque_dir(fd.get());
     r.lowers.push_back(LowerRef{lower.layer, std::move(fd)});
-    if (!S_ISDIR(st.st_mode) || opaque) break;
+    if (!S_ISDIR(st.st_mode) || opaque || hides_below) break;
   }
   return 0;
 }

@@ -40,8 +40,9 @@ void walk(int dirfd, const std::string& prefix, bool raw, Tree& out) {
   }
   for (const std::string& n : names) {
     struct stat st;
-    REQUIRE(::fstatat(::dirfd(d), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0);
     std::string path = prefix.empty() ? n : prefix + "/" + n;
+    INFO("listed but not found: " << path << " errno " << errno);
+    REQUIRE(::fstatat(::dirfd(d), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0);
     Entry e;
     e.mode = st.st_mode & 07777;
     e.uid = st.st_uid;
