@@ -210,6 +210,7 @@ int Filesystem::copy_up_tree(const std::shared_ptr<Node>& dir) {
     if (!r.exists) continue;
     std::shared_ptr<Node> child = peek(dir, e.name, std::move(r));
     int err = child->is_dir() ? copy_up_tree(child) : copy_up(*child);
+    release_unused(child);
     if (err) return err;
   }
   // Everything visible now has an upper copy: cut the directory loose from the lowers, so it

@@ -43,7 +43,9 @@ int dir_is_empty(Filesystem& fs, const std::shared_ptr<Node>& parent, const std:
   if (int err = fs.resolve(*parent, name, &r)) return err;
   auto dir = fs.peek(parent, name, std::move(r));
   std::vector<DirEntry> entries;
-  if (int err = list_dir(fs, *dir, &entries)) return err;
+  int err = list_dir(fs, *dir, &entries);
+  fs.release_unused(dir);
+  if (err) return err;
   return entries.empty() ? 0 : ENOTEMPTY;
 }
 
@@ -144,6 +146,7 @@ int do_rename(fuse_req_t req, fuse_ino_t parent, const std::string& name, fuse_i
   }
   node->parent = newdir;
   node->name = newname;
+  fs.release_unused(node);
   return 0;
 }
 

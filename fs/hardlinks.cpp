@@ -80,13 +80,16 @@ void Filesystem::link_lower_siblings(Node& file, const struct stat& lower_st) {
         dir.reset();
         break;
       }
-      dir = peek(dir, path[i], std::move(r));
+      auto next = peek(dir, path[i], std::move(r));
+      release_unused(dir);
+      dir = std::move(next);
     }
     if (!dir) continue;
     Resolved r;
     if (resolve(*dir, path.back(), &r) != 0 || !r.exists || r.upper || r.lowers.empty()) continue;
     if (r.lowers[0].layer != layer || r.st.st_ino != lower_st.st_ino) continue;
     link_other_name(*this, file, dir, path.back());
+    release_unused(dir);
   }
 }
 

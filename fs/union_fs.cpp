@@ -198,6 +198,12 @@ void Filesystem::forget(fuse_ino_t ino, uint64_t n) {
   if (node.nlookup == 0 && ino != FUSE_ROOT_ID) nodes_.erase(it);
 }
 
+void Filesystem::release_unused(const std::shared_ptr<Node>& node) {
+  if (!node || node->nlookup > 0 || node->ino == FUSE_ROOT_ID) return;
+  auto it = nodes_.find(node->ino);
+  if (it != nodes_.end() && it->second == node) nodes_.erase(it);
+}
+
 int Filesystem::stat_node(const Node& node, struct stat* st) {
   int fd = node.fd();
   if (fd < 0) return ESTALE;

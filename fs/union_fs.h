@@ -102,6 +102,9 @@ class Filesystem {
   std::shared_ptr<Node> peek(const std::shared_ptr<Node>& dir, const std::string& name,
                              Resolved&& r);
   void forget(fuse_ino_t ino, uint64_t n);
+  // Drops a node made by peek() from the table when the kernel holds no lookup on it, so internal
+  // walks (copy-up of whole trees) do not keep an fd per entry open.
+  void release_unused(const std::shared_ptr<Node>& node);
   // st for the node, with st_ino and st_nlink adjusted. 0 or errno.
   int stat_node(const Node& node, struct stat* st);
   // The inode number for an underlying file (assigning one if new).

@@ -1,0 +1,168 @@
+// `imgbuild mount` / `imgbuild umount` and the standalone `imgfs` binary, run as processes.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cerrno>
+
+#include "base/subprocess.h"
+#include "fs/mount_table.h"
+#include "fs_fixture.h"
+
+using namespace imgbuild;
+using namespace imgbuild::fs::test;
+
+namespace {
+
+ProcessResult run(const std::vector<std::string>& argv) {
+  auto r = run_process(argv);
+  REQUIRE(r);
+  return *r;
+}
+
+ProcessResult imgbuild_cmd(const std::string& root, std::vector<std::string> args) {
+  args.insert(args.begin(), {IMGBUILD_BINARY, "--root", root});
+  return run(args);
+}
+
+std::string imgfs_binary() {
+  std::string b = IMGBUILD_BINARY;
+  return b.substr(0, b.rfind('/')) + "/imgfs";
+}
+
+bool mounted(const std::string& path) { return fs::mounted_device(path).has_value(); }
+
+bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }
+
+// Unmounts whatever a failed test left behind.
+struct MountGuard {
+  std::string path;
+  ~MountGuard() {
+    if (mounted(path)) {
+      std::string cmd = "umount -l '" + path + "' 2>/dev/null";
+      [[maybe_unused]] int rc = std::system(cmd.c_str());
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("imgbuild mount, list, write, umount; killed servers can be cleaned",
+          "[integration][fs]") {
+  if (!can_mount()) return;
+  Fixture f(1);
+  std::string root = f.root() + "/store";
+  write(f.lower(0) + "/etc/hostname", "box\n");
+  write(f.lower(0) + "/bin/tool", "#!/bin/sh\n", 0755);
+  sh("tar -C " + f.lower(0) + " -cf " + f.root() + "/rootfs.tar .");
+  auto imp = imgbuild_cmd(root, {"import", f.root() + "/rootfs.tar", "app:1"});
+  INFO(imp.err);
+  REQUIRE(imp.exit_code == 0);
+  MountGuard guard{f.mnt()};
+
+  SECTION("read-only by default, listed, protected, unmounted") {
+    auto m = imgbuild_cmd(root, {"mount", "app:1", f.mnt()});
+    INFO(m.err);
+    REQUIRE(m.exit_code == 0);
+    CHECK(mounted(f.mnt()));
+    CHECK(read(f.m("etc/hostname")) == "box\n");
+    CHECK(::mkdir(f.m("x").c_str(), 0755) == -1);
+    CHECK(errno == EROFS);
+    auto list = imgbuild_cmd(root, {"mount"});
+    CHECK(list.exit_code == 0);
+    CHECK(list.out.find(f.mnt()) != std::string::npos);
+    CHECK(list.out.find("app:1") != std::string::npos);
+    auto again = imgbuild_cmd(root, {"mount", "app:1", f.mnt()});
+    CHECK(again.exit_code == 1);
+    CHECK(again.err == "imgbuild: mount: something is already mounted at " + f.mnt() + "\n");
+    auto um = imgbuild_cmd(root, {"umount", f.mnt()});
+    INFO(um.err);
+    CHECK(um.exit_code == 0);
+    CHECK_FALSE(mounted(f.mnt()));
+    list = imgbuild_cmd(root, {"mount"});
+    CHECK(list.out.find(f.mnt()) == std::string::npos);
+    auto none = imgbuild_cmd(root, {"umount", f.mnt()});
+    CHECK(none.exit_code == 1);
+    CHECK(none.err == "imgbuild: umount: nothing is mounted at " + f.mnt() + "\n");
+  }
+
+  SECTION("--upper keeps the changes as an OCI layer") {
+    std::string upper = f.root() + "/changes";
+    auto m = imgbuild_cmd(root, {"mount", "--upper", upper, "app:1", f.mnt()});
+    INFO(m.err);
+    REQUIRE(m.exit_code == 0);
+    write(f.m("new"), "n");
+    REQUIRE(::unlink(f.m("bin/tool").c_str()) == 0);
+    CHECK(imgbuild_cmd(root, {"umount", f.mnt()}).exit_code == 0);
+    CHECK(read(upper + "/new") == "n");
+    struct stat st;
+    CHECK(::lstat((upper + "/bin/.wh.tool").c_str(), &st) == 0);
+  }
+
+  SECTION("a killed server leaves a mount umount can clean up") {
+    auto m = imgbuild_cmd(root, {"mount", "--rw", "app:1", f.mnt()});
+    REQUIRE(m.exit_code == 0);
+    auto pids = run({"sh", "-c", "pgrep -f 'imgbuild --root " + root + " mount' | head -1"});
+    pid_t pid = static_cast<pid_t>(std::atoi(pids.out.c_str()));
+    REQUIRE(pid > 0);
+    REQUIRE(::kill(pid, SIGKILL) == 0);
+    for (int i = 0; i < 100 && alive(pid); ++i) ::usleep(20000);
+    struct stat st;
+    CHECK(::stat(f.m("etc/hostname").c_str(), &st) == -1);  // ENOTCONN
+    auto um = imgbuild_cmd(root, {"umount", f.mnt()});
+    INFO(um.err);
+    CHECK(um.exit_code == 0);
+    CHECK_FALSE(mounted(f.mnt()));
+  }
+
+  SECTION("errors name the image") {
+    auto m = imgbuild_cmd(root, {"mount", "nosuch:1", f.mnt()});
+    CHECK(m.exit_code == 1);
+    CHECK(m.err.find("image not found: nosuch:1") != std::string::npos);
+    CHECK_FALSE(mounted(f.mnt()));
+  }
+}
+
+TEST_CASE("imgfs binary: fuse-overlayfs syntax, daemonises, mount -t fuse.imgfs",
+          "[integration][fs]") {
+  if (!can_mount()) return;
+  Fixture f;
+  write(f.lower(1) + "/a", "bottom");
+  write(f.lower(0) + "/b", "top");
+  whiteout(f.lower(0) + "/a");
+  MountGuard guard{f.mnt()};
+  std::string work = f.root() + "/work";
+  sh("mkdir -p " + work);
+  auto r = run({imgfs_binary(), "overlay", f.mnt(), "-o",
+                "rw,lazytime,lowerdir=" + f.lower(0) + ":" + f.lower(1) + ",upperdir=" + f.upper() +
+                    ",workdir=" + work});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(mounted(f.mnt()));
+  CHECK(read(f.m("b")) == "top");
+  struct stat st;
+  CHECK(::lstat(f.m("a").c_str(), &st) == -1);
+  write(f.m("c"), "c");
+  sh("umount " + f.mnt());
+  for (int i = 0; i < 100 && run({"pgrep", "-f", f.mnt()}).exit_code == 0; ++i) ::usleep(20000);
+  CHECK(run({"pgrep", "-f", f.mnt()}).exit_code == 1);  // the server exited
+  CHECK(read(f.upper() + "/c") == "c");
+
+  // Through mount(8) and mount.fuse3, which finds the helper as "imgfs" in PATH.
+  std::string bin = f.root() + "/bin";
+  sh("mkdir -p " + bin + " && ln -s " + imgfs_binary() + " " + bin + "/imgfs");
+  auto m = run({"env", "PATH=" + bin + ":/usr/sbin:/usr/bin:/sbin:/bin", "mount", "-t",
+                "fuse.imgfs", "-o", "lowerdir=" + f.lower(0) + ":" + f.lower(1), "imgfs", f.mnt()});
+  INFO(m.err);
+  REQUIRE(m.exit_code == 0);
+  CHECK(read(f.m("b")) == "top");
+  sh("umount " + f.mnt());
+
+  auto bad = run({imgfs_binary(), f.mnt(), "-o", "lowerdir=/nonexistent-imgfs-layer"});
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err ==
+        "imgfs: lower directory /nonexistent-imgfs-layer: openat(/nonexistent-imgfs-layer): "
+        "ENOENT (No such file or directory)\n");
+  CHECK_FALSE(mounted(f.mnt()));
+}
