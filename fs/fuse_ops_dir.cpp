@@ -48,6 +48,10 @@ void sfs_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (err) {
     fuse_reply_err(req, err);
   } else {
+    // The kernel may keep listings: lower directories never change, and every change to an
+    // upper one goes through the kernel, which drops the cached listing of a changed directory.
+    fi->cache_readdir = 1;
+    fi->keep_cache = 1;
     fuse_reply_open(req, fi);
   }
 }

@@ -67,13 +67,15 @@ fi
 RMTREE=usr/share
 
 now() { date +%s.%N; }
-elapsed() { echo "$(now) - $1" | bc -l; }
+elapsed() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.6f", a - b }'; }
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 # Best of two runs of a command (the first also warms the cache).
 best2() {
   local a b t
   t=$(now); eval "$1" > /dev/null; a=$(elapsed "$t")
   t=$(now); eval "$1" > /dev/null; b=$(elapsed "$t")
-  if (( $(echo "$a < $b" | bc -l) )); then echo "$a"; else echo "$b"; fi
+  if lt "$a" "$b"; then echo "$a"; else echo "$b"; fi
 }
 
 do_mount() {  # fs-name
@@ -125,7 +127,7 @@ echo "bench/fs: $( [[ $SMOKE == 1 ]] && echo smoke || echo "Debian rootfs ($(fin
 printf "%-14s %10s %15s %10s %12s %12s\n" figure imgfs fuse-overlayfs kernel imgfs/fo imgfs/kernel
 for f in "${FIGS[@]}"; do
   i=${R[imgfs,$f]}; k=${R[kernel,$f]}; o=${R[fuse-overlayfs,$f]:-}
-  rf="-"; [[ -n "$o" ]] && rf=$(printf "%.2f" "$(echo "$i / $o" | bc -l)")
-  rk=$(printf "%.2f" "$(echo "$i / $k" | bc -l)")
+  rf="-"; [[ -n "$o" ]] && rf=$(ratio "$i" "$o")
+  rk=$(ratio "$i" "$k")
   printf "%-14s %10.3f %15s %10.3f %12s %12s\n" "$f" "$i" "${o:+$(printf %.3f "$o")}" "$k" "$rf" "$rk"
 done
