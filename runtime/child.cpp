@@ -168,6 +168,9 @@ void child_main(const ChildPlan& plan) {
   };
   if (::setrlimit(RLIMIT_NOFILE, &nofile) < 0) die({"setrlimit RLIMIT_NOFILE"});
   drop_privileges(plan);
+  // The container must not outlive the process that started it (its mount would be dead): set
+  // after the credential change, which clears this setting.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die({"set parent death signal"});
   ::umask(022);
 
   char go = 0;

@@ -22,6 +22,10 @@
 // cgroup, or v2 under <cgroup2 mount>/imgbuild), created before the process runs and removed when
 // it has ended.
 //
+// Lifetime: the container's pid 1 gets SIGKILL if the thread that started it exits (a dead
+// imgbuild leaves no container running on a dead mount), so keep that thread alive while the
+// container runs.
+//
 // Thread safety: a Container is owned by one thread at a time. Starting containers concurrently
 // from several threads is fine. The code between clone() and exec() only makes syscalls on data
 // prepared beforehand and leaves with _exit, so it is safe in a multithreaded process (e.g. one
@@ -36,6 +40,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -119,7 +124,9 @@ class Container {
 // start + wait, forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the
 // container while it runs; with spec.tty relays the pty to this process's stdin/stdout (raw mode
 // when stdin is a terminal) and follows SIGWINCH. Returns the container's exit code.
-Result<int> run_container(const std::string& rootfs, const ProcessSpec& spec);
+// on_start, when given, is called with the container's host pid once it has exec'd.
+Result<int> run_container(const std::string& rootfs, const ProcessSpec& spec,
+                          const std::function<void(pid_t)>& on_start = {});
 
 // Docker's exit code for an error from Container::start / run_container: 127 executable not
 // found, 126 not executable, 125 anything else.

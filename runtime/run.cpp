@@ -54,8 +54,10 @@ bool pump(int in, int out) {
 
 }  // namespace
 
-Result<int> run_container(const std::string& rootfs, const ProcessSpec& spec) {
+Result<int> run_container(const std::string& rootfs, const ProcessSpec& spec,
+                          const std::function<void(pid_t)>& on_start) {
   Container container = TRY(Container::start(rootfs, spec));
+  if (on_start) on_start(container.pid());
   SignalForwarder forwarder(container.pid());
   long pidfd_raw = ::syscall(SYS_pidfd_open, container.pid(), 0);
   if (pidfd_raw < 0) return fail_errno("pidfd_open", std::to_string(container.pid()));

@@ -1,0 +1,56 @@
+// imgbuild rm [-f] CONTAINER...: removes containers (their upper layer, mount, cgroup, state).
+// A running one needs -f (SIGKILL first). Also cleans up after an imgbuild that was killed.
+#include <signal.h>
+
+#include <cstdio>
+
+#include "cli/command.h"
+#include "cli/container_stop.h"
+
+namespace imgbuild::cli {
+namespace {
+
+Status remove_one(const image::Store& store, const std::string& name, bool force) {
+  ContainerRecord record = TRY(find_record(store, name));
+  if (is_running(record)) {
+    if (!force) {
+      return fail(ErrorKind::kInvalidArgument,
+                  "cannot remove container \"" + name +
+                      "\": container is running: stop the container before removing or force "
+                      "remove");
+    }
+    TRY(stop_container(store, record, SIGKILL, std::chrono::seconds(10)));
+  }
+  return remove_container_files(store, record);
+}
+
+Runner setup(CLI::App& sub, const GlobalOptions& globals) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto force = std::make_shared<bool>(false);
+  sub.add_flag("-f,--force", *force, "Force the removal of a running container (SIGKILL)");
+  sub.add_option("containers", *names, "Containers")->required();
+  return [=, &globals]() -> int {
+    auto store = image::Store::open(globals.root);
+    if (!store) return report_error(store.error());
+    int rc = 0;
+    for (const auto& name : *names) {
+      auto st = remove_one(*store, name, *force);
+      if (!st) {
+        rc = report_error(st.error());
+        continue;
+      }
+      std::printf("%s\n", name.c_str());
+    }
+    return rc;
+  };
+}
+
+}  // namespace
+
+IMGBUILD_COMMAND(rm, Command{
+                         .name = "rm",
+                         .description = "Remove one or more containers",
+                         .setup = setup,
+                     });
+
+}  // namespace imgbuild::cli

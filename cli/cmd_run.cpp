@@ -1,0 +1,189 @@
+// imgbuild run [OPTIONS] IMAGE [COMMAND [ARG...]]: runs a command in a new container, with
+// Docker's flags. Exit codes as Docker: the command's, 125 when imgbuild itself failed, 126 when
+// the command cannot be executed, 127 when it was not found.
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "base/fs.h"
+#include "cli/command.h"
+#include "cli/container_launch.h"
+
+namespace imgbuild::cli {
+namespace {
+
+struct RunArgs {
+  bool rm = false, detach = false, interactive = false, tty = false, read_only = false;
+  std::string name, workdir, user, hostname, entrypoint, network = "none", memory;
+  std::vector<std::string> env, env_files, volumes;
+  int64_t pids_limit = 0;
+  double cpus = 0;
+};
+
+Result<std::vector<std::string>> read_env_file(const std::string& path) {
+  std::string text = TRY(fs::read_file(path));
+  std::vector<std::string> out;
+  size_t pos = 0;
+  int line_no = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    line = line.substr(start);
+    std::string key = line.substr(0, line.find('='));
+    if (key.empty() || key.find_first_of(" \t") != std::string::npos) {
+      return fail(ErrorKind::kInvalidArgument,
+                  path + ":" + std::to_string(line_no) + ": invalid environment variable: " + line);
+    }
+    if (line.find('=') == std::string::npos) {
+      // "KEY" alone takes the value from this environment, as Docker does.
+      if (const char* v = std::getenv(key.c_str()))
+        line += std::string("=") + v;
+      else
+        continue;
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+Result<runtime::BindMount> parse_volume(const std::string& spec) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= spec.size()) {
+    size_t j = spec.find(':', i);
+    if (j == std::string::npos) j = spec.size();
+    parts.push_back(spec.substr(i, j - i));
+    i = j + 1;
+  }
+  auto bad = [&](const std::string& why) {
+    return fail(ErrorKind::kInvalidArgument,
+                "invalid volume specification: '" + spec + "': " + why);
+  };
+  if (parts.size() < 2 || parts.size() > 3) return bad("expected SRC:DST[:ro|rw]");
+  runtime::BindMount m;
+  if (parts[0].empty() || parts[0][0] != '/') {
+    return bad("the source must be an absolute host path (named volumes are not supported)");
+  }
+  m.source = parts[0];
+  m.target = parts[1];
+  if (m.target.empty() || m.target[0] != '/')
+    return bad("the destination must be an absolute path");
+  if (parts.size() == 3) {
+    if (parts[2] == "ro") {
+      m.read_only = true;
+    } else if (parts[2] != "rw") {
+      return bad("unknown mode " + parts[2]);
+    }
+  }
+  if (!fs::exists(m.source)) {
+    return fail(ErrorKind::kNotFound, "invalid volume specification: '" + spec +
+                                          "': bind source path does not exist: " + m.source);
+  }
+  return m;
+}
+
+Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::string>& rest,
+                                    bool entrypoint_given) {
+  if (rest.empty()) {
+    return fail(ErrorKind::kInvalidArgument, "\"run\" requires at least 1 argument: IMAGE");
+  }
+  CreateOptions o;
+  o.image = rest[0];
+  o.name = a.name;
+  o.auto_remove = a.rm;
+  o.detached = a.detach;
+  o.overrides.cmd.assign(rest.begin() + 1, rest.end());
+  if (entrypoint_given) {
+    o.overrides.entrypoint =
+        a.entrypoint.empty() ? std::vector<std::string>{} : std::vector<std::string>{a.entrypoint};
+  }
+  for (const auto& f : a.env_files) {
+    auto env = TRY(read_env_file(f));
+    o.overrides.env.insert(o.overrides.env.end(), env.begin(), env.end());
+  }
+  for (const auto& e : a.env) {
+    if (e.find('=') == std::string::npos) {
+      if (const char* v = std::getenv(e.c_str())) o.overrides.env.push_back(e + "=" + v);
+      continue;
+    }
+    o.overrides.env.push_back(e);
+  }
+  if (!a.workdir.empty()) o.overrides.working_dir = a.workdir;
+  if (!a.user.empty()) o.overrides.user = a.user;
+  o.spec.hostname = a.hostname;
+  if (a.network == "host") {
+    o.spec.network = runtime::NetworkMode::kHost;
+  } else if (a.network == "none") {
+    o.spec.network = runtime::NetworkMode::kNone;
+  } else {
+    return fail(ErrorKind::kInvalidArgument,
+                "network " + a.network + " not found (supported: none, host)");
+  }
+  for (const auto& v : a.volumes) o.spec.mounts.push_back(TRY(parse_volume(v)));
+  o.spec.read_only_rootfs = a.read_only;
+  o.spec.tty = a.tty;
+  if (!a.memory.empty()) {
+    int64_t bytes = TRY(parse_size(a.memory));
+    if (bytes < 6 * 1024 * 1024) {
+      return fail(ErrorKind::kInvalidArgument,
+                  "Minimum memory limit allowed is 6MB (got " + a.memory + ")");
+    }
+    o.spec.resources.memory_bytes = bytes;
+  }
+  if (a.pids_limit != 0) o.spec.resources.pids_limit = a.pids_limit;
+  if (a.cpus < 0) return fail(ErrorKind::kInvalidArgument, "--cpus must be positive");
+  if (a.cpus > 0) o.spec.resources.cpus = a.cpus;
+  if (a.detach && a.rm && a.interactive) {
+    // Docker allows it; stdin is simply not attached to a detached container.
+  }
+  return o;
+}
+
+Runner setup(CLI::App& sub, const GlobalOptions& globals) {
+  auto args = std::make_shared<RunArgs>();
+  sub.prefix_command();  // IMAGE ends the options; everything after it is the command
+  sub.add_flag("--rm", args->rm, "Remove the container when it exits");
+  sub.add_flag("-d,--detach", args->detach, "Run in the background and print the container ID");
+  sub.add_flag("-i,--interactive", args->interactive, "Keep stdin open");
+  sub.add_flag("-t,--tty", args->tty, "Allocate a pseudo-TTY");
+  sub.add_option("--name", args->name, "Name of the container");
+  sub.add_option("-e,--env", args->env, "Set environment variables (K=V)");
+  sub.add_option("--env-file", args->env_files, "Read environment variables from a file");
+  sub.add_option("-w,--workdir", args->workdir, "Working directory inside the container");
+  sub.add_option("-u,--user", args->user, "User (name|uid[:group|gid])");
+  sub.add_option("--hostname", args->hostname, "Container host name");
+  auto* ep = sub.add_option("--entrypoint", args->entrypoint, "Override the image's ENTRYPOINT");
+  sub.add_option("--network", args->network, "Network: none (default; loopback only) or host");
+  sub.add_option("-v,--volume", args->volumes, "Bind mount SRC:DST[:ro]");
+  sub.add_flag("--read-only", args->read_only, "Mount the root filesystem read-only");
+  sub.add_option("-m,--memory", args->memory, "Memory limit (e.g. 32m)");
+  sub.add_option("--pids-limit", args->pids_limit, "Process limit (-1 unlimited)");
+  sub.add_option("--cpus", args->cpus, "Number of CPUs (CFS quota)");
+  return [args, ep, &sub, &globals]() -> int {
+    auto options = build_options(*args, sub.remaining(), ep->count() > 0);
+    if (!options) return report_error(options.error(), 125);
+    auto store = image::Store::open(globals.root);
+    if (!store) return report_error(store.error(), 125);
+    std::unique_ptr<fs::Mount> mount;
+    auto record = create_container(*store, *options, args->detach ? nullptr : &mount);
+    if (!record) return report_error(record.error(), 125);
+    if (args->detach) return start_detached(*store, *record);
+    return run_foreground(*store, std::move(*record), args->interactive, std::move(mount));
+  };
+}
+
+}  // namespace
+
+IMGBUILD_COMMAND(run, Command{
+                          .name = "run",
+                          .description = "Run a command in a new container",
+                          .setup = setup,
+                      });
+
+}  // namespace imgbuild::cli

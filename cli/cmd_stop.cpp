@@ -1,0 +1,56 @@
+// imgbuild stop [-t SECONDS] [-s SIGNAL] CONTAINER...: the image's StopSignal (default SIGTERM),
+// then SIGKILL after the timeout (default 10 s), as Docker does.
+#include <signal.h>
+
+#include <cstdio>
+
+#include "cli/command.h"
+#include "cli/container_stop.h"
+
+namespace imgbuild::cli {
+namespace {
+
+Runner setup(CLI::App& sub, const GlobalOptions& globals) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto seconds = std::make_shared<int>(10);
+  auto signal = std::make_shared<std::string>();
+  sub.add_option("-t,--time", *seconds, "Seconds to wait before killing the container");
+  sub.add_option("-s,--signal", *signal, "Signal to send (default: the image's StopSignal)");
+  sub.add_option("containers", *names, "Containers")->required();
+  return [=, &globals]() -> int {
+    auto store = image::Store::open(globals.root);
+    if (!store) return report_error(store.error());
+    int rc = 0;
+    for (const auto& name : *names) {
+      auto record = find_record(*store, name);
+      if (!record) {
+        rc = report_error(record.error());
+        continue;
+      }
+      std::string sig_name = !signal->empty() ? *signal : record->stop_signal;
+      auto sig = sig_name.empty() ? Result<int>(SIGTERM) : parse_signal(sig_name);
+      if (!sig) {
+        rc = report_error(sig.error());
+        continue;
+      }
+      auto st = stop_container(*store, *record, *sig,
+                               std::chrono::milliseconds(std::max(0, *seconds) * 1000));
+      if (!st) {
+        rc = report_error(st.error());
+        continue;
+      }
+      std::printf("%s\n", name.c_str());
+    }
+    return rc;
+  };
+}
+
+}  // namespace
+
+IMGBUILD_COMMAND(stop, Command{
+                           .name = "stop",
+                           .description = "Stop one or more running containers",
+                           .setup = setup,
+                       });
+
+}  // namespace imgbuild::cli

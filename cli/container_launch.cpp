@@ -1,0 +1,240 @@
+#include "cli/container_launch.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "base/fs.h"
+#include "base/scope_guard.h"
+#include "base/sys.h"
+#include "cli/command.h"
+#include "image/image_config.h"
+
+namespace imgbuild::cli {
+namespace {
+
+// Writes "<code> <message>" (or "0 ok") to the ready pipe of `run -d`.
+void report_ready(int fd, int code, const std::string& message) {
+  if (fd < 0) return;
+  std::string line = std::to_string(code) + " " + message;
+  (void)sys::write_all(fd, line, "ready pipe");
+}
+
+Status finish(const image::Store& store, ContainerRecord& record, int code) {
+  record.status = "exited";
+  record.exit_code = code;
+  record.finished = image::rfc3339_now();
+  record.container_pid = 0;
+  if (record.auto_remove) return remove_container_files(store, record);
+  return save_record(store, record);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<fs::Mount>> mount_container(const image::Store& store,
+                                                   const ContainerRecord& record) {
+  fs::MountOptions options;
+  options.lowers = record.lowers;
+  options.upper = fs::join(container_dir(store, record.id), "upper");
+  options.fsname = "imgfs-" + record.id.substr(0, 12);
+  return TRY_CTX(fs::Mount::create(container_rootfs(store, record.id), options),
+                 "mounting the container's root filesystem");
+}
+
+Result<ContainerRecord> create_container(const image::Store& store, const CreateOptions& o,
+                                         std::unique_ptr<fs::Mount>* keep_mount) {
+  auto lease = TRY(store.lease());
+  image::Image img = TRY(store.resolve(o.image));
+  std::vector<std::string> layers = TRY(store.prepare_layers(img));
+
+  ContainerRecord record;
+  record.id = TRY(new_container_id());
+  record.name = o.name.empty() ? new_container_name(store) : o.name;
+  if (!o.name.empty()) {
+    for (const auto& r : list_records(store)) {
+      if (r.name == o.name) {
+        return fail(ErrorKind::kAlreadyExists, "Conflict. The container name \"/" + o.name +
+                                                   "\" is already in use by container \"" + r.id +
+                                                   "\". You have to remove (or rename) that "
+                                                   "container to be able to reuse that name.");
+      }
+    }
+  }
+  record.image = o.image;
+  record.image_id = img.config_digest.str();
+  record.manifest_digest = img.manifest_digest.str();
+  record.created = image::rfc3339_now();
+  record.stop_signal = img.config.config.stop_signal;
+  record.auto_remove = o.auto_remove;
+  record.detached = o.detached;
+  record.lowers.assign(layers.rbegin(), layers.rend());
+  record.spec = o.spec;
+  record.spec.id = record.id;
+  if (record.spec.hostname.empty() && record.spec.network != runtime::NetworkMode::kHost) {
+    record.spec.hostname = record.id.substr(0, 12);
+  }
+
+  std::string dir = container_dir(store, record.id);
+  TRY(fs::make_dirs(store.containers_dir()));
+  TRY(sys::mkdir_at(AT_FDCWD, dir, 0700));
+  ScopeGuard cleanup([&] { (void)remove_container_files(store, record); });
+  image::GcRecord refs;
+  refs.manifests.push_back(img.manifest_digest);
+  TRY(store.write_gc_record(fs::join(dir, "refs.json"), refs));
+  for (const char* sub : {"upper", "rootfs", "etc"}) {
+    TRY(sys::mkdir_at(AT_FDCWD, fs::join(dir, sub), 0755));
+  }
+  {
+    auto mount = TRY(mount_container(store, record));
+    TRY(runtime::apply_image_config(container_rootfs(store, record.id), img.config.config,
+                                    o.overrides, record.spec));
+    if (keep_mount != nullptr) {
+      record.status = "running";
+      record.monitor_pid = ::getpid();
+      TRY(save_record(store, record));
+      *keep_mount = std::move(mount);
+    } else {
+      TRY(mount->unmount());
+      TRY(save_record(store, record));
+    }
+  }
+  cleanup.dismiss();
+  return record;
+}
+
+int run_foreground(const image::Store& store, ContainerRecord record, bool stdin_open,
+                   std::unique_ptr<fs::Mount> mounted) {
+  Result<std::unique_ptr<fs::Mount>> mount = std::move(mounted);
+  if (!*mount) {
+    mount = mount_container(store, record);
+    if (!mount) {
+      (void)finish(store, record, 125);
+      return report_error(mount.error(), 125);
+    }
+    record.status = "running";
+    record.monitor_pid = ::getpid();
+    (void)save_record(store, record);
+  }
+
+  runtime::ProcessSpec spec = record.spec;
+  spec.stdin_open = stdin_open;
+  spec.stdin_fd = 0;
+  spec.stdout_fd = 1;
+  spec.stderr_fd = 2;
+  spec.etc_dir = fs::join(container_dir(store, record.id), "etc");
+  auto code = runtime::run_container(container_rootfs(store, record.id), spec, [&](pid_t pid) {
+    record.container_pid = pid;
+    (void)save_record(store, record);
+  });
+  auto unmounted = (*mount)->unmount();
+  mount->reset();
+  int exit_code = code ? *code : runtime::exit_code_for_start_error(code.error());
+  auto finished = finish(store, record, exit_code);
+  if (!code) return report_error(code.error(), exit_code);
+  if (!unmounted) report_error(unmounted.error());
+  if (!finished) report_error(finished.error());
+  return exit_code;
+}
+
+int start_detached(const image::Store& store, const ContainerRecord& record) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0)
+    return report_error(Error::from_errno("pipe2", "ready", errno), 125);
+  UniqueFd ready_r(fds[0]), ready_w(fds[1]);
+  std::string self = "/proc/self/exe";
+  std::vector<std::string> args = {"imgbuild", "--root",     store.root(), "container-monitor",
+                                   record.id,  "--ready-fd", "3"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return report_error(Error::from_errno("fork", "monitor", errno), 125);
+  if (pid == 0) {
+    ::setsid();
+    int null = ::open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      ::dup2(null, 0);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+    }
+    ::dup2(ready_w.get(), 3);  // dup2 clears CLOEXEC on the copy
+    ::execv(self.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ready_w.reset();
+  auto reply = sys::read_all(ready_r.get(), "ready pipe");
+  if (!reply || reply->empty()) {
+    int status = 0;
+    ::waitpid(pid, &status, WNOHANG);
+    return report_error(Error(ErrorKind::kRuntime, "the container monitor exited early"), 125);
+  }
+  size_t space = reply->find(' ');
+  int code = std::atoi(reply->substr(0, space).c_str());
+  if (code != 0) {
+    std::fprintf(stderr, "imgbuild: %s\n", reply->substr(space + 1).c_str());
+    ContainerRecord leftover = record;
+    if (record.auto_remove) (void)remove_container_files(store, leftover);
+    return code;
+  }
+  std::printf("%s\n", record.id.c_str());
+  return 0;
+}
+
+int monitor_container(const image::Store& store, const std::string& id, int ready_fd) {
+  for (int sig : {SIGINT, SIGHUP, SIGTERM, SIGPIPE}) ::signal(sig, SIG_IGN);
+  auto loaded = load_record(store, id);
+  if (!loaded) {
+    report_ready(ready_fd, 125, loaded.error().message());
+    return 125;
+  }
+  ContainerRecord record = std::move(*loaded);
+  auto fail_start = [&](const Error& e, int code) {
+    report_ready(ready_fd, code, e.message());
+    (void)finish(store, record, code);
+    return code;
+  };
+  auto log = sys::open(fs::join(container_dir(store, id), "container.log"),
+                       O_WRONLY | O_CREAT | O_APPEND, 0640);
+  if (!log) return fail_start(log.error(), 125);
+  auto mount = mount_container(store, record);
+  if (!mount) return fail_start(mount.error(), 125);
+
+  runtime::ProcessSpec spec = record.spec;
+  spec.stdin_open = false;
+  spec.stdout_fd = log->get();
+  spec.stderr_fd = log->get();
+  spec.etc_dir = fs::join(container_dir(store, id), "etc");
+  auto container = runtime::Container::start(container_rootfs(store, id), spec);
+  if (!container) {
+    mount->reset();
+    return fail_start(container.error(), runtime::exit_code_for_start_error(container.error()));
+  }
+  record.status = "running";
+  record.monitor_pid = ::getpid();
+  record.container_pid = container->pid();
+  (void)save_record(store, record);
+  report_ready(ready_fd, 0, "ok");
+  ::close(ready_fd);
+
+  if (UniqueFd master = container->take_pty_master()) {
+    char buf[16384];
+    for (;;) {
+      ssize_t n = ::read(master.get(), buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // EIO: every slave fd is closed
+      if (!sys::write_all(log->get(), std::string_view(buf, static_cast<size_t>(n)))) break;
+    }
+  }
+  auto code = container->wait();
+  (void)(*mount)->unmount();
+  mount->reset();
+  (void)finish(store, record, code ? *code : 125);
+  return 0;
+}
+
+}  // namespace imgbuild::cli

@@ -1,0 +1,280 @@
+#include "cli/container_state.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "base/fs.h"
+#include "base/sys.h"
+#include "fs/mount.h"
+#include "runtime/cgroup.h"
+
+namespace imgbuild::cli {
+namespace {
+
+using nlohmann::json;
+
+json spec_to_json(const runtime::ProcessSpec& s) {
+  json mounts = json::array();
+  for (const auto& m : s.mounts) {
+    mounts.push_back({{"source", m.source}, {"target", m.target}, {"read_only", m.read_only}});
+  }
+  json res = json::object();
+  if (s.resources.memory_bytes) res["memory"] = *s.resources.memory_bytes;
+  if (s.resources.pids_limit) res["pids"] = *s.resources.pids_limit;
+  if (s.resources.cpus) res["cpus"] = *s.resources.cpus;
+  return {{"args", s.args},
+          {"env", s.env},
+          {"cwd", s.cwd},
+          {"uid", s.uid},
+          {"gid", s.gid},
+          {"additional_gids", s.additional_gids},
+          {"hostname", s.hostname},
+          {"network", s.network == runtime::NetworkMode::kHost ? "host" : "none"},
+          {"mounts", mounts},
+          {"read_only_rootfs", s.read_only_rootfs},
+          {"tty", s.tty},
+          {"resources", res}};
+}
+
+runtime::ProcessSpec spec_from_json(const json& j) {
+  runtime::ProcessSpec s;
+  s.args = j.at("args").get<std::vector<std::string>>();
+  s.env = j.at("env").get<std::vector<std::string>>();
+  s.cwd = j.at("cwd").get<std::string>();
+  s.uid = j.at("uid").get<uint32_t>();
+  s.gid = j.at("gid").get<uint32_t>();
+  s.additional_gids = j.at("additional_gids").get<std::vector<uint32_t>>();
+  s.hostname = j.at("hostname").get<std::string>();
+  s.network = j.at("network") == "host" ? runtime::NetworkMode::kHost : runtime::NetworkMode::kNone;
+  for (const auto& m : j.at("mounts")) {
+    s.mounts.push_back({m.at("source").get<std::string>(), m.at("target").get<std::string>(),
+                        m.at("read_only").get<bool>()});
+  }
+  s.read_only_rootfs = j.at("read_only_rootfs").get<bool>();
+  s.tty = j.at("tty").get<bool>();
+  const json& r = j.at("resources");
+  if (r.contains("memory")) s.resources.memory_bytes = r["memory"].get<int64_t>();
+  if (r.contains("pids")) s.resources.pids_limit = r["pids"].get<int64_t>();
+  if (r.contains("cpus")) s.resources.cpus = r["cpus"].get<double>();
+  return s;
+}
+
+}  // namespace
+
+std::string container_dir(const image::Store& store, const std::string& id) {
+  return fs::join(store.containers_dir(), id);
+}
+
+std::string container_rootfs(const image::Store& store, const std::string& id) {
+  return fs::join(container_dir(store, id), "rootfs");
+}
+
+Status save_record(const image::Store& store, const ContainerRecord& r) {
+  json j = {{"id", r.id},
+            {"name", r.name},
+            {"image", r.image},
+            {"image_id", r.image_id},
+            {"manifest_digest", r.manifest_digest},
+            {"created", r.created},
+            {"status", r.status},
+            {"monitor_pid", r.monitor_pid},
+            {"container_pid", r.container_pid},
+            {"exit_code", r.exit_code},
+            {"finished", r.finished},
+            {"stop_signal", r.stop_signal},
+            {"auto_remove", r.auto_remove},
+            {"detached", r.detached},
+            {"lowers", r.lowers},
+            {"spec", spec_to_json(r.spec)}};
+  // Replaced by rename so readers never see half a record; not fsynced: a container's state
+  // does not outlive a machine crash anyway (its processes and mount are gone).
+  std::string path = fs::join(container_dir(store, r.id), "state.json");
+  std::string tmp = path + ".tmp";
+  {
+    UniqueFd fd = TRY(sys::open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    TRY(sys::write_all(fd.get(), j.dump(2) + "\n", tmp));
+  }
+  return sys::rename_at(AT_FDCWD, tmp, AT_FDCWD, path);
+}
+
+Result<ContainerRecord> load_record(const image::Store& store, const std::string& id) {
+  std::string path = fs::join(container_dir(store, id), "state.json");
+  std::string text = TRY(fs::read_file(path));
+  try {
+    json j = json::parse(text);
+    ContainerRecord r;
+    r.id = j.at("id").get<std::string>();
+    r.name = j.at("name").get<std::string>();
+    r.image = j.at("image").get<std::string>();
+    r.image_id = j.at("image_id").get<std::string>();
+    r.manifest_digest = j.at("manifest_digest").get<std::string>();
+    r.created = j.at("created").get<std::string>();
+    r.status = j.at("status").get<std::string>();
+    r.monitor_pid = j.at("monitor_pid").get<pid_t>();
+    r.container_pid = j.at("container_pid").get<pid_t>();
+    r.exit_code = j.at("exit_code").get<int>();
+    r.finished = j.at("finished").get<std::string>();
+    r.stop_signal = j.at("stop_signal").get<std::string>();
+    r.auto_remove = j.at("auto_remove").get<bool>();
+    r.detached = j.at("detached").get<bool>();
+    r.lowers = j.at("lowers").get<std::vector<std::string>>();
+    r.spec = spec_from_json(j.at("spec"));
+    return r;
+  } catch (const json::exception& e) {
+    return fail(ErrorKind::kCorrupt, path + ": " + e.what());
+  }
+}
+
+std::vector<ContainerRecord> list_records(const image::Store& store) {
+  std::vector<ContainerRecord> out;
+  auto dir = sys::open(store.containers_dir(), O_RDONLY | O_DIRECTORY);
+  if (!dir) return out;
+  DIR* d = ::fdopendir(dir->release());
+  if (d == nullptr) return out;
+  while (struct dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    if (auto r = load_record(store, e->d_name)) out.push_back(std::move(*r));
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end(), [](const ContainerRecord& a, const ContainerRecord& b) {
+    return a.created < b.created;
+  });
+  return out;
+}
+
+Result<ContainerRecord> find_record(const image::Store& store, const std::string& name_or_id) {
+  auto all = list_records(store);
+  for (auto& r : all) {
+    if (r.name == name_or_id || r.id == name_or_id) return std::move(r);
+  }
+  const ContainerRecord* match = nullptr;
+  if (!name_or_id.empty()) {
+    for (const auto& r : all) {
+      if (r.id.compare(0, name_or_id.size(), name_or_id) == 0) {
+        if (match != nullptr) {
+          return fail(ErrorKind::kInvalidArgument,
+                      "multiple containers match the prefix " + name_or_id);
+        }
+        match = &r;
+      }
+    }
+  }
+  if (match == nullptr) return fail(ErrorKind::kNotFound, "No such container: " + name_or_id);
+  return *match;
+}
+
+bool is_running(const ContainerRecord& r) {
+  if (r.status != "running" || r.monitor_pid <= 0) return false;
+  return ::kill(r.monitor_pid, 0) == 0 || errno == EPERM;
+}
+
+Result<std::string> new_container_id() {
+  UniqueFd fd = TRY(sys::open("/dev/urandom", O_RDONLY));
+  char bytes[32];
+  size_t got = TRY(sys::read_some(fd.get(), {bytes, sizeof bytes}));
+  if (got != sizeof bytes) return fail(ErrorKind::kIo, "short read from /dev/urandom");
+  static const char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (char c : bytes) {
+    auto b = static_cast<unsigned char>(c);
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  return id;
+}
+
+std::string new_container_name(const image::Store& store) {
+  static const char* kAdjectives[] = {"brave", "calm", "eager", "fervent", "gentle", "happy",
+                                      "jolly", "keen", "lucid", "nifty",   "quirky", "sharp"};
+  static const char* kNames[] = {"babbage",  "curie",   "dijkstra", "euler",    "hopper", "knuth",
+                                 "lovelace", "noether", "ritchie",  "thompson", "turing", "wirth"};
+  auto all = list_records(store);
+  for (int attempt = 0;; ++attempt) {
+    auto id = new_container_id();
+    std::string seed = id ? *id : std::to_string(::getpid() + attempt);
+    unsigned a = static_cast<unsigned>(seed[0]) % 12, n = static_cast<unsigned>(seed[1]) % 12;
+    std::string name = std::string(kAdjectives[a]) + "_" + kNames[n];
+    if (attempt > 20) name += "_" + seed.substr(0, 4);
+    bool taken = std::any_of(all.begin(), all.end(),
+                             [&](const ContainerRecord& r) { return r.name == name; });
+    if (!taken) return name;
+  }
+}
+
+Status remove_container_files(const image::Store& store, const ContainerRecord& record) {
+  std::string rootfs = container_rootfs(store, record.id);
+  auto unmounted = fs::force_unmount(rootfs);
+  if (!unmounted && unmounted.error().kind() != ErrorKind::kNotFound) return unmounted;
+  runtime::Cgroup::remove_stale("imgbuild-" + record.id);
+  return fs::remove_tree(container_dir(store, record.id));
+}
+
+Result<int64_t> parse_size(const std::string& text) {
+  if (text.empty()) return fail(ErrorKind::kInvalidArgument, "invalid size: ''");
+  size_t end = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &end);
+  } catch (const std::exception&) {
+    return fail(ErrorKind::kInvalidArgument, "invalid size: '" + text + "'");
+  }
+  std::string unit = text.substr(end);
+  std::transform(unit.begin(), unit.end(), unit.begin(), ::tolower);
+  if (!unit.empty() && unit.back() == 'b' && unit.size() == 2) unit.pop_back();
+  double mult = 1;
+  if (unit == "" || unit == "b") {
+    mult = 1;
+  } else if (unit == "k") {
+    mult = 1024.0;
+  } else if (unit == "m") {
+    mult = 1024.0 * 1024;
+  } else if (unit == "g") {
+    mult = 1024.0 * 1024 * 1024;
+  } else if (unit == "t") {
+    mult = 1024.0 * 1024 * 1024 * 1024;
+  } else {
+    return fail(ErrorKind::kInvalidArgument, "invalid size: '" + text + "'");
+  }
+  if (value < 0) return fail(ErrorKind::kInvalidArgument, "invalid size: '" + text + "'");
+  return static_cast<int64_t>(std::llround(value * mult));
+}
+
+Result<int> parse_signal(const std::string& text) {
+  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) {
+    int n = std::atoi(text.c_str());
+    if (n > 0 && n < NSIG) return n;
+  }
+  std::string name = text;
+  std::transform(name.begin(), name.end(), name.begin(), ::toupper);
+  if (name.rfind("SIG", 0) == 0) name = name.substr(3);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    const char* abbrev = ::sigabbrev_np(sig);
+    if (abbrev != nullptr && name == abbrev) return sig;
+  }
+  return fail(ErrorKind::kInvalidArgument, "invalid signal: " + text);
+}
+
+std::string human_duration(int64_t s) {
+  if (s < 1) return "Less than a second";
+  if (s == 1) return "1 second";
+  if (s < 60) return std::to_string(s) + " seconds";
+  int64_t m = s / 60;
+  if (m == 1) return "About a minute";
+  if (m < 60) return std::to_string(m) + " minutes";
+  int64_t h = s / 3600;
+  if (h == 1) return "About an hour";
+  if (h < 48) return std::to_string(h) + " hours";
+  if (h < 24 * 7 * 2) return std::to_string(h / 24) + " days";
+  if (h < 24 * 30 * 2) return std::to_string(h / 24 / 7) + " weeks";
+  if (h < 24 * 365 * 2) return std::to_string(h / 24 / 30) + " months";
+  return std::to_string(h / 24 / 365) + " years";
+}
+
+}  // namespace imgbuild::cli

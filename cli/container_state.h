@@ -1,0 +1,79 @@
+// Containers on disk: one directory per container in the store, <root>/containers/<id>/:
+//
+//   state.json   ContainerRecord (below), replaced atomically on every change
+//   refs.json    GC root: {"manifests": ["sha256:<image manifest>"]} so prune keeps the image
+//   upper/       the container's writable layer (imgfs upper)
+//   rootfs/      where the imgfs union of the image's layers + upper is mounted while it runs
+//   etc/         hosts, resolv.conf, hostname bound into the container
+//   container.log  output of a detached container (stdout and stderr interleaved)
+//
+// Who writes state.json: `run` (foreground: the imgbuild process itself is the monitor) or the
+// detached monitor process (`imgbuild container-monitor`), which records "running" once the
+// process has exec'd and "exited" with the exit code when it ends. A record that says running
+// while its monitor is gone is reported as exited (-1) and cleaned by `rm` (force unmount, stale
+// cgroup, directory). Thread-compatible; concurrent processes only ever replace whole files.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "image/store.h"
+#include "runtime/container.h"
+
+namespace imgbuild::cli {
+
+struct ContainerRecord {
+  std::string id;  // 64 hex
+  std::string name;
+  std::string image;     // as the user named it
+  std::string image_id;  // config digest
+  std::string manifest_digest;
+  std::string created;             // RFC 3339
+  std::string status = "created";  // created | running | exited
+  pid_t monitor_pid = 0;           // process that owns the mount and waits for the container
+  pid_t container_pid = 0;         // host pid of the container's pid 1
+  int exit_code = 0;
+  std::string finished;     // RFC 3339
+  std::string stop_signal;  // image's StopSignal ("" = SIGTERM)
+  bool auto_remove = false;
+  bool detached = false;
+  std::vector<std::string> lowers;  // layer directories, top first
+  runtime::ProcessSpec spec;        // fds are not recorded
+};
+
+std::string container_dir(const image::Store& store, const std::string& id);
+std::string container_rootfs(const image::Store& store, const std::string& id);
+
+Status save_record(const image::Store& store, const ContainerRecord& record);
+Result<ContainerRecord> load_record(const image::Store& store, const std::string& id);
+// Every record, oldest first. Unreadable ones are skipped.
+std::vector<ContainerRecord> list_records(const image::Store& store);
+// By name, full id or unique id prefix; kNotFound "No such container: NAME".
+Result<ContainerRecord> find_record(const image::Store& store, const std::string& name_or_id);
+
+// Running: status says so and the monitor process still exists.
+bool is_running(const ContainerRecord& record);
+
+// 64 random hex digits.
+Result<std::string> new_container_id();
+// Docker-like "adjective_surname" name not used by any record.
+std::string new_container_name(const image::Store& store);
+
+// Removes everything of a container that is not running: the mount (even one whose server was
+// killed), a stale cgroup, the directory.
+Status remove_container_files(const image::Store& store, const ContainerRecord& record);
+
+// Parses Docker's size strings: "32m", "1g", "512k", "100" (bytes), "1.5g".
+Result<int64_t> parse_size(const std::string& text);
+
+// Signal by name ("SIGTERM", "TERM", "KILL") or number; kInvalidArgument otherwise.
+Result<int> parse_signal(const std::string& text);
+
+// Docker's human durations: "Less than a second", "5 seconds", "About a minute", "3 hours"...
+std::string human_duration(int64_t seconds);
+
+}  // namespace imgbuild::cli

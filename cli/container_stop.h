@@ -1,0 +1,17 @@
+// Stopping a running container (used by `stop` and `rm -f`): the signal to its pid 1, then
+// waiting for its monitor to record the exit.
+#pragma once
+
+#include <chrono>
+
+#include "cli/container_state.h"
+
+namespace imgbuild::cli {
+
+// Sends sig to the container's pid 1 (after checking that pid still belongs to this container's
+// cgroup) and waits up to timeout for the monitor to finish; then SIGKILL and wait again.
+// Returns once the container is no longer running.
+Status stop_container(const image::Store& store, const ContainerRecord& record, int sig,
+                      std::chrono::milliseconds timeout);
+
+}  // namespace imgbuild::cli
