@@ -1,9 +1,34 @@
 #include "image/tar_reader.h"
 
 #include <archive_entry.h>
+#include <locale.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 namespace imgbuild::image {
+namespace {
+
+// libarchive converts PAX names (UTF-8 by the standard) to the current locale's charset and
+// fails in the C locale. Running its calls under a thread-local C.UTF-8 locale keeps names as
+// the UTF-8 bytes they are, without touching the process's locale.
+class Utf8LocaleScope {
+ public:
+  Utf8LocaleScope() {
+    static locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+    if (utf8 != static_cast<locale_t>(nullptr)) old_ = uselocale(utf8);
+  }
+  ~Utf8LocaleScope() {
+    if (old_ != static_cast<locale_t>(nullptr)) uselocale(old_);
+  }
+  Utf8LocaleScope(const Utf8LocaleScope&) = delete;
+  Utf8LocaleScope& operator=(const Utf8LocaleScope&) = delete;
+
+ private:
+  locale_t old_ = static_cast<locale_t>(nullptr);
+};
+
+}  // namespace
 
 TarReader::~TarReader() {
   if (a_ != nullptr) archive_read_free(a_);
@@ -31,6 +56,7 @@ Error TarReader::archive_error(std::string_view what) const {
 }
 
 Result<std::unique_ptr<TarReader>> TarReader::open(int blob_fd) {
+  Utf8LocaleScope locale;
   auto input = TRY(DecompressReader::open(blob_fd));
   std::unique_ptr<TarReader> reader(new TarReader(std::move(input)));
   reader->a_ = archive_read_new();
@@ -45,6 +71,7 @@ Result<std::unique_ptr<TarReader>> TarReader::open(int blob_fd) {
 
 Result<std::optional<TarHeader>> TarReader::next() {
   if (at_end_) return std::nullopt;
+  Utf8LocaleScope locale;
   struct archive_entry* e = nullptr;
   int rc = archive_read_next_header(a_, &e);
   if (rc == ARCHIVE_EOF) {
@@ -102,10 +129,12 @@ Result<std::optional<TarHeader>> TarReader::next() {
   while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
     h.xattrs.emplace_back(name, std::string(static_cast<const char*>(value), size));
   }
+  std::sort(h.xattrs.begin(), h.xattrs.end());
   return h;
 }
 
 Result<TarDataBlock> TarReader::read_block() {
+  Utf8LocaleScope locale;
   const void* buf = nullptr;
   size_t size = 0;
   la_int64_t offset = 0;

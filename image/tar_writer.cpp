@@ -46,6 +46,20 @@ bool split_ustar_name(std::string_view name, std::string_view& prefix, std::stri
   return false;
 }
 
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
 void add_record(std::string& out, std::string_view key, std::string_view value) {
   // "<len> <key>=<value>\n" where len counts itself.
   size_t base = key.size() + value.size() + 3;
@@ -138,6 +152,12 @@ Status TarWriter::add(const TarEntry& e) {
   if (!fits_octal(8, e.devminor))
     records.emplace_back("SCHILY.devminor", std::to_string(e.devminor));
   for (const auto& [key, value] : e.xattrs) records.emplace_back("SCHILY.xattr." + key, value);
+  // PAX strings are UTF-8 unless declared binary; Linux names are just bytes.
+  bool has_names = false;
+  for (const auto& [key, value] : records) {
+    if ((key == "path" || key == "linkpath") && !valid_utf8(value)) has_names = true;
+  }
+  if (has_names) records.emplace_back("hdrcharset", "BINARY");
   if (!records.empty()) {
     std::sort(records.begin(), records.end());
     for (const auto& [key, value] : records) add_record(pax, key, value);
