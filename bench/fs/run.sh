@@ -63,7 +63,7 @@ else
   NCREATE=5000 NAPPEND=200
 fi
 # The files to append to: the first regular files below etc/ and usr/share/ (relative paths).
-(cd "$ROOTFS" && find etc usr/share -xdev -type f -size -64k | sort | head -n $NAPPEND) > "$WORK/append.list"
+(cd "$ROOTFS" && find etc usr/share -xdev -type f -size -64k | sort | sed -n "1,${NAPPEND}p") > "$WORK/append.list"
 RMTREE=usr/share
 
 now() { date +%s.%N; }
