@@ -81,6 +81,10 @@ Result<std::unique_ptr<Mount>> Mount::create(const std::string& mountpoint,
   unsigned max_threads = options.max_threads ? options.max_threads : 8;
   fuse_session* se = impl.se;
   impl.loop = std::thread([se, max_threads] {
+    if (max_threads == 1) {
+      fuse_session_loop(se);
+      return;
+    }
     fuse_loop_config* cfg = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(cfg, max_threads);
     fuse_loop_cfg_set_idle_threads(cfg, max_threads);
