@@ -11,7 +11,7 @@
 namespace imgbuild::builder {
 
 Result<int> ContainerStepRunner::run(const RunRequest& request) {
-  fs::TempDir where = TRY(fs::TempDir::create(scratch_dir_, "run-"));
+  fs::TempDir where = TRY(store_.make_staging_dir("run"));
   std::string rootfs = fs::join(where.path(), "rootfs");
   std::string etc = fs::join(where.path(), "etc");
   TRY(sys::mkdir_at(AT_FDCWD, rootfs, 0755));
@@ -58,7 +58,20 @@ Result<int> ContainerStepRunner::run(const RunRequest& request) {
     if (request.output) request.output(std::string_view(buf, static_cast<size_t>(n)));
   }
   int code = TRY(container->wait());
-  TRY_CTX(mount->unmount(), "unmounting the build step's rootfs");
+  // Flush writeback-cached data into the upper before unmounting, so nothing is lost if the
+  // unmount has to fall back to a lazy detach.
+  if (int fd = ::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
+    (void)::syncfs(fd);
+    ::close(fd);
+  }
+  // The dying container's mount namespace may still pin the mount for a moment.
+  Status unmounted;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    unmounted = mount->unmount();
+    if (unmounted || unmounted.error().errno_value() != EBUSY) break;
+    ::usleep(20000);
+  }
+  TRY_CTX(std::move(unmounted), "unmounting the build step's rootfs");
   return code;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "image/store.h"
 #include "runtime/container.h"
 
 namespace imgbuild::builder {
@@ -39,14 +40,15 @@ class StepRunner {
   virtual Result<int> run(const RunRequest& request) = 0;
 };
 
-// The real runner: imgfs mount (under scratch_dir) + runtime::Container.
+// The real runner: imgfs mount (in a staging dir of the store's tmp/, so crash recovery knows
+// its owner) + runtime::Container.
 class ContainerStepRunner final : public StepRunner {
  public:
-  explicit ContainerStepRunner(std::string scratch_dir) : scratch_dir_(std::move(scratch_dir)) {}
+  explicit ContainerStepRunner(image::Store store) : store_(std::move(store)) {}
   Result<int> run(const RunRequest& request) override;
 
  private:
-  std::string scratch_dir_;
+  image::Store store_;
 };
 
 }  // namespace imgbuild::builder

@@ -118,7 +118,7 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
   auto store = image::Store::open(globals.root);
   if (!store) return report_error(store.error());
   auto progress = builder::make_progress(mode, stderr);
-  builder::ContainerStepRunner runner(store->tmp_dir());
+  builder::ContainerStepRunner runner(*store);
   auto result = builder::build_image(*store, *options, runner, *progress);
   progress->finish();
   if (!result) return report_error(result.error());

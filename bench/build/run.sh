@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# imgbuild's build engine against its peers, in one run, same Dockerfiles and contexts:
+#   cold      a multi-step Dockerfile on a Debian base already present locally (no build cache)
+#   noop      the same build again (everything cached)
+#   onefile   a rebuild after changing one context file
+#   bigrun    a build whose RUN writes 3,000 files, 250 MB
+# Peers: `DOCKER_BUILDKIT=1 docker build` (when a dockerd answers) and `buildah bud --layers`
+# (when installed); a missing peer is reported as skipped. Prints seconds per case (best of N for
+# noop) and the imgbuild/peer ratios. Targets: noop <= 0.25x BuildKit; cold, onefile <= 1.0x.
+#
+#   bench/build/run.sh [--smoke] [--runs N]
+#
+# Full run: the Debian rootfs of bench/layer (debootstrap, cached in /var/tmp/imgbuild-bench).
+# --smoke: the busybox rootfs from testdata, small bigrun, one run (CI). Needs root + /dev/fuse.
+set -euo pipefail
+
+smoke=0
+runs=5
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) smoke=1; runs=1 ;;
+    --runs) runs=$2; shift ;;
+    *) echo "usage: $0 [--smoke] [--runs N]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache=/var/tmp/imgbuild-bench
+bin=${IMGBUILD_BINARY:-}
+if [ -z "$bin" ]; then
+  for c in "$repo"/build/cli/imgbuild "$repo"/build*/cli/imgbuild; do
+    [ -x "$c" ] && { bin=$c; break; }
+  done
+fi
+[ -x "$bin" ] || { echo "bench/build: imgbuild binary not found (build it or set IMGBUILD_BINARY)" >&2; exit 1; }
+
+work=$(mktemp -d /var/tmp/imgbuild-bench-build.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+store=$work/store
+
+# The base rootfs as a tar.
+if [ $smoke = 1 ]; then
+  "$repo/testdata/make-busybox-rootfs.sh" --tar "$work/base.tar" >/dev/null
+  files=300; size_kb=85
+else
+  rootfs=$cache/rootfs
+  if [ ! -d "$rootfs" ]; then
+    echo "bench/build: creating $rootfs with debootstrap (once)" >&2
+    mkdir -p "$cache"; rm -rf "$cache/rootfs.tmp"
+    debootstrap --variant=minbase bookworm "$cache/rootfs.tmp" http://deb.debian.org/debian >"$cache/debootstrap.log"
+    mv "$cache/rootfs.tmp" "$rootfs"
+  fi
+  tar --numeric-owner -C "$rootfs" -cf "$work/base.tar" .
+  files=3000; size_kb=85
+fi
+"$bin" --root "$store" import "$work/base.tar" bench-base:latest >/dev/null
+
+ctx=$work/ctx
+mkdir -p "$ctx/src"
+for i in $(seq 1 50); do head -c 4096 /dev/urandom | base64 > "$ctx/src/f$i.txt"; done
+echo one > "$ctx/one.txt"
+cat > "$ctx/Dockerfile" <<'DF'
+FROM bench-base:latest
+ENV APP=/app
+WORKDIR /app
+COPY src/ ./src/
+RUN cat src/*.txt | wc -c > total && ls src > list
+RUN echo "second step" > second
+COPY one.txt ./
+RUN sha256sum one.txt > one.sum
+CMD ["cat", "/app/one.sum"]
+DF
+big=$work/big
+mkdir -p "$big"
+cat > "$big/Dockerfile" <<DF
+FROM bench-base:latest
+RUN mkdir /big && i=0 && while [ \$i -lt $files ]; do head -c ${size_kb}k /dev/zero > /big/f\$i; i=\$((i+1)); done
+DF
+
+now() { date +%s.%N; }
+elapsed() { echo "$(now) - $1" | bc; }
+time_cmd() { local s; s=$(now); "$@" >/dev/null 2>&1 || { echo "bench/build: failed: $*" >&2; return 1; }; elapsed "$s"; }
+best() { local b=""; for _ in $(seq 1 "$runs"); do local t; t=$(time_cmd "$@"); if [ -z "$b" ] || [ "$(echo "$t < $b" | bc)" = 1 ]; then b=$t; fi; done; echo "$b"; }
+
+declare -A T
+T[imgbuild,cold]=$(time_cmd "$bin" --root "$store" build -q -t bench-app "$ctx")
+T[imgbuild,noop]=$(best "$bin" --root "$store" build -q -t bench-app "$ctx")
+echo two > "$ctx/one.txt"
+T[imgbuild,onefile]=$(time_cmd "$bin" --root "$store" build -q -t bench-app "$ctx")
+echo one > "$ctx/one.txt"
+T[imgbuild,bigrun]=$(time_cmd "$bin" --root "$store" build -q -t bench-big "$big")
+
+peers=()
+if command -v docker >/dev/null && timeout 5 docker info >/dev/null 2>&1; then
+  peers+=(buildkit)
+  docker rmi -f bench-base:latest >/dev/null 2>&1 || true
+  docker import "$work/base.tar" bench-base:latest >/dev/null
+  docker builder prune -af >/dev/null 2>&1 || true
+  bk() { DOCKER_BUILDKIT=1 docker build --network=host -q -t "$1" "$2"; }
+  T[buildkit,cold]=$(time_cmd bk bench-app "$ctx")
+  T[buildkit,noop]=$(best bk bench-app "$ctx")
+  echo two > "$ctx/one.txt"
+  T[buildkit,onefile]=$(time_cmd bk bench-app "$ctx")
+  echo one > "$ctx/one.txt"
+  T[buildkit,bigrun]=$(time_cmd bk bench-big "$big")
+else
+  echo "bench/build: BuildKit skipped (no dockerd answering; start one with: dockerd --iptables=false --bridge=none)"
+fi
+if command -v buildah >/dev/null; then
+  peers+=(buildah)
+  bstore=$work/buildah
+  bh() { buildah --root "$bstore/root" --runroot "$bstore/run" bud --layers --network=host -q -t "$1" "$2"; }
+  buildah --root "$bstore/root" --runroot "$bstore/run" rmi -f bench-base >/dev/null 2>&1 || true
+  cat "$work/base.tar" | buildah --root "$bstore/root" --runroot "$bstore/run" import - bench-base:latest >/dev/null 2>&1 ||
+    buildah --root "$bstore/root" --runroot "$bstore/run" pull "docker-archive:$work/base.tar" >/dev/null 2>&1 || true
+  T[buildah,cold]=$(time_cmd bh bench-app "$ctx")
+  T[buildah,noop]=$(best bh bench-app "$ctx")
+  echo two > "$ctx/one.txt"
+  T[buildah,onefile]=$(time_cmd bh bench-app "$ctx")
+  echo one > "$ctx/one.txt"
+  T[buildah,bigrun]=$(time_cmd bh bench-big "$big")
+else
+  echo "bench/build: buildah skipped (not installed)"
+fi
+
+printf '%-10s %10s' case imgbuild
+for p in "${peers[@]}"; do printf ' %10s %12s' "$p" "ratio"; done
+echo
+for c in cold noop onefile bigrun; do
+  printf '%-10s %10.3f' "$c" "${T[imgbuild,$c]}"
+  for p in "${peers[@]}"; do
+    printf ' %10.3f %12.2f' "${T[$p,$c]}" "$(echo "${T[imgbuild,$c]} / ${T[$p,$c]}" | bc -l)"
+  done
+  echo
+done
