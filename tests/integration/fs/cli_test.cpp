@@ -73,6 +73,13 @@ TEST_CASE("imgbuild mount, list, write, umount; killed servers can be cleaned",
     CHECK(list.exit_code == 0);
     CHECK(list.out.find(f.mnt()) != std::string::npos);
     CHECK(list.out.find("app:1") != std::string::npos);
+    // The mount is a GC root: untagging and pruning keeps the image's layers.
+    imgbuild_cmd(root, {"rmi", "app:1"});
+    auto prune = imgbuild_cmd(root, {"prune", "-f"});
+    INFO(prune.err);
+    CHECK(prune.exit_code == 0);
+    CHECK_FALSE(snapshot(root + "/layers/sha256").empty());
+    CHECK(read(f.m("etc/hostname")) == "box\n");
     auto again = imgbuild_cmd(root, {"mount", "app:1", f.mnt()});
     CHECK(again.exit_code == 1);
     CHECK(again.err == "imgbuild: mount: something is already mounted at " + f.mnt() + "\n");
