@@ -3,6 +3,7 @@
 // environment here). A debugging aid, and the same front end the build engine consumes.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -26,7 +27,13 @@ struct ParseOptions {
   std::vector<std::string> build_args;
   std::string target;
   std::string format = "text";
+  bool timing = false;
 };
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
 
 Result<std::string> read_input(const std::string& file) {
   if (file == "-") return sys::read_all(STDIN_FILENO, "stdin");
@@ -145,16 +152,25 @@ int run(const ParseOptions& o) {
   auto text = read_input(o.file);
   if (!text) return report_error(text.error().with_context("reading Dockerfile"));
   std::string name = o.file == "-" ? "Dockerfile" : o.file;
+  auto t0 = std::chrono::steady_clock::now();
   auto parsed = df::parse_dockerfile(*text, name);
+  double parse_ms = ms_since(t0);
   if (!parsed) return report_error(parsed.error());
   for (const std::string& w : parsed->warnings) std::fprintf(stderr, "%s\n", w.c_str());
   df::PlanOptions options;
   options.target = o.target;
   options.build_args = build_arg_map(o.build_args);
+  auto t1 = std::chrono::steady_clock::now();
   auto plan = df::make_build_plan(*parsed, options);
   if (!plan) return report_error(plan.error());
+  double plan_ms = ms_since(t1);
+  auto t2 = std::chrono::steady_clock::now();
   auto stages = df::expand_stages(*plan);
   if (!stages) return report_error(stages.error());
+  double expand_ms = ms_since(t2);
+  if (o.timing)
+    std::fprintf(stderr, "timing: parse %.2f ms, plan %.2f ms, expand %.2f ms, total %.2f ms\n",
+                 parse_ms, plan_ms, expand_ms, parse_ms + plan_ms + expand_ms);
   for (const std::string& w : plan->warnings) std::fprintf(stderr, "%s\n", w.c_str());
   if (o.format == "json")
     print_json(*plan, *stages);
@@ -179,6 +195,8 @@ IMGBUILD_COMMAND(parse, Command{
                               sub.add_option("--format", o->format, "Output format")
                                   ->check(CLI::IsMember({"text", "json"}))
                                   ->capture_default_str();
+                              sub.add_flag("--timing", o->timing,
+                                           "Print the time spent parsing, planning and expanding");
                               return [o] { return run(*o); };
                             },
                         });

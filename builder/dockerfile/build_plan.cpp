@@ -24,7 +24,7 @@ namespace {
 std::optional<long long> parse_int(std::string_view s) {
   if (s.empty()) return std::nullopt;
   size_t pos = (s[0] == '+' || s[0] == '-') ? 1 : 0;
-  if (pos == s.size() || s.size() > 19) return std::nullopt;
+  if (pos == s.size() || s.size() > 18) return std::nullopt;  // larger: not an index
   long long v = 0;
   for (size_t i = pos; i < s.size(); ++i) {
     if (s[i] < '0' || s[i] > '9') return std::nullopt;

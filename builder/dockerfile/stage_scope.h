@@ -23,6 +23,8 @@
 // `FROM <stage>`, the parent stage's final env()), and dispatches the stage's instructions in
 // order; ONBUILD triggers of the base image are parsed with parse_instruction_line() and
 // dispatched first. Not thread-safe; one scope per stage, owned by whoever runs the stage.
+// A StageScope keeps a pointer to its GlobalScope (usually BuildPlan::global): the plan must
+// outlive it.
 #pragma once
 
 #include <map>
