@@ -178,6 +178,9 @@ class Store {
   // last tag the image's entry is removed entirely (it is then garbage for prune) unless
   // keep_dangling. Returns the manifest digest the tag pointed at.
   Result<Digest> untag(const Reference& ref, bool keep_dangling = false) const;
+  // Lists a manifest (or index) blob already in the store as a dangling image unless index.json
+  // already lists it (for images that arrive untagged: pull by digest, load).
+  Status record_image(const Digest& manifest_digest) const;
   // Removes every index entry of the manifest (all its tags and any dangling entry).
   Status remove_image(const Digest& manifest_digest) const;
   // index.json as parsed, in file order.
@@ -193,6 +196,9 @@ class Store {
 
   // ---- garbage collection
   Result<PruneReport> prune(PruneMode mode = PruneMode::kDanglingAndUnreferenced) const;
+  // prune(kUnreferenced) when no other process holds a Lease right now; nullopt when busy (rmi
+  // uses it so it never waits behind a running build).
+  Result<std::optional<PruneReport>> collect_garbage_if_idle() const;
   // Atomically writes a GC record at path (e.g. fs::join(cache_records_dir(), key + ".json")).
   Status write_gc_record(const std::string& path, const GcRecord& record) const;
 

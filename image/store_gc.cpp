@@ -135,15 +135,28 @@ Result<GcRecord> GcRecord::from_json(const nlohmann::json& j) {
 }
 
 Result<PruneReport> Store::prune(PruneMode mode) const {
-  const StorePaths& paths = state_->paths;
-  auto gc = FileLock::acquire(paths.gc_lock, LockMode::kExclusive, LockWait::kTry);
+  auto gc = FileLock::acquire(state_->paths.gc_lock, LockMode::kExclusive, LockWait::kTry);
   if (!gc) {
-    log::info("prune: waiting for other imgbuild processes writing to " + paths.root);
-    gc = FileLock::acquire(paths.gc_lock, LockMode::kExclusive);
+    log::info("prune: waiting for other imgbuild processes writing to " + state_->paths.root);
+    gc = FileLock::acquire(state_->paths.gc_lock, LockMode::kExclusive);
     if (!gc) return fail(gc.error());
   }
+  return prune_locked(*this, state_->paths, mode);
+}
+
+Result<std::optional<PruneReport>> Store::collect_garbage_if_idle() const {
+  auto gc = FileLock::acquire(state_->paths.gc_lock, LockMode::kExclusive, LockWait::kTry);
+  if (!gc) {
+    if (gc.error().kind() == ErrorKind::kAlreadyExists) return std::optional<PruneReport>();
+    return fail(gc.error());
+  }
+  return std::optional<PruneReport>(
+      TRY(prune_locked(*this, state_->paths, PruneMode::kUnreferenced)));
+}
+
+Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, PruneMode mode) {
   PruneReport report;
-  std::vector<GcRecord> records = TRY(read_records(*this));
+  std::vector<GcRecord> records = TRY(read_records(store));
   std::set<Digest> record_manifests;
   for (const auto& r : records) record_manifests.insert(r.manifests.begin(), r.manifests.end());
 
@@ -167,9 +180,9 @@ Result<PruneReport> Store::prune(PruneMode mode) const {
   }
 
   Marks marks;
-  for (const auto& e : entries) mark_manifest(*this, e.descriptor.digest, marks);
+  for (const auto& e : entries) mark_manifest(store, e.descriptor.digest, marks);
   for (const auto& r : records) {
-    for (const auto& d : r.manifests) mark_manifest(*this, d, marks);
+    for (const auto& d : r.manifests) mark_manifest(store, d, marks);
     marks.blobs.insert(r.blobs.begin(), r.blobs.end());
     marks.layers.insert(r.layers.begin(), r.layers.end());
   }
@@ -194,7 +207,7 @@ Result<PruneReport> Store::prune(PruneMode mode) const {
     std::string path = fs::join(paths.layers, name);
     uint64_t size = tree_size(path);
     // Move it out first so no reader ever sees a half-deleted layer at its real path.
-    fs::TempDir graveyard = TRY(make_staging_dir("gc"));
+    fs::TempDir graveyard = TRY(store.make_staging_dir("gc"));
     std::string moved = fs::join(graveyard.path(), "layer");
     if (::rename(path.c_str(), moved.c_str()) < 0) {
       if (errno == ENOENT) continue;

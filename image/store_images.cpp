@@ -211,6 +211,27 @@ Result<Digest> Store::untag(const Reference& ref_in, bool keep_dangling) const {
   return digest;
 }
 
+Status Store::record_image(const Digest& manifest_digest) const {
+  std::string bytes = TRY(read_blob(manifest_digest));
+  auto j = json_util::parse(bytes, "manifest " + manifest_digest.str());
+  if (!j) return fail(j.error());
+  std::string mt;
+  TRY(json_util::get_string(*j, "mediaType", mt, "manifest " + manifest_digest.str()));
+  if (mt.empty())
+    mt = j->contains("manifests") ? media_types::kOciIndex : media_types::kOciManifest;
+  FileLock lock = TRY(FileLock::acquire(state_->paths.index_lock, LockMode::kExclusive));
+  auto entries = TRY(read_index_entries(state_->paths));
+  for (const auto& e : entries) {
+    if (e.descriptor.digest == manifest_digest) return {};
+  }
+  IndexEntry e;
+  e.descriptor.media_type = mt;
+  e.descriptor.digest = manifest_digest;
+  e.descriptor.size = static_cast<int64_t>(bytes.size());
+  entries.push_back(std::move(e));
+  return write_index_entries(state_->paths, std::move(entries));
+}
+
 Status Store::remove_image(const Digest& manifest_digest) const {
   FileLock lock = TRY(FileLock::acquire(state_->paths.index_lock, LockMode::kExclusive));
   auto entries = TRY(read_index_entries(state_->paths));

@@ -9,6 +9,7 @@
 
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/sys.h"
 #include "image/file_lock.h"
 #include "image/index.h"
 #include "image/media_types.h"
@@ -89,6 +90,10 @@ Status init_layout(const StorePaths& paths) {
   for (const auto* dir : {&paths.blobs, &paths.layers, &paths.tmp, &paths.cache_records,
                           &paths.containers, &paths.mounts}) {
     TRY_CTX(fs::make_dirs(*dir), "creating store at " + paths.root);
+  }
+  // Lock files exist from the start so that taking a lock never changes the store's contents.
+  for (const auto* lock : {&paths.index_lock, &paths.gc_lock}) {
+    if (!fs::exists(*lock)) TRY(sys::open(*lock, O_RDWR | O_CREAT, 0644));
   }
   std::string layout = fs::join(paths.root, "oci-layout");
   if (!fs::exists(layout) || !fs::exists(paths.index_json)) {

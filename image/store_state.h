@@ -21,6 +21,8 @@ Result<std::vector<IndexEntry>> read_index_entries(const StorePaths& paths);
 // Serialises entries (tagged first, sorted by reference, then dangling by digest) and replaces
 // index.json atomically. Caller holds the index lock.
 Status write_index_entries(const StorePaths& paths, std::vector<IndexEntry> entries);
+// Garbage collection proper; the caller holds gc.lock exclusively.
+Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, PruneMode mode);
 // The annotations a tagged index entry carries for ref.
 void annotate_ref(Descriptor& d, const Reference& ref);
 

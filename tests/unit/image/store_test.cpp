@@ -54,9 +54,9 @@ Reference parse_ref(std::string_view s) { return *Reference::parse(s); }
 TEST_CASE("store open creates an OCI layout") {
   TestStore t;
   const std::string& root = t.store.root();
-  CHECK(list(root) == std::vector<std::string>{"blobs", "cache", "containers", "index.json",
-                                               "index.lock", "layers", "mounts", "oci-layout",
-                                               "tmp"});
+  CHECK(list(root) == std::vector<std::string>{"blobs", "cache", "containers", "gc.lock",
+                                               "index.json", "index.lock", "layers", "mounts",
+                                               "oci-layout", "tmp"});
   CHECK(*fs::read_file(root + "/oci-layout") == R"({"imageLayoutVersion":"1.0.0"})");
   CHECK(
       *fs::read_file(root + "/index.json") ==

@@ -1,0 +1,99 @@
+// imgbuild import ROOTFS.tar[.gz|.zst|.xz] [NAME[:TAG]]: makes a one-layer image from a root
+// filesystem tarball, like `docker import`. Prints the image ID.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "base/sys.h"
+#include "cli/command.h"
+#include "cli/image_common.h"
+#include "image/compression.h"
+#include "image/layer_writer.h"
+
+namespace imgbuild::cli {
+namespace {
+
+struct ImportArgs {
+  std::string file;
+  std::string name;
+  std::string message;
+  std::string compression = "gzip";
+  std::string platform;
+};
+
+Result<int> run_import(const ImportArgs& args, const GlobalOptions& globals) {
+  std::optional<image::Reference> ref;
+  if (!args.name.empty()) {
+    ref = TRY(image::Reference::parse(args.name));
+    if (ref->digest) {
+      return fail(ErrorKind::kInvalidArgument,
+                  "import: \"" + args.name + "\": a digest cannot be given to a new image");
+    }
+  }
+  image::LayerWriteOptions options;
+  options.compression = TRY(image::parse_compression(args.compression));
+  image::Platform platform = image::Platform::host();
+  if (!args.platform.empty()) platform = TRY(image::Platform::parse(args.platform));
+
+  UniqueFd owned;
+  int in_fd = STDIN_FILENO;
+  if (args.file != "-") {
+    owned = TRY(sys::open(args.file, O_RDONLY));
+    in_fd = owned.get();
+  }
+  const std::string source = args.file == "-" ? "stdin" : args.file;
+
+  image::Store store = TRY(open_store(globals));
+  image::Store::Lease lease = TRY(store.lease());
+  image::StagedFile staged = TRY(store.make_staging_file("import"));
+  image::LayerBlob blob =
+      TRY_CTX(image::write_layer_from_tar(in_fd, staged.fd(), options), "importing " + source);
+  TRY(store.ingest_blob_file(staged.path(), blob.digest, image::Verify::kTrustCaller));
+  staged.release();
+
+  image::ImageConfig config;
+  config.created = image::rfc3339_now();
+  config.os = platform.os;
+  config.architecture = platform.architecture;
+  config.variant = platform.variant;
+  config.diff_ids = {blob.diff_id};
+  image::HistoryEntry history;
+  history.created = config.created;
+  history.comment = args.message.empty() ? "Imported from " + args.file : args.message;
+  config.history.push_back(std::move(history));
+  image::Descriptor layer{.media_type = blob.media_type, .digest = blob.digest, .size = blob.size};
+  image::CommittedImage committed = TRY(store.commit_image(config, {layer}));
+  if (ref) TRY(store.tag(*ref, committed.manifest_digest, committed.manifest_size));
+  std::printf("%s\n", committed.config_digest.str().c_str());
+  return 0;
+}
+
+}  // namespace
+
+IMGBUILD_COMMAND(
+    import, Command{
+                .name = "import",
+                .description = "Import a root filesystem tarball as a one-layer image",
+                .setup = [](CLI::App& sub, const GlobalOptions& globals) -> Runner {
+                  auto args = std::make_shared<ImportArgs>();
+                  sub.add_option(
+                         "FILE", args->file,
+                         "Root filesystem tar (plain, gzip, zstd, xz or bzip2); - for stdin")
+                      ->required();
+                  sub.add_option("NAME", args->name, "Name for the image, NAME[:TAG]");
+                  sub.add_option("-m,--message", args->message,
+                                 "Comment for the history entry (default: Imported from FILE)");
+                  sub.add_option("--compression", args->compression,
+                                 "Layer compression: gzip (default), zstd or none");
+                  sub.add_option("--platform", args->platform,
+                                 "OS/ARCH[/VARIANT] recorded in the config (default: the host)");
+                  return [args, &globals] {
+                    auto r = run_import(*args, globals);
+                    if (!r) return report_error(r.error());
+                    return *r;
+                  };
+                },
+            });
+
+}  // namespace imgbuild::cli

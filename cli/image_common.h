@@ -1,0 +1,29 @@
+// Helpers shared by the image commands (import, images, inspect, tag, rmi, save, load, prune):
+// opening the store named by the global options, and Docker's human-readable sizes and ages.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "base/error.h"
+#include "cli/command.h"
+#include "image/store.h"
+
+namespace imgbuild::cli {
+
+// Store::open(globals.root) with the root named in errors.
+Result<image::Store> open_store(const GlobalOptions& globals);
+
+// Docker's units.HumanSize: decimal units, 3 significant digits ("4.26MB", "512B").
+std::string human_size(uint64_t bytes);
+// Docker's units.HumanDuration + " ago" ("About an hour ago", "3 days ago").
+std::string human_age(int64_t unix_seconds, int64_t now_unix);
+// An image's CREATED column: human_age of config.created, or "N/A".
+std::string created_since(const image::ImageConfig& config);
+
+// Creates path by writing through a temp file in the same directory, renamed into place only when
+// write succeeds ("-" writes to stdout directly).
+Status write_file_via(const std::string& path, const std::function<Status(int fd)>& write);
+
+}  // namespace imgbuild::cli

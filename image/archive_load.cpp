@@ -1,0 +1,334 @@
+// load_archive: stage an image archive under tmp/, verify all of it, then move it into the store.
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+
+#include <map>
+#include <memory>
+#include <set>
+
+#include "base/fs.h"
+#include "base/sha256.h"
+#include "base/sys.h"
+#include "image/archive.h"
+#include "image/json_util.h"
+#include "image/media_types.h"
+
+namespace imgbuild::image {
+namespace {
+
+struct ReadDeleter {
+  void operator()(struct archive* a) const { archive_read_free(a); }
+};
+
+struct StagedEntry {
+  std::string path;  // in the staging directory
+  Digest digest;     // sha256 of the content as read
+  int64_t size = 0;
+};
+
+// Lexically normalised archive path ("" for the root); nullopt when it climbs out of the root.
+std::optional<std::string> clean_path(std::string_view name) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t slash = name.find('/', start);
+    std::string_view comp =
+        name.substr(start, slash == std::string_view::npos ? name.npos : slash - start);
+    if (comp == "..") {
+      if (parts.empty()) return std::nullopt;
+      parts.pop_back();
+    } else if (!comp.empty() && comp != ".") {
+      parts.emplace_back(comp);
+    }
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
+  return out;
+}
+
+class StagedArchive {
+ public:
+  StagedArchive(std::string source, std::string dir)
+      : source_(std::move(source)), dir_(std::move(dir)) {}
+
+  Status read(int fd) {
+    std::unique_ptr<struct archive, ReadDeleter> a(archive_read_new());
+    archive_read_support_filter_all(a.get());
+    archive_read_support_format_tar(a.get());
+    if (archive_read_open_fd(a.get(), fd, 1 << 16) != ARCHIVE_OK) {
+      return fail(ErrorKind::kCorrupt, "reading " + source_ + ": " + archive_error_string(a.get()));
+    }
+    std::string buf(1 << 20, '\0');
+    size_t n_entries = 0;
+    while (true) {
+      struct archive_entry* e = nullptr;
+      int r = archive_read_next_header(a.get(), &e);
+      if (r == ARCHIVE_EOF) break;
+      if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+        return fail(ErrorKind::kCorrupt,
+                    "reading " + source_ + ": " + archive_error_string(a.get()));
+      }
+      ++n_entries;
+      const char* raw = archive_entry_pathname(e);
+      std::optional<std::string> cleaned = clean_path(raw ? raw : "");
+      if (!cleaned) {
+        return fail(ErrorKind::kCorrupt, "reading " + source_ + ": archive entry \"" +
+                                             std::string(raw) + "\" leaves the archive root");
+      }
+      std::string name = std::move(*cleaned);
+      if (name.empty()) continue;
+      auto type = archive_entry_filetype(e);
+      if (type == AE_IFDIR) continue;
+      if (type == AE_IFLNK) {
+        const char* target = archive_entry_symlink(e);
+        symlinks_[name] = target ? target : "";
+        continue;
+      }
+      if (type != AE_IFREG) continue;  // devices etc. have no place in an image archive
+      std::string staged = fs::join(dir_, "f" + std::to_string(files_.size()));
+      UniqueFd out = TRY(sys::open(staged, O_WRONLY | O_CREAT | O_EXCL, 0644));
+      Sha256 hasher;
+      int64_t size = 0;
+      while (true) {
+        la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
+        if (n < 0) {
+          return fail(ErrorKind::kCorrupt, "reading " + source_ + ": archive entry \"" + name +
+                                               "\": " + archive_error_string(a.get()));
+        }
+        if (n == 0) break;
+        std::string_view chunk(buf.data(), static_cast<size_t>(n));
+        TRY(sys::write_all(out.get(), chunk, staged));
+        hasher.update(chunk);
+        size += n;
+      }
+      files_[name] = StagedEntry{staged, Digest::from_hex(hasher.finish_hex()), size};
+    }
+    if (n_entries == 0) return fail(ErrorKind::kCorrupt, "reading " + source_ + ": empty archive");
+    return {};
+  }
+
+  // The staged file for an archive path, following symlinks inside the archive.
+  const StagedEntry* find(std::string_view path, int depth = 0) const {
+    std::string name = clean_path(path).value_or("");
+    if (auto it = files_.find(name); it != files_.end()) return &it->second;
+    auto link = symlinks_.find(name);
+    if (link == symlinks_.end() || depth > 16) return nullptr;
+    std::string base = name.find('/') == std::string::npos ? "" : name.substr(0, name.rfind('/'));
+    std::string target = link->second.starts_with("/") ? link->second : base + "/" + link->second;
+    return find(target, depth + 1);
+  }
+
+  Result<std::string> read_small(std::string_view path) const {
+    const StagedEntry* e = find(path);
+    if (!e) return fail(ErrorKind::kCorrupt, missing(path));
+    if (e->size > (64 << 20)) {
+      return fail(ErrorKind::kLimit, source_ + ": archive entry \"" + std::string(path) +
+                                         "\" is too large for a JSON document");
+    }
+    return fs::read_file(e->path);
+  }
+
+  std::string missing(std::string_view path) const {
+    return source_ + ": archive entry \"" + std::string(path) + "\" is missing";
+  }
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+  std::string dir_;
+  std::map<std::string, StagedEntry> files_;
+  std::map<std::string, std::string> symlinks_;
+};
+
+struct PendingImage {
+  std::string manifest_bytes;  // for generated (Docker archive) manifests; else empty
+  Digest manifest_digest;
+  Digest config_digest;
+  std::vector<Reference> tags;
+};
+
+class Loader {
+ public:
+  Loader(const Store& store, const StagedArchive& archive) : store_(store), archive_(archive) {}
+
+  // A blob the image needs: staged in the archive (digest verified) or already in the store.
+  Result<std::string> need_blob(const Digest& d, std::string_view why, bool want_bytes) {
+    std::string path = "blobs/sha256/" + std::string(d.hex());
+    const StagedEntry* e = archive_.find(path);
+    if (e) {
+      if (e->digest != d) {
+        return fail(ErrorKind::kCorrupt, archive_.source() + ": archive entry \"" + path +
+                                             "\": digest mismatch (content is " + e->digest.str() +
+                                             ")");
+      }
+      to_ingest_[d] = e->path;
+      if (want_bytes) return fs::read_file(e->path);
+      return std::string();
+    }
+    if (store_.has_blob(d)) {
+      if (want_bytes) return store_.read_blob(d);
+      return std::string();
+    }
+    return fail(ErrorKind::kCorrupt, archive_.missing(path) + " (" + std::string(why) + ")");
+  }
+
+  Result<PendingImage> oci_entry(const Descriptor& desc) {
+    std::string bytes = TRY(need_blob(desc.digest, "listed in index.json", true));
+    PendingImage img;
+    img.manifest_digest = desc.digest;
+    auto j =
+        TRY_CTX(json_util::parse(bytes, "manifest"), archive_.source() + ": " + desc.digest.str());
+    if (j.contains("manifests")) {
+      Index idx = TRY_CTX(Index::from_json(j), archive_.source() + ": " + desc.digest.str());
+      Descriptor child = TRY_CTX(idx.select(Platform::host()), archive_.source());
+      return oci_entry(child);
+    }
+    Manifest m = TRY_CTX(Manifest::from_json(j), archive_.source() + ": " + desc.digest.str());
+    TRY(check_image(m));
+    img.config_digest = m.config.digest;
+    for (const auto& key :
+         {media_types::kAnnotationRefName, media_types::kAnnotationContainerdName}) {
+      auto ref = Reference::parse(desc.annotation(key));
+      if (ref && !ref->tag.empty()) {
+        img.tags.push_back(ref->with_tag(ref->tag));
+        break;
+      }
+    }
+    return img;
+  }
+
+  Status check_image(const Manifest& m) {
+    std::string config_bytes = TRY(need_blob(m.config.digest, "image config", true));
+    ImageConfig config = TRY_CTX(ImageConfig::parse(config_bytes), archive_.source());
+    if (config.diff_ids.size() != m.layers.size()) {
+      return fail(ErrorKind::kCorrupt, archive_.source() + ": image " + m.config.digest.str() +
+                                           " has " + std::to_string(m.layers.size()) +
+                                           " layers but " + std::to_string(config.diff_ids.size()) +
+                                           " diff IDs");
+    }
+    for (const auto& l : m.layers) TRY(need_blob(l.digest, "layer", false));
+    return {};
+  }
+
+  Result<PendingImage> docker_entry(const nlohmann::json& entry, size_t i) {
+    std::string what = archive_.source() + ": manifest.json[" + std::to_string(i) + "]";
+    if (!entry.is_object()) return json_util::corrupt(what, "must be an object");
+    std::string config_path;
+    std::vector<std::string> layer_paths, repo_tags;
+    TRY(json_util::get_string(entry, "Config", config_path, what));
+    TRY(json_util::get_string_list(entry, "Layers", layer_paths, what));
+    TRY(json_util::get_string_list(entry, "RepoTags", repo_tags, what));
+    const StagedEntry* config_file = archive_.find(config_path);
+    if (!config_file) return fail(ErrorKind::kCorrupt, archive_.missing(config_path));
+    std::string config_bytes = TRY(archive_.read_small(config_path));
+    ImageConfig config = TRY_CTX(ImageConfig::parse(config_bytes), what);
+    if (config.diff_ids.size() != layer_paths.size()) {
+      return json_util::corrupt(what, "lists " + std::to_string(layer_paths.size()) +
+                                          " layers but the config has " +
+                                          std::to_string(config.diff_ids.size()) + " diff IDs");
+    }
+    Manifest m;
+    m.media_type = std::string(media_types::kOciManifest);
+    m.config = Descriptor{.media_type = std::string(media_types::kOciConfig),
+                          .digest = config_file->digest,
+                          .size = config_file->size};
+    to_ingest_[config_file->digest] = config_file->path;
+    for (size_t k = 0; k < layer_paths.size(); ++k) {
+      const StagedEntry* layer = archive_.find(layer_paths[k]);
+      if (!layer) return fail(ErrorKind::kCorrupt, archive_.missing(layer_paths[k]));
+      std::string media_type = TRY(sniff_layer_type(layer->path));
+      if (media_type == media_types::kOciLayer && layer->digest != config.diff_ids[k]) {
+        return fail(ErrorKind::kCorrupt, archive_.source() + ": archive entry \"" + layer_paths[k] +
+                                             "\": content is " + layer->digest.str() +
+                                             ", the config says " + config.diff_ids[k].str());
+      }
+      m.layers.push_back(
+          Descriptor{.media_type = media_type, .digest = layer->digest, .size = layer->size});
+      to_ingest_[layer->digest] = layer->path;
+    }
+    PendingImage img;
+    img.manifest_bytes = m.serialize();
+    img.manifest_digest = Digest::of(img.manifest_bytes);
+    img.config_digest = config_file->digest;
+    for (const auto& t : repo_tags) {
+      auto ref = Reference::parse(t);
+      if (!ref) return fail(ref.error().with_context(what + ": RepoTags"));
+      img.tags.push_back(ref->with_tag(ref->tag));
+    }
+    return img;
+  }
+
+  static Result<std::string> sniff_layer_type(const std::string& path) {
+    UniqueFd fd = TRY(sys::open(path, O_RDONLY));
+    char magic[4] = {};
+    size_t n = TRY(sys::read_some(fd.get(), std::span<char>(magic, 4), path));
+    auto b = [&](int i) { return static_cast<unsigned char>(magic[i]); };
+    if (n >= 2 && b(0) == 0x1f && b(1) == 0x8b) return std::string(media_types::kOciLayerGzip);
+    if (n >= 4 && b(0) == 0x28 && b(1) == 0xb5 && b(2) == 0x2f && b(3) == 0xfd) {
+      return std::string(media_types::kOciLayerZstd);
+    }
+    return std::string(media_types::kOciLayer);
+  }
+
+  const std::map<Digest, std::string>& to_ingest() const { return to_ingest_; }
+
+ private:
+  const Store& store_;
+  const StagedArchive& archive_;
+  std::map<Digest, std::string> to_ingest_;
+};
+
+}  // namespace
+
+Result<std::vector<LoadedImage>> load_archive(const Store& store, int in_fd,
+                                              std::string_view source) {
+  Store::Lease lease = TRY(store.lease());
+  fs::TempDir staging = TRY(store.make_staging_dir("load"));
+  StagedArchive archive(std::string(source), staging.path());
+  TRY(archive.read(in_fd));
+
+  Loader loader(store, archive);
+  std::vector<PendingImage> pending;
+  if (archive.find("index.json")) {
+    std::string text = TRY(archive.read_small("index.json"));
+    Index index = TRY_CTX(Index::parse(text), std::string(source) + ": index.json");
+    for (const auto& d : index.manifests) pending.push_back(TRY(loader.oci_entry(d)));
+  } else if (archive.find("manifest.json")) {
+    std::string text = TRY(archive.read_small("manifest.json"));
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_array()) {
+      return fail(ErrorKind::kCorrupt,
+                  std::string(source) + ": manifest.json: expected a JSON array");
+    }
+    for (size_t i = 0; i < j.size(); ++i) pending.push_back(TRY(loader.docker_entry(j[i], i)));
+  } else {
+    return fail(ErrorKind::kCorrupt, std::string(source) +
+                                         ": not an image archive (neither index.json nor "
+                                         "manifest.json found)");
+  }
+  if (pending.empty()) {
+    return fail(ErrorKind::kCorrupt, std::string(source) + ": the archive lists no images");
+  }
+
+  // Everything is verified; only now does anything enter the store.
+  for (const auto& [digest, path] : loader.to_ingest()) {
+    if (store.has_blob(digest)) continue;
+    TRY(store.ingest_blob_file(path, digest, Verify::kTrustCaller));
+  }
+  std::vector<LoadedImage> loaded;
+  for (auto& img : pending) {
+    if (!img.manifest_bytes.empty()) TRY(store.put_blob(img.manifest_bytes));
+    if (img.tags.empty()) {
+      TRY(store.record_image(img.manifest_digest));
+    } else {
+      for (const auto& t : img.tags) TRY(store.tag(t, img.manifest_digest));
+    }
+    loaded.push_back(LoadedImage{img.manifest_digest, img.config_digest, img.tags});
+  }
+  return loaded;
+}
+
+}  // namespace imgbuild::image
