@@ -1,7 +1,7 @@
 // opendir, readdir, readdirplus, releasedir, fsyncdir, statfs, xattrs, access.
 //
-// A directory handle holds a snapshot of the merged listing taken at opendir (and again at
-// rewinddir), so offsets (an index into it) stay valid across seekdir/telldir whatever changes
+// A directory handle holds a snapshot of the merged listing taken at the first readdir (and again
+// at rewinddir), so offsets (an index into it) stay valid across seekdir/telldir whatever changes
 // meanwhile, and a walk of a huge directory sees each name once, in one stable order.
 #include <dirent.h>
 #include <fcntl.h>
@@ -36,9 +36,11 @@ int do_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   std::lock_guard lock(fs.mu);
   auto node = fs.node(ino);
   if (!node) return ESTALE;
+  if (!node->is_dir()) return ENOTDIR;
+  // The listing is made at the first readdir: when the kernel serves a cached listing, an
+  // opendir costs nothing here.
   auto handle = std::make_unique<DirHandle>();
   handle->node = node;
-  if (int err = list_dir(fs, *node, &handle->entries)) return err;
   fi->fh = reinterpret_cast<uint64_t>(handle.release());
   return 0;
 }
@@ -63,8 +65,8 @@ int do_readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_
   DirHandle* h = dir_handle(fi);
   std::lock_guard lock(fs.mu);
   std::lock_guard hlock(h->mu);
-  if (offset == 0 && h->started) {
-    if (int err = list_dir(fs, *h->node, &h->entries)) return err;  // rewinddir
+  if (!h->started || offset == 0) {
+    if (int err = list_dir(fs, *h->node, &h->entries)) return err;  // first read, or rewinddir
   }
   h->started = true;
   buf->resize(size);
