@@ -207,6 +207,27 @@ TEST_CASE("docker archives have docker load's layout and round trip with identic
   CHECK(repos["busybox"]["1"].is_string());
   CHECK(repos["localhost:5000/ns/bb"]["2"].is_string());
 
+  if (have("skopeo")) {
+    // skopeo's docker-archive reader follows docker load's rules.
+    auto s = run({"skopeo", "inspect", "docker-archive:" + tar + ":busybox:1"});
+    INFO(s.err);
+    CHECK(s.exit_code == 0);
+    // A legacy archive (<id>/layer.tar symlinks, uncompressed layers) as skopeo writes it.
+    std::string legacy = f.dir.path() + "/legacy.tar";
+    auto c = run({"skopeo", "copy", "oci:" + f.root + ":docker.io/library/busybox:1",
+                  "docker-archive:" + legacy + ":skopeo/bb:7"});
+    INFO(c.err);
+    REQUIRE(c.exit_code == 0);
+    std::string fourth = f.dir.path() + "/fourth";
+    auto l4 = ib(fourth, {"load", "-i", legacy});
+    INFO(l4.err);
+    CHECK(l4.out == "Loaded image: skopeo/bb:7\n");
+    auto d = nlohmann::json::parse(ib(fourth, {"inspect", "skopeo/bb:7"}).out);
+    CHECK(d[0]["Id"] == f.id);
+  } else {
+    WARN("skopeo missing: docker-archive checks skipped");
+  }
+
   // Saving again gives the same bytes.
   std::string again = f.dir.path() + "/again.tar";
   REQUIRE(ib(f.root, {"save", "-o", again, "busybox:1", "localhost:5000/ns/bb:2"}).exit_code == 0);
