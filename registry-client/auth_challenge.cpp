@@ -7,7 +7,7 @@ namespace {
 
 bool is_token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) ||
-         std::string_view("!#$%&'*+-.^_`|~/").find(c) != std::string_view::npos;
+         std::string_view("!#$%&'*+-.^_`|~/:").find(c) != std::string_view::npos;
 }
 
 std::string lower(std::string_view s) {

@@ -98,9 +98,11 @@ Result<CredentialStore> CredentialStore::load(std::string dir) {
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    // e.what() quotes only the parser position, never the file's content.
-    return fail(ErrorKind::kParse, path + ": invalid JSON: " + e.what());
+  } catch (const nlohmann::json::parse_error& e) {
+    // Only the position: the parser's own message quotes the text it read, which may be a secret.
+    return fail(ErrorKind::kParse, path + ": invalid JSON at byte " + std::to_string(e.byte));
+  } catch (const nlohmann::json::exception&) {
+    return fail(ErrorKind::kParse, path + ": invalid JSON");
   }
   if (!json.is_object()) return fail(ErrorKind::kParse, path + ": not a JSON object");
   return CredentialStore(std::move(dir), std::move(json));

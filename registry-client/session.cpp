@@ -177,8 +177,11 @@ Status Session::ensure_ready() {
 
 Status Session::ping() {
   std::lock_guard lock(mu_);
+  // Where plain HTTP is allowed, ask over HTTP first: a TLS handshake sent to a plain-HTTP
+  // server may get no answer at all (the server waits for a request line), while a TLS server
+  // answers a plain request at once with 400, which sends us on to HTTPS.
   std::vector<std::string> candidates = {"https://" + host_};
-  if (insecure_) candidates.push_back("http://" + host_);
+  if (insecure_) candidates.insert(candidates.begin(), "http://" + host_);
   std::optional<HttpResponse> answer;
   Error last(ErrorKind::kNetwork, "");
   for (size_t i = 0; i < candidates.size() && !answer; ++i) {
@@ -189,6 +192,15 @@ Status Session::ping() {
     int attempts = last_candidate ? options_.retry.max_attempts : 1;
     for (int attempt = 1; attempt <= attempts; ++attempt) {
       auto r = transport_.perform(req);
+      if (!last_candidate) {
+        if (r && (r->status == 200 || r->status == 401)) {
+          answer = std::move(*r);
+          base_url_ = candidates[i];
+        } else if (!r) {
+          last = r.error();
+        }
+        break;
+      }
       if (r && !is_retryable_status(r->status)) {
         answer = std::move(*r);
         base_url_ = candidates[i];
@@ -382,7 +394,8 @@ Result<HttpResponse> Session::send(const Request& request, TransferProgress* pro
     if (progress != nullptr) *progress = local;
     std::string what = current.method + " " + redact_url(url);
     if (!r) {
-      if (r.error().kind() != ErrorKind::kNetwork || local.delivered > 0 ||
+      // Bytes already handed to a sink cannot be taken back: the caller resumes with Range.
+      if (r.error().kind() != ErrorKind::kNetwork || (current.sink && local.delivered > 0) ||
           attempt >= options_.retry.max_attempts) {
         return fail(r.error().with_context(registry_ + "/" + repository_));
       }

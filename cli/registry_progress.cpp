@@ -1,0 +1,90 @@
+#include "cli/registry_progress.h"
+
+#include <unistd.h>
+
+namespace imgbuild::cli {
+
+std::string human_size(int64_t bytes) {
+  static const char* kUnits[] = {"B", "kB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1000 && u < 4) {
+    v /= 1000;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f%s" : "%.1f%s", v, kUnits[u]);
+  return buf;
+}
+
+RegistryProgress::RegistryProgress(std::FILE* out, bool quiet)
+    : out_(out), quiet_(quiet), tty_(::isatty(::fileno(out)) == 1) {}
+
+RegistryProgress::Line& RegistryProgress::line_for(const image::Digest& blob) {
+  std::string id = blob.short_hex();
+  for (auto& l : lines_) {
+    if (l.id == id) return l;
+  }
+  lines_.push_back(Line{.id = id});
+  return lines_.back();
+}
+
+void RegistryProgress::redraw(bool force) {
+  auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  std::string buf;
+  if (drawn_ > 0) buf += "\x1b[" + std::to_string(drawn_) + "A";
+  for (const auto& l : lines_) {
+    buf += "\r\x1b[2K" + l.id + ": " + l.status;
+    if (l.total > 0 && (l.status == "Downloading" || l.status == "Pushing")) {
+      buf += "  " + human_size(l.done) + "/" + human_size(l.total);
+    }
+    buf += "\n";
+  }
+  drawn_ = lines_.size();
+  std::fputs(buf.c_str(), out_);
+  std::fflush(out_);
+}
+
+void RegistryProgress::begin(const image::Digest& blob, int64_t total, std::string_view status) {
+  if (quiet_ || !tty_) return;
+  std::lock_guard lock(mu_);
+  Line& l = line_for(blob);
+  l.status = status;
+  l.total = total;
+  l.done = 0;
+  redraw(true);
+}
+
+void RegistryProgress::advance(const image::Digest& blob, int64_t done) {
+  if (quiet_ || !tty_) return;
+  std::lock_guard lock(mu_);
+  line_for(blob).done = done;
+  redraw(false);
+}
+
+void RegistryProgress::end(const image::Digest& blob, std::string_view status) {
+  if (quiet_) return;
+  std::lock_guard lock(mu_);
+  if (!tty_) {
+    std::fprintf(out_, "%s: %.*s\n", blob.short_hex().c_str(), static_cast<int>(status.size()),
+                 status.data());
+    std::fflush(out_);
+    return;
+  }
+  line_for(blob).status = status;
+  redraw(true);
+}
+
+void RegistryProgress::message(std::string_view line) {
+  if (quiet_) return;
+  std::lock_guard lock(mu_);
+  // Messages go below the table, which then starts afresh.
+  std::fprintf(out_, "%.*s\n", static_cast<int>(line.size()), line.data());
+  std::fflush(out_);
+  lines_.clear();
+  drawn_ = 0;
+}
+
+}  // namespace imgbuild::cli

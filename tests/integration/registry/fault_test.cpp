@@ -1,0 +1,228 @@
+// Pull and push against the fault-injecting registry: every fault ends in success after a retry
+// or a clear error, with the store unchanged.
+#include <catch2/catch.hpp>
+
+#include "base/fs.h"
+#include "image/store.h"
+#include "registry-client/pull.h"
+#include "registry-client/push.h"
+#include "tests/integration/registry/fault_registry.h"
+#include "tests/integration/registry/test_image.h"
+
+using namespace imgbuild;
+using namespace imgbuild::testing;
+using std::chrono::milliseconds;
+
+namespace {
+
+struct Fixture {
+  fs::TempDir tmp = std::move(*fs::TempDir::create("/tmp", "imgbuild-fault-"));
+  image::Store store = std::move(*image::Store::open(tmp.path() + "/store"));
+  FaultRegistry reg;
+  TestImage img;
+  std::vector<milliseconds> sleeps;
+
+  explicit Fixture(int layers = 3) {
+    REQUIRE(fs::make_dirs(tmp.path() + "/img"));
+    auto made = make_test_image(tmp.path() + "/img", layers, LayerCompression::kGzip, "fault");
+    REQUIRE(made);
+    img = std::move(*made);
+    for (const auto& l : img.layers) reg.put_blob("app", l.digest, l.bytes);
+    reg.put_blob("app", img.config.digest, img.config.bytes);
+    reg.put_manifest("app", "1", img.manifest.bytes, img.manifest.media_type);
+  }
+
+  template <class Options>
+  Options options() {
+    Options o;
+    o.docker_config_dir = tmp.path() + "/docker";  // no credentials
+    o.sleep = [this](milliseconds d) { sleeps.push_back(d); };
+    return o;
+  }
+
+  image::Reference ref(const std::string& text) {
+    auto r = image::Reference::parse(reg.host() + "/" + text);
+    REQUIRE(r);
+    return *r;
+  }
+
+  Result<registry::PullResult> pull(const std::string& text = "app:1") {
+    return registry::pull_image(store, ref(text), options<registry::PullOptions>());
+  }
+
+  // What "the store unchanged" means: the same index.json, nothing left in tmp/, no blob of the
+  // image's layers.
+  std::string snapshot() {
+    auto index = fs::read_file(store.root() + "/index.json");
+    auto tmp_list = must_run({"ls", "-A", store.root() + "/tmp"});
+    std::string blobs;
+    for (const auto& l : img.layers)
+      blobs += store.has_blob(*image::Digest::parse(l.digest)) ? "1" : "0";
+    return index.value_or("") + "|" + tmp_list.value_or("?") + "|" + blobs;
+  }
+
+  void check_rootfs(const registry::PullResult& result) {
+    auto loaded = store.load_image(result.manifest_digest);
+    REQUIRE(loaded);
+    auto dirs = store.prepare_layers(*loaded);
+    REQUIRE(dirs);
+    std::string merged = tmp.path() + "/merged";
+    REQUIRE(merge_layers(*dirs, merged));
+    CHECK(*tree_listing(merged) == *tree_listing(img.rootfs));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("pull through the bearer token flow") {
+  Fixture f;
+  f.reg.bearer = true;
+  auto r = f.pull();
+  REQUIRE(r);
+  CHECK(f.reg.token_requests.load() >= 1);
+  CHECK(r->manifest_digest.str() == f.img.manifest.digest);
+  CHECK(r->layers_fetched == 3);
+  f.check_rootfs(*r);
+  auto resolved = f.store.resolve(f.reg.host() + "/app:1");
+  REQUIRE(resolved);
+  CHECK(resolved->manifest_digest == r->manifest_digest);
+}
+
+TEST_CASE("pull retries 429 with Retry-After and 503, then succeeds") {
+  Fixture f;
+  f.reg.rate_limit = 1;
+  f.reg.server_errors = 2;
+  auto r = f.pull();
+  REQUIRE(r);
+  REQUIRE(f.sleeps.size() == 3);
+  CHECK(f.sleeps[0] == milliseconds(1000));  // Retry-After: 1
+  f.check_rootfs(*r);
+}
+
+TEST_CASE("a registry that keeps failing gives an error naming registry, repository and status") {
+  Fixture f;
+  std::string before = f.snapshot();
+  f.reg.server_errors = 1000;
+  auto r = f.pull();
+  REQUIRE(!r);
+  CHECK(r.error().message() == "pulling " + f.reg.host() +
+                                   "/app:1: GET manifest 1: " + f.reg.host() +
+                                   "/app: HTTP 503 Service Unavailable: UNAVAILABLE: try later");
+  CHECK(f.snapshot() == before);
+}
+
+TEST_CASE("a connection cut mid-blob is retried and the pull succeeds") {
+  Fixture f;
+  f.reg.cut_blob = 2;
+  auto r = f.pull();
+  REQUIRE(r);
+  f.check_rootfs(*r);
+}
+
+TEST_CASE("a cut download from a registry that ignores Range still yields the right blob") {
+  Fixture f(1);
+  f.reg.cut_blob = 1;
+  f.reg.ignore_range = true;
+  auto r = f.pull();
+  REQUIRE(r);
+  f.check_rootfs(*r);
+}
+
+TEST_CASE("blob bytes that do not match the digest are an error and nothing enters the store") {
+  Fixture f(1);
+  std::string before = f.snapshot();
+  f.reg.corrupt_blobs = true;
+  auto r = f.pull();
+  REQUIRE(!r);
+  CHECK(r.error().kind() == ErrorKind::kCorrupt);
+  std::string msg = r.error().message();
+  INFO(msg);
+  CHECK(msg.starts_with("pulling " + f.reg.host() + "/app:1: "));
+  CHECK(msg.find("digest mismatch") != std::string::npos);
+  CHECK(f.snapshot() == before);
+  CHECK_FALSE(f.store.resolve(f.reg.host() + "/app:1"));
+}
+
+TEST_CASE("a 307 to another host is followed without sending the registry's credentials") {
+  Fixture f;
+  f.reg.bearer = true;
+  f.reg.redirect_blobs = true;
+  auto r = f.pull();
+  REQUIRE(r);
+  CHECK(f.reg.redirected_downloads.load() == 4);  // three layers and the config
+  CHECK(f.reg.redirected_with_auth.load() == 0);
+  f.check_rootfs(*r);
+}
+
+TEST_CASE("push falls back to chunked upload when the registry refuses a monolithic PUT") {
+  Fixture f;
+  REQUIRE(f.pull());
+  f.reg.chunked_only = true;
+  f.reg.fail_mounts = true;  // or the blobs would be mounted from app
+  auto o = f.options<registry::PushOptions>();
+  o.chunk_size = 64 * 1024;
+  auto r = registry::push_image(f.store, f.reg.host() + "/app:1", f.ref("other:2"), o);
+  REQUIRE(r);
+  CHECK(r->manifest_digest.str() == f.img.manifest.digest);
+  CHECK(f.reg.patch_requests.load() >= 4);
+  CHECK(f.reg.manifest("other", "2") == f.img.manifest.bytes);
+  for (const auto& l : f.img.layers) CHECK(f.reg.has_blob("other", l.digest));
+}
+
+TEST_CASE("push mounts blobs from the repository they were pulled from") {
+  Fixture f;
+  f.reg.bearer = true;
+  REQUIRE(f.pull());
+  auto r = registry::push_image(f.store, f.reg.host() + "/app:1", f.ref("copy:1"),
+                                f.options<registry::PushOptions>());
+  REQUIRE(r);
+  CHECK(r->blobs_mounted == 4);
+  CHECK(r->blobs_uploaded == 0);
+  CHECK(f.reg.mounts.load() == 4);
+  CHECK(f.reg.manifest("copy", "1") == f.img.manifest.bytes);
+}
+
+TEST_CASE("a failing mount falls back to an upload") {
+  Fixture f;
+  REQUIRE(f.pull());
+  f.reg.fail_mounts = true;
+  auto r = registry::push_image(f.store, f.reg.host() + "/app:1", f.ref("copy:1"),
+                                f.options<registry::PushOptions>());
+  REQUIRE(r);
+  CHECK(r->blobs_mounted == 0);
+  CHECK(r->blobs_uploaded == 4);
+  for (const auto& l : f.img.layers) CHECK(f.reg.has_blob("copy", l.digest));
+  // Pushing again finds everything present.
+  auto again = registry::push_image(f.store, f.reg.host() + "/app:1", f.ref("copy:1"),
+                                    f.options<registry::PushOptions>());
+  REQUIRE(again);
+  CHECK(again->blobs_existing == 4);
+}
+
+TEST_CASE("wrong credentials for the token service are a clear error without the secret") {
+  Fixture f;
+  std::string before = f.snapshot();
+  f.reg.bearer = true;
+  f.reg.token_user = "alice";
+  f.reg.token_password = "right-password";
+  auto o = f.options<registry::PullOptions>();
+  o.credential = registry::Credential{.username = "alice", .password = "wrong-password"};
+  auto r = registry::pull_image(f.store, f.ref("app:1"), o);
+  REQUIRE(!r);
+  CHECK(r.error().message() == "pulling " + f.reg.host() + "/app:1: token service http://" +
+                                   f.reg.host() + "/token for " + f.reg.host() +
+                                   ": authentication failed for user \"alice\" (HTTP 401)");
+  CHECK(f.snapshot() == before);
+  o.credential = registry::Credential{.username = "alice", .password = "right-password"};
+  REQUIRE(registry::pull_image(f.store, f.ref("app:1"), o));
+}
+
+TEST_CASE("an image missing from the registry is kNotFound naming the reference") {
+  Fixture f;
+  auto r = f.pull("nope:1");
+  REQUIRE(!r);
+  CHECK(r.error().kind() == ErrorKind::kNotFound);
+  CHECK(r.error().message() == "pulling " + f.reg.host() +
+                                   "/nope:1: GET manifest 1: " + f.reg.host() +
+                                   "/nope: HTTP 404 Not Found: MANIFEST_UNKNOWN: manifest unknown");
+}
