@@ -5,8 +5,10 @@
 #include <zstd.h>
 
 #include <string>
+#include <thread>
 
 #include "base/sys.h"
+#include "image/chunk_queue.h"
 
 namespace imgbuild::image {
 namespace {
@@ -196,6 +198,49 @@ class ArchiveFilterReader final : public DecompressReader {
   struct archive* a_ = nullptr;
 };
 
+// Decompresses on its own thread, a few chunks ahead of the consumer (who is busy writing files).
+class ThreadedReader final : public DecompressReader {
+ public:
+  explicit ThreadedReader(std::unique_ptr<DecompressReader> inner)
+      : DecompressReader(inner->format()),
+        inner_(std::move(inner)),
+        queue_(8),
+        thread_([this] { run(); }) {}
+  ~ThreadedReader() override {
+    queue_.fail(Error(ErrorKind::kCancelled, "decompression cancelled"));
+    thread_.join();
+  }
+
+  Result<std::string_view> next() override {
+    auto chunk = queue_.pop();
+    if (!chunk) {
+      if (auto error = queue_.error()) return fail(*error);
+      return std::string_view();
+    }
+    current_ = std::move(*chunk);
+    return std::string_view(current_);
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      auto chunk = inner_->next();
+      if (!chunk) {
+        queue_.fail(chunk.error());
+        return;
+      }
+      if (chunk->empty()) break;
+      if (!queue_.push(std::string(*chunk))) return;
+    }
+    queue_.close();
+  }
+
+  std::unique_ptr<DecompressReader> inner_;
+  ChunkQueue queue_;
+  std::string current_;
+  std::thread thread_;  // last: started once everything above exists
+};
+
 }  // namespace
 
 Result<std::unique_ptr<DecompressReader>> DecompressReader::open(int fd) {
@@ -214,13 +259,15 @@ Result<std::unique_ptr<DecompressReader>> DecompressReader::open(int fd) {
     case StreamFormat::kPlain:
       return std::unique_ptr<DecompressReader>(std::make_unique<PlainReader>(std::move(in)));
     case StreamFormat::kGzip:
-      return std::unique_ptr<DecompressReader>(std::make_unique<GzipReader>(std::move(in)));
+      return std::unique_ptr<DecompressReader>(
+          std::make_unique<ThreadedReader>(std::make_unique<GzipReader>(std::move(in))));
     case StreamFormat::kZstd:
-      return std::unique_ptr<DecompressReader>(std::make_unique<ZstdReader>(std::move(in)));
+      return std::unique_ptr<DecompressReader>(
+          std::make_unique<ThreadedReader>(std::make_unique<ZstdReader>(std::move(in))));
     case StreamFormat::kXz:
     case StreamFormat::kBzip2:
-      return std::unique_ptr<DecompressReader>(
-          std::make_unique<ArchiveFilterReader>(format, std::move(in)));
+      return std::unique_ptr<DecompressReader>(std::make_unique<ThreadedReader>(
+          std::make_unique<ArchiveFilterReader>(format, std::move(in))));
   }
   return fail(ErrorKind::kInternal, "unknown stream format");
 }

@@ -13,6 +13,7 @@
 
 #include "base/sha256.h"
 #include "base/sys.h"
+#include "image/chunk_queue.h"
 
 namespace imgbuild::image {
 namespace {
@@ -274,6 +275,55 @@ class GzipCompressor final : public BlobCompressor {
   std::vector<std::thread> workers_;  // last member: joined before the state above goes away
 };
 
+// Runs another compressor on its own thread, so the producer (walking, reading and hashing the
+// tree) never waits while the compressor's calling thread flushes output or waits for workers.
+class ThreadedCompressor final : public BlobCompressor {
+ public:
+  explicit ThreadedCompressor(std::unique_ptr<BlobCompressor> inner)
+      : inner_(std::move(inner)), queue_(8), thread_([this] { run(); }) {}
+  ~ThreadedCompressor() override {
+    if (thread_.joinable()) {
+      queue_.fail(Error(ErrorKind::kCancelled, "compression cancelled"));
+      thread_.join();
+    }
+  }
+
+  Status write(std::string_view data) override {
+    if (data.empty()) return {};
+    if (!queue_.push(std::string(data))) return fail(*queue_.error());
+    return {};
+  }
+  Result<CompressedBlob> finish() override {
+    queue_.close();
+    thread_.join();
+    if (auto error = queue_.error()) return fail(*error);
+    return result_;
+  }
+
+ private:
+  void run() {
+    while (auto chunk = queue_.pop()) {
+      auto status = inner_->write(*chunk);
+      if (!status) {
+        queue_.fail(status.error());
+        return;
+      }
+    }
+    if (queue_.error()) return;
+    auto result = inner_->finish();
+    if (!result) {
+      queue_.fail(result.error());
+      return;
+    }
+    result_ = *result;
+  }
+
+  std::unique_ptr<BlobCompressor> inner_;
+  ChunkQueue queue_;
+  CompressedBlob result_;  // written by the thread before it ends; read after join()
+  std::thread thread_;     // last: started once everything above exists
+};
+
 }  // namespace
 
 Result<std::unique_ptr<BlobCompressor>> BlobCompressor::create(Compression compression, int out_fd,
@@ -297,7 +347,8 @@ Result<std::unique_ptr<BlobCompressor>> BlobCompressor::create(Compression compr
                                                      " out of range 1.." +
                                                      std::to_string(ZSTD_maxCLevel()));
       }
-      return ZstdCompressor::create(out_fd, level, threads);
+      return std::unique_ptr<BlobCompressor>(std::make_unique<ThreadedCompressor>(
+          TRY(ZstdCompressor::create(out_fd, level, threads))));
   }
   return fail(ErrorKind::kInternal, "unknown compression");
 }
