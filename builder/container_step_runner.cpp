@@ -64,14 +64,18 @@ Result<int> ContainerStepRunner::run(const RunRequest& request) {
     (void)::syncfs(fd);
     ::close(fd);
   }
-  // The dying container's mount namespace may still pin the mount for a moment.
-  Status unmounted;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    unmounted = mount->unmount();
-    if (unmounted || unmounted.error().errno_value() != EBUSY) break;
+  // The dying container's mount namespace can pin the mount for a while after its last process
+  // exited (namespace teardown is asynchronous). The data is already flushed, so after a short
+  // wait a lazy detach (the Mount destructor) is safe.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    auto unmounted = mount->unmount();
+    if (unmounted) break;
+    if (unmounted.error().errno_value() != EBUSY) {
+      return std::unexpected(unmounted.error().with_context("unmounting the build step's rootfs"));
+    }
     ::usleep(20000);
   }
-  TRY_CTX(std::move(unmounted), "unmounting the build step's rootfs");
+  mount.reset();
   return code;
 }
 
