@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: build imgbuild, make a busybox base image locally (no downloads), import it into a
-# store and show it.
+# store, build examples/hello/Dockerfile on it (`imgbuild -f Dockerfile -t hello .`) and run the
+# result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh build
@@ -11,4 +12,6 @@ export IMGBUILD_ROOT=${IMGBUILD_ROOT:-$PWD/build/demo-store}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 testdata/make-busybox-rootfs.sh --tar "$work/busybox.tar"
 "$bin" import "$work/busybox.tar" busybox:latest
+(cd examples/hello && "../../$bin" -f Dockerfile -t hello --progress plain .)
 "$bin" images
+"$bin" run --rm hello
