@@ -228,7 +228,7 @@ Status StageBuilder::apply_metadata(const df::Instruction& ins) {
   // of those steps' keys; chaining ARG itself would re-run steps that never use the value.
   if (history) {
     st_.key = Sha256::hex_of(st_.key + "\n" + text);
-    add_history(text, true, st_.last_created);
+    add_history(text, true, s_.options.source_date_epoch ? s_.now_created() : st_.last_created);
   }
   return {};
 }
