@@ -113,16 +113,26 @@ EnvLookup GlobalScope::lookup_fn() const {
 }
 
 StageScope::StageScope(const GlobalScope& global, EnvList base_env) : global_(&global) {
-  for (auto& [k, v] : base_env) set_in(env_, k, v);
+  for (auto& [k, v] : base_env) set_in(env_, env_index_, k, v);
+}
+
+void StageScope::set_in(EnvList& list, std::unordered_map<std::string, size_t>& index,
+                        const std::string& key, const std::string& value) {
+  auto [it, inserted] = index.emplace(key, list.size());
+  if (inserted)
+    list.emplace_back(key, value);
+  else
+    list[it->second].second = value;
 }
 
 void StageScope::set_env(const std::string& key, const std::string& value) {
-  set_in(env_, key, value);
+  set_in(env_, env_index_, key, value);
 }
 
 std::optional<std::string> StageScope::lookup(std::string_view name) const {
-  if (const std::string* v = find_in(env_, name)) return *v;
-  if (const std::string* v = find_in(args_, name)) return *v;
+  std::string key(name);
+  if (auto it = env_index_.find(key); it != env_index_.end()) return env_[it->second].second;
+  if (auto it = arg_index_.find(key); it != arg_index_.end()) return args_[it->second].second;
   return std::nullopt;
 }
 
@@ -133,9 +143,9 @@ EnvLookup StageScope::lookup_fn() const {
 EnvList StageScope::run_env() const {
   EnvList out = env_;
   for (const auto& [k, v] : args_)
-    if (!find_in(env_, k)) out.emplace_back(k, v);
+    if (!env_index_.count(k)) out.emplace_back(k, v);
   for (const auto& [k, v] : global_->build_args())
-    if (is_proxy_arg(k) && !find_in(out, k)) out.emplace_back(k, v);
+    if (is_proxy_arg(k) && !env_index_.count(k) && !arg_index_.count(k)) out.emplace_back(k, v);
   return out;
 }
 
@@ -164,7 +174,7 @@ Status StageScope::apply_arg(ArgInstr& arg, const Instruction& raw) {
     }
     consumed_.insert(decl.key);
     decl.value = value;
-    if (value) set_in(args_, decl.key, *value);
+    if (value) set_in(args_, arg_index_, decl.key, *value);
   }
   (void)raw;
   return {};

@@ -32,6 +32,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -105,9 +106,15 @@ class StageScope {
   Status apply_arg(ArgInstr& arg, const Instruction& raw);
   void set_env(const std::string& key, const std::string& value);
 
+  static void set_in(EnvList& list, std::unordered_map<std::string, size_t>& index,
+                     const std::string& key, const std::string& value);
+
   const GlobalScope* global_;
   EnvList env_;
   EnvList args_;  // declared ARGs with a value, in order, keys unique
+  // Key -> position in env_ / args_: stages inherit thousands of variables in big builds.
+  std::unordered_map<std::string, size_t> env_index_;
+  std::unordered_map<std::string, size_t> arg_index_;
   std::set<std::string> consumed_;
 };
 
