@@ -41,9 +41,7 @@ Result<image::Image> BuildSession::image(const std::string& name) {
   if (found.error().kind() != ErrorKind::kNotFound || !options.pull) return found;
   auto ref = image::Reference::parse(name);
   if (!ref) return std::unexpected(ref.error());
-  auto pulled = options.pull(*ref);
-  if (!pulled) return std::unexpected(pulled.error().with_context("pulling " + ref->familiar()));
-  return pulled;
+  return options.pull(*ref);  // its errors already say "pulling <ref>: ..."
 }
 
 std::string BuildSession::now_created() const {

@@ -14,6 +14,8 @@
 #include "builder/step_runner.h"
 #include "cli/command.h"
 #include "image/store.h"
+#include "registry-client/pull.h"
+#include "registry-client/push.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -112,19 +114,34 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
               "--progress \"" + flags.progress + "\": expected auto, plain, tty or quiet"));
   }
   if (flags.quiet) mode = builder::ProgressMode::kQuiet;
-  if (flags.push) {
-    return report_error(Error(ErrorKind::kUnsupported, "--push: pushing is not available yet"));
+  if (flags.push && flags.tags.empty()) {
+    return report_error(Error(ErrorKind::kInvalidArgument, "--push needs at least one -t REF"));
   }
   auto store = image::Store::open(globals.root);
   if (!store) return report_error(store.error());
+  const image::Store& st = *store;
+  std::string platform = flags.platform;
+  options->pull = [&st, platform](const image::Reference& ref) -> Result<image::Image> {
+    registry::PullOptions po;
+    if (!platform.empty()) po.platform = TRY(image::Platform::parse(platform));
+    auto pulled = TRY(registry::pull_image(st, ref, po));
+    return st.load_image(pulled.manifest_digest);
+  };
   auto progress = builder::make_progress(mode, stderr);
   builder::ContainerStepRunner runner(*store);
   auto result = builder::build_image(*store, *options, runner, *progress);
   progress->finish();
   if (!result) return report_error(result.error());
+  if (flags.push) {
+    for (const auto& t : result->tags) {
+      auto pushed = registry::push_image(*store, t.str(), t, registry::PushOptions{});
+      if (!pushed) return report_error(pushed.error().with_context("pushing " + t.familiar()));
+      progress->note("pushed " + t.familiar() + "@" + pushed->manifest_digest.str());
+    }
+  }
   if (!flags.iidfile.empty()) {
-    auto st = fs::write_file_atomic(flags.iidfile, result->image_id.str(), 0644);
-    if (!st) return report_error(st.error());
+    auto written = fs::write_file_atomic(flags.iidfile, result->image_id.str(), 0644);
+    if (!written) return report_error(written.error());
   }
   if (flags.quiet) {
     std::printf("%s\n", result->image_id.str().c_str());
