@@ -30,14 +30,19 @@ if [ -d tests/fuzz ]; then
   CC=clang-16 CXX=clang++-16 cmake -S . -B build-fuzz -DIMGBUILD_FUZZ=ON \
     -DCMAKE_CXX_FLAGS="-D__cpp_concepts=202002L -Wno-builtin-macro-redefined -Wno-macro-redefined" >/dev/null
   cmake --build build-fuzz -j"$jobs" --target fuzz_targets
+  # libFuzzer adds new inputs to its first corpus directory: give it a scratch copy so the
+  # checkout stays clean; crash artifacts go there too and fail the run.
+  fuzz_work=$(mktemp -d)
   for f in build-fuzz/tests/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
-    corpus=tests/fuzz/corpus/$(basename "$f" | sed 's/^fuzz_//')
-    args=()
-    [ -d "$corpus" ] && args+=("$corpus")
+    name=$(basename "$f" | sed 's/^fuzz_//')
+    mkdir -p "$fuzz_work/$name"
+    [ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$fuzz_work/$name/"
     echo "-- $f"
-    "$f" -max_total_time="${IMGBUILD_FUZZ_SECONDS:-30}" -timeout=5 "${args[@]}" 2>&1 | tail -3
+    "$f" -max_total_time="${IMGBUILD_FUZZ_SECONDS:-30}" -timeout=5 \
+      -artifact_prefix="$fuzz_work/" "$fuzz_work/$name" 2>&1 | tail -3
   done
+  rm -rf "$fuzz_work"
 fi
 
 if [ -x bench/run-all.sh ]; then
