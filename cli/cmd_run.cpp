@@ -153,14 +153,15 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_flag("-i,--interactive", args->interactive, "Keep stdin open");
   sub.add_flag("-t,--tty", args->tty, "Allocate a pseudo-TTY");
   sub.add_option("--name", args->name, "Name of the container");
-  sub.add_option("-e,--env", args->env, "Set environment variables (K=V)");
-  sub.add_option("--env-file", args->env_files, "Read environment variables from a file");
+  sub.add_option("-e,--env", args->env, "Set environment variables (K=V)")->allow_extra_args(false);
+  sub.add_option("--env-file", args->env_files, "Read environment variables from a file")
+      ->allow_extra_args(false);
   sub.add_option("-w,--workdir", args->workdir, "Working directory inside the container");
   sub.add_option("-u,--user", args->user, "User (name|uid[:group|gid])");
   sub.add_option("--hostname", args->hostname, "Container host name");
   auto* ep = sub.add_option("--entrypoint", args->entrypoint, "Override the image's ENTRYPOINT");
   sub.add_option("--network", args->network, "Network: none (default; loopback only) or host");
-  sub.add_option("-v,--volume", args->volumes, "Bind mount SRC:DST[:ro]");
+  sub.add_option("-v,--volume", args->volumes, "Bind mount SRC:DST[:ro]")->allow_extra_args(false);
   sub.add_flag("--read-only", args->read_only, "Mount the root filesystem read-only");
   sub.add_option("-m,--memory", args->memory, "Memory limit (e.g. 32m)");
   sub.add_option("--pids-limit", args->pids_limit, "Process limit (-1 unlimited)");

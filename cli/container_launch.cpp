@@ -126,6 +126,7 @@ int run_foreground(const image::Store& store, ContainerRecord record, bool stdin
   spec.stdin_fd = 0;
   spec.stdout_fd = 1;
   spec.stderr_fd = 2;
+  spec.id = record.id;  // names the cgroup, which stop checks
   spec.etc_dir = fs::join(container_dir(store, record.id), "etc");
   auto code = runtime::run_container(container_rootfs(store, record.id), spec, [&](pid_t pid) {
     record.container_pid = pid;
@@ -208,6 +209,7 @@ int monitor_container(const image::Store& store, const std::string& id, int read
   spec.stdin_open = false;
   spec.stdout_fd = log->get();
   spec.stderr_fd = log->get();
+  spec.id = record.id;  // names the cgroup, which stop checks
   spec.etc_dir = fs::join(container_dir(store, id), "etc");
   auto container = runtime::Container::start(container_rootfs(store, id), spec);
   if (!container) {

@@ -73,7 +73,7 @@ TEST_CASE("SIGTERM sent to run_container reaches the container", "[integration]"
   killer.join();
   REQUIRE(code);
   CHECK(*code == 42);
-  CHECK(*fs::read_file(out->path() + "/out") == "ready\ngot TERM\n");
+  CHECK(fs::read_file(out->path() + "/out") == std::string("ready\ngot TERM\n"));
 }
 
 TEST_CASE("a tty is a pty of the container's devpts", "[integration]") {

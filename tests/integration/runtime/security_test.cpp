@@ -92,8 +92,8 @@ TEST_CASE("bind mounts, read-write and read-only; /etc files come from etc_dir",
               "grep -c vol /etc/hosts; echo 1.2.3.4 extra >> /etc/hosts",
               spec);
   CHECK(o.out == "hello\ntouch: /mnt/ro/x: Read-only file system\n1\n");
-  CHECK(*fs::read_file(host->path() + "/rw/out") == "w\n");
-  CHECK(*fs::read_file(host->path() + "/etc/hostname") == "vol\n");
+  CHECK(fs::read_file(host->path() + "/rw/out") == std::string("w\n"));
+  CHECK(fs::read_file(host->path() + "/etc/hostname") == std::string("vol\n"));
   CHECK(fs::read_file(host->path() + "/etc/hosts")->find("1.2.3.4 extra") != std::string::npos);
 }
 
