@@ -6,6 +6,12 @@
 namespace imgbuild::image {
 namespace {
 
+// Copies at most width bytes of value into a header field. An empty string_view may have a null
+// data() pointer, and memcpy from null is undefined even for zero bytes.
+void copy_field(char* field, size_t width, std::string_view value) {
+  if (!value.empty()) memcpy(field, value.data(), std::min(value.size(), width));
+}
+
 constexpr size_t kBlock = 512;
 constexpr size_t kFlushAt = 1 << 20;
 
@@ -78,14 +84,14 @@ std::string header_block(std::string_view name, std::string_view prefix, char ty
                          std::string_view linkname, uint32_t devmajor, uint32_t devminor) {
   std::string h(kBlock, '\0');
   char* p = h.data();
-  memcpy(p, name.data(), std::min<size_t>(name.size(), 100));
+  copy_field(p, 100, name);
   put_octal(p + 100, 8, mode & 07777);
   put_octal(p + 108, 8, fits_octal(8, uid) ? static_cast<uint64_t>(uid) : 0);
   put_octal(p + 116, 8, fits_octal(8, gid) ? static_cast<uint64_t>(gid) : 0);
   put_octal(p + 124, 12, fits_octal(12, size) ? static_cast<uint64_t>(size) : 0);
   put_octal(p + 136, 12, fits_octal(12, mtime) ? static_cast<uint64_t>(mtime) : 0);
   p[156] = type;
-  memcpy(p + 157, linkname.data(), std::min<size_t>(linkname.size(), 100));
+  copy_field(p + 157, 100, linkname);
   memcpy(p + 257,
          "ustar\0"
          "00",
@@ -94,7 +100,7 @@ std::string header_block(std::string_view name, std::string_view prefix, char ty
     put_octal(p + 329, 8, fits_octal(8, devmajor) ? devmajor : 0);
     put_octal(p + 337, 8, fits_octal(8, devminor) ? devminor : 0);
   }
-  memcpy(p + 345, prefix.data(), std::min<size_t>(prefix.size(), 155));
+  copy_field(p + 345, 155, prefix);
   memset(p + 148, ' ', 8);
   unsigned sum = 0;
   for (unsigned char c : h) sum += c;
