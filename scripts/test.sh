@@ -11,7 +11,7 @@ jobs=$(nproc)
 scripts/install-deps.sh test
 
 echo "== build (-Werror)"
-cmake -S . -B build -DIMGBUILD_WERROR=ON >/dev/null
+cmake -S . -B build -DIMGBUILD_WERROR=ON -DIMGBUILD_TESTS=ON >/dev/null
 cmake --build build -j"$jobs"
 
 echo "== tests"
