@@ -118,7 +118,11 @@ Result<std::string> MountStubs::ensure_impl(const std::string& rel, TargetKind k
     return fail_errno(kind == TargetKind::kDirectory ? "mkdir" : "create", "/" + created);
   // The name exists but could not be resolved: a dangling symlink. Follow it inside the root.
   auto target = sys::readlink_at(pfd.get(), name);
-  if (!target) return fail_errno("create", "/" + created, EEXIST);
+  if (!target) {
+    // Not a symlink: another container on the same root created it since we looked. Use it.
+    if (target.error().errno_value() == EINVAL) return ensure_impl(rel, kind, false, depth + 1);
+    return fail_errno("create", "/" + created, EEXIST);
+  }
   std::string next =
       (!target->empty() && (*target)[0] == '/') ? *target : parent_real + "/" + *target;
   return ensure_impl(clean_relative(next), kind, record, depth + 1);
