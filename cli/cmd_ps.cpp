@@ -31,6 +31,17 @@ std::string status_of(const ContainerRecord& r) {
   return "Exited (" + std::to_string(r.exit_code) + ") " + human_duration(age(r.finished)) + " ago";
 }
 
+// "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp" while running, as Docker prints them.
+std::string ports_of(const ContainerRecord& r) {
+  if (!is_running(r)) return "";
+  std::string out;
+  for (const auto& p : r.ports) {
+    if (!out.empty()) out += ", ";
+    out += runtime::describe(p);
+  }
+  return out;
+}
+
 // Columns padded to the widest cell plus 3 spaces, as Docker's tabwriter does.
 void print_table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width;
@@ -67,7 +78,7 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
     if (!store) return report_error(store.error());
     auto records = list_records(*store);
     std::vector<std::vector<std::string>> rows;
-    rows.push_back({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"});
+    rows.push_back({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
     for (auto it = records.rbegin(); it != records.rend(); ++it) {
       const ContainerRecord& r = *it;
       if (!*all && !is_running(r)) continue;
@@ -77,7 +88,7 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
         continue;
       }
       rows.push_back({id, r.image, quote_command(r.spec.args, *no_trunc),
-                      human_duration(age(r.created)) + " ago", status_of(r), r.name});
+                      human_duration(age(r.created)) + " ago", status_of(r), ports_of(r), r.name});
     }
     if (!*quiet) print_table(rows);
     return 0;

@@ -8,6 +8,7 @@
 #include "base/fs.h"
 #include "cli/command.h"
 #include "cli/container_launch.h"
+#include "runtime/port_forwarder.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -15,7 +16,8 @@ namespace {
 struct RunArgs {
   bool rm = false, detach = false, interactive = false, tty = false, read_only = false;
   std::string name, workdir, user, hostname, entrypoint, network = "none", memory;
-  std::vector<std::string> env, env_files, volumes;
+  std::vector<std::string> env, env_files, volumes, publish;
+  bool publish_all = false;
   int64_t pids_limit = 0;
   double cpus = 0;
 };
@@ -125,6 +127,16 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
     return fail(ErrorKind::kInvalidArgument,
                 "network " + a.network + " not found (supported: none, host)");
   }
+  for (const auto& p : a.publish) {
+    auto ports = TRY(runtime::parse_port_spec(p));
+    o.ports.insert(o.ports.end(), ports.begin(), ports.end());
+  }
+  o.publish_all = a.publish_all;
+  if (o.spec.network == runtime::NetworkMode::kHost && (!o.ports.empty() || o.publish_all)) {
+    std::fprintf(stderr, "WARNING: Published ports are discarded when using host network mode\n");
+    o.ports.clear();
+    o.publish_all = false;
+  }
   for (const auto& v : a.volumes) o.spec.mounts.push_back(TRY(parse_volume(v)));
   o.spec.read_only_rootfs = a.read_only;
   o.spec.tty = a.tty;
@@ -162,6 +174,11 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   auto* ep = sub.add_option("--entrypoint", args->entrypoint, "Override the image's ENTRYPOINT");
   sub.add_option("--network", args->network, "Network: none (default; loopback only) or host");
   sub.add_option("-v,--volume", args->volumes, "Bind mount SRC:DST[:ro]")->allow_extra_args(false);
+  sub.add_option("-p,--publish", args->publish,
+                 "Publish a container's port to the host ([IP:][HOST_PORT:]PORT[/udp])")
+      ->allow_extra_args(false);
+  sub.add_flag("-P,--publish-all", args->publish_all,
+               "Publish every exposed port to a free host port");
   sub.add_flag("--read-only", args->read_only, "Mount the root filesystem read-only");
   sub.add_option("-m,--memory", args->memory, "Memory limit (e.g. 32m)");
   sub.add_option("--pids-limit", args->pids_limit, "Process limit (-1 unlimited)");
@@ -169,6 +186,13 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   return [args, ep, &sub, &globals]() -> int {
     auto options = build_options(*args, sub.remaining(), ep->count() > 0);
     if (!options) return report_error(options.error(), 125);
+    // A host port in use is refused before any container exists (the monitor binds for real).
+    if (!options->ports.empty()) {
+      auto probe_ports = options->ports;
+      if (auto probe = runtime::PortForwarder::bind(probe_ports); !probe) {
+        return report_error(probe.error(), 125);
+      }
+    }
     auto store = image::Store::open(globals.root);
     if (!store) return report_error(store.error(), 125);
     std::unique_ptr<fs::Mount> mount;

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -14,6 +15,7 @@
 #include "base/sys.h"
 #include "cli/command.h"
 #include "image/image_config.h"
+#include "runtime/port_forwarder.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -75,6 +77,16 @@ Result<ContainerRecord> create_container(const image::Store& store, const Create
   record.lowers.assign(layers.rbegin(), layers.rend());
   record.spec = o.spec;
   record.spec.id = record.id;
+  record.ports = o.ports;
+  if (o.publish_all) {
+    for (const auto& exposed : img.config.config.exposed_ports) {
+      runtime::PortMapping m = TRY(runtime::parse_exposed_port(exposed));
+      bool explicit_mapping = std::any_of(record.ports.begin(), record.ports.end(), [&](auto& p) {
+        return p.container_port == m.container_port && p.protocol == m.protocol;
+      });
+      if (!explicit_mapping) record.ports.push_back(m);
+    }
+  }
   if (record.spec.hostname.empty() && record.spec.network != runtime::NetworkMode::kHost) {
     record.spec.hostname = record.id.substr(0, 12);
   }
@@ -128,10 +140,23 @@ int run_foreground(const image::Store& store, ContainerRecord record, bool stdin
   spec.stderr_fd = 2;
   spec.id = record.id;  // names the cgroup, which stop checks
   spec.etc_dir = fs::join(container_dir(store, record.id), "etc");
+  auto forwarder = runtime::PortForwarder::bind(record.ports);
+  if (!forwarder) {
+    (void)(*mount)->unmount();
+    (void)finish(store, record, 125);
+    return report_error(forwarder.error(), 125);
+  }
   auto code = runtime::run_container(container_rootfs(store, record.id), spec, [&](pid_t pid) {
     record.container_pid = pid;
     (void)save_record(store, record);
+    if (!record.ports.empty()) {
+      if (auto started = (*forwarder)->start(pid); !started) {
+        report_error(started.error().with_context("publishing ports"));
+        ::kill(pid, SIGKILL);
+      }
+    }
   });
+  (*forwarder)->stop();
   auto unmounted = (*mount)->unmount();
   mount->reset();
   int exit_code = code ? *code : runtime::exit_code_for_start_error(code.error());
@@ -211,10 +236,24 @@ int monitor_container(const image::Store& store, const std::string& id, int read
   spec.stderr_fd = log->get();
   spec.id = record.id;  // names the cgroup, which stop checks
   spec.etc_dir = fs::join(container_dir(store, id), "etc");
+  // Host ports are bound before the container starts: a port in use fails the run cleanly.
+  auto forwarder = runtime::PortForwarder::bind(record.ports);
+  if (!forwarder) {
+    mount->reset();
+    return fail_start(forwarder.error(), 125);
+  }
   auto container = runtime::Container::start(container_rootfs(store, id), spec);
   if (!container) {
     mount->reset();
     return fail_start(container.error(), runtime::exit_code_for_start_error(container.error()));
+  }
+  if (!record.ports.empty()) {
+    if (auto started = (*forwarder)->start(container->pid()); !started) {
+      (void)container->kill(SIGKILL);
+      (void)container->wait();
+      mount->reset();
+      return fail_start(started.error().with_context("publishing ports"), 125);
+    }
   }
   record.status = "running";
   record.monitor_pid = ::getpid();
@@ -233,6 +272,7 @@ int monitor_container(const image::Store& store, const std::string& id, int read
     }
   }
   auto code = container->wait();
+  (*forwarder)->stop();  // the host ports are free before the record says "exited"
   (void)(*mount)->unmount();
   mount->reset();
   (void)finish(store, record, code ? *code : 125);

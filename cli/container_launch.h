@@ -15,6 +15,7 @@
 #include "cli/container_state.h"
 #include "fs/mount.h"
 #include "image/store.h"
+#include "runtime/port_mapping.h"
 #include "runtime/process_config.h"
 
 namespace imgbuild::cli {
@@ -27,6 +28,8 @@ struct CreateOptions {
                               // resources; the process fields are filled from the image
   bool auto_remove = false;
   bool detached = false;
+  std::vector<runtime::PortMapping> ports;  // -p
+  bool publish_all = false;                 // -P: also every port the image EXPOSEs
 };
 
 // With keep_mount, the union mounted to resolve the user stays mounted and is handed over there

@@ -66,6 +66,30 @@ runtime::ProcessSpec spec_from_json(const json& j) {
   return s;
 }
 
+json ports_to_json(const std::vector<runtime::PortMapping>& ports) {
+  json out = json::array();
+  for (const auto& p : ports) {
+    out.push_back({{"host_ip", p.host_ip},
+                   {"host_port", p.host_port},
+                   {"container_port", p.container_port},
+                   {"protocol", runtime::protocol_name(p.protocol)}});
+  }
+  return out;
+}
+
+std::vector<runtime::PortMapping> ports_from_json(const json& j) {
+  std::vector<runtime::PortMapping> out;
+  for (const auto& p : j) {
+    runtime::PortMapping m;
+    m.host_ip = p.at("host_ip").get<std::string>();
+    m.host_port = p.at("host_port").get<uint16_t>();
+    m.container_port = p.at("container_port").get<uint16_t>();
+    m.protocol = p.at("protocol") == "udp" ? runtime::Protocol::kUdp : runtime::Protocol::kTcp;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string container_dir(const image::Store& store, const std::string& id) {
@@ -92,7 +116,8 @@ Status save_record(const image::Store& store, const ContainerRecord& r) {
             {"auto_remove", r.auto_remove},
             {"detached", r.detached},
             {"lowers", r.lowers},
-            {"spec", spec_to_json(r.spec)}};
+            {"spec", spec_to_json(r.spec)},
+            {"ports", ports_to_json(r.ports)}};
   // Replaced by rename so readers never see half a record; not fsynced: a container's state
   // does not outlive a machine crash anyway (its processes and mount are gone).
   std::string path = fs::join(container_dir(store, r.id), "state.json");
@@ -126,6 +151,7 @@ Result<ContainerRecord> load_record(const image::Store& store, const std::string
     r.detached = j.at("detached").get<bool>();
     r.lowers = j.at("lowers").get<std::vector<std::string>>();
     r.spec = spec_from_json(j.at("spec"));
+    if (j.contains("ports")) r.ports = ports_from_json(j.at("ports"));
     return r;
   } catch (const json::exception& e) {
     return fail(ErrorKind::kCorrupt, path + ": " + e.what());

@@ -23,6 +23,7 @@
 #include "base/error.h"
 #include "image/store.h"
 #include "runtime/container.h"
+#include "runtime/port_mapping.h"
 
 namespace imgbuild::cli {
 
@@ -43,6 +44,8 @@ struct ContainerRecord {
   bool detached = false;
   std::vector<std::string> lowers;  // layer directories, top first
   runtime::ProcessSpec spec;        // fds are not recorded
+  // Published ports; host ports the kernel picked are filled in once the monitor has bound them.
+  std::vector<runtime::PortMapping> ports;
 };
 
 std::string container_dir(const image::Store& store, const std::string& id);

@@ -110,7 +110,8 @@ TEST_CASE("10 containers in parallel on one root", "[integration]") {
   }
   for (auto& t : threads) t.join();
   for (int i = 0; i < 10; ++i) {
-    INFO("stderr: " << outs[static_cast<size_t>(i)].err << " start error: " << outs[static_cast<size_t>(i)].error);
+    INFO("stderr: " << outs[static_cast<size_t>(i)].err
+                    << " start error: " << outs[static_cast<size_t>(i)].error);
     CHECK(outs[static_cast<size_t>(i)].out == "c" + std::to_string(i) + " 1\n");
     CHECK(outs[static_cast<size_t>(i)].code == 0);
   }

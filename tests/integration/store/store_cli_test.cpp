@@ -277,9 +277,20 @@ TEST_CASE("loading a truncated or corrupt archive leaves the store unchanged") {
   CHECK(empty.exit_code == 1);
   CHECK(snapshot(other) == before);
 
-  // Flip a byte inside the first blob's data: its digest no longer matches.
+  // Flip a byte inside the largest blob's data (the layer): its digest no longer matches. Found
+  // by walking the tar headers: blobs are in digest order, so the layer's place varies.
   std::string corrupt = data;
-  corrupt[512 * 4 + 100] ^= 0x55;
+  size_t layer_data = 0, layer_size = 0;
+  for (size_t off = 0; off + 512 <= data.size() && data[off] != '\0';) {
+    size_t size = std::stoul(data.substr(off + 124, 12), nullptr, 8);
+    if (data.compare(off, 13, "blobs/sha256/") == 0 && size > layer_size) {
+      layer_data = off + 512;
+      layer_size = size;
+    }
+    off += 512 + (size + 511) / 512 * 512;
+  }
+  REQUIRE(layer_size > 1000);
+  corrupt[layer_data + layer_size / 2] ^= 0x55;
   std::string corrupt_path = f.dir.path() + "/corrupt.tar";
   REQUIRE(fs::write_file_atomic(corrupt_path, corrupt));
   auto c = ib(other, {"load", "-i", corrupt_path});
