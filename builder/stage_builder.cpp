@@ -27,9 +27,11 @@ std::string instruction_context(std::string_view filename, const df::Instruction
 }
 
 std::string StageBuilder::step_title(const df::Instruction& ins, size_t index) const {
+  // As BuildKit: "[2/4] ..." when one stage is built, "[stage-1 2/4]" or "[builder 2/4]" else.
   std::string name = stage_.name.empty() ? "stage-" + std::to_string(stage_.index) : stage_.name;
+  std::string prefix = s_.plan.stages.size() == 1 ? "" : name + " ";
   size_t total = stage_.instructions.size() + 1 + onbuild_count_;
-  return "[" + name + " " + std::to_string(index + 1) + "/" + std::to_string(total) + "] " +
+  return "[" + prefix + std::to_string(index + 1) + "/" + std::to_string(total) + "] " +
          first_line(ins.original);
 }
 

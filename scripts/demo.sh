@@ -15,3 +15,12 @@ testdata/make-busybox-rootfs.sh --tar "$work/busybox.tar"
 (cd examples/hello && "../../$bin" -f Dockerfile -t hello --progress plain .)
 "$bin" images
 "$bin" run --rm hello
+
+# The README's tutorial: a web server image, published on a free loopback port, opened, removed.
+"$bin" build -t web examples/web
+"$bin" rm -f demo-web > /dev/null 2>&1 || true
+"$bin" run -d -p 127.0.0.1::80 --name demo-web web
+addr=$("$bin" port demo-web 80)
+echo "web is published on $addr:"
+for _ in $(seq 1 100); do busybox wget -qO- "http://$addr/" && break; sleep 0.1; done
+"$bin" rm -f demo-web
