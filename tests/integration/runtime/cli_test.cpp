@@ -186,8 +186,8 @@ TEST_CASE("detached lifecycle: run -d, ps, logs, stop, rm", "[integration]") {
   std::string id = r.out.substr(0, 64);
 
   auto ps = cli.run({"ps"});
-  CHECK(std::regex_search(ps.out,
-                          std::regex("^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +NAMES\n")));
+  CHECK(std::regex_search(
+      ps.out, std::regex("^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES\n")));
   CHECK(std::regex_search(
       ps.out, std::regex(id.substr(0, 12) +
                          " +busybox:test +\"sh -c echo started;…\" +.* ago +Up .* +web\n")));
