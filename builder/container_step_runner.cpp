@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/fs.h"
@@ -10,12 +11,46 @@
 
 namespace imgbuild::builder {
 
+namespace {
+
+// BuildKit's RUN differs from `docker run` here: a numeric "uid:gid" USER gets no supplementary
+// groups at all, and any other (no USER is "root") only its /etc/group memberships, without the
+// primary gid that runtime::resolve_user puts first.
+std::vector<uint32_t> buildkit_additional_gids(const std::string& user_spec,
+                                               const runtime::ResolvedUser& user) {
+  bool numeric = user_spec.find(':') != std::string::npos &&
+                 user_spec.find_first_not_of("0123456789:") == std::string::npos;
+  if (numeric) return {};
+  std::vector<uint32_t> gids = user.additional_gids;
+  if (!gids.empty() && gids.front() == user.gid) gids.erase(gids.begin());
+  return gids;
+}
+
+}  // namespace
+
 Result<int> ContainerStepRunner::run(const RunRequest& request) {
   fs::TempDir where = TRY(store_.make_staging_dir("run"));
   std::string rootfs = fs::join(where.path(), "rootfs");
   std::string etc = fs::join(where.path(), "etc");
   TRY(sys::mkdir_at(AT_FDCWD, rootfs, 0755));
   TRY(sys::mkdir_at(AT_FDCWD, etc, 0755));
+  // imgfs takes the root's attributes from the upper when there is one, and the upper is a fresh
+  // staging dir (0700 from mkdtemp): give it the image root's, or USER app could not even
+  // resolve /bin/sh. The bottom layer is the one that carries the root's "./" entry (layers the
+  // builder commits have none; their directories are left 0755).
+  {
+    mode_t mode = 0755;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    if (!request.lowers.empty()) {
+      auto st = TRY(sys::lstat(request.lowers.back()));
+      mode = st.st_mode & 07777;
+      uid = st.st_uid;
+      gid = st.st_gid;
+    }
+    if (::chown(request.upper.c_str(), uid, gid) < 0) return fail_errno("chown", request.upper);
+    if (::chmod(request.upper.c_str(), mode) < 0) return fail_errno("chmod", request.upper);
+  }
   fs::MountOptions options;
   options.lowers = request.lowers;
   options.upper = request.upper;
@@ -29,7 +64,12 @@ Result<int> ContainerStepRunner::run(const RunRequest& request) {
   auto user = TRY(runtime::resolve_user(rootfs, request.user));
   spec.uid = user.uid;
   spec.gid = user.gid;
-  spec.additional_gids = user.additional_gids;
+  if (request.user.empty()) {
+    auto root = runtime::resolve_user(rootfs, "root");
+    spec.additional_gids = root ? buildkit_additional_gids("root", *root) : user.additional_gids;
+  } else {
+    spec.additional_gids = buildkit_additional_gids(request.user, user);
+  }
   spec.hostname = "buildkitsandbox";
   spec.network = request.network;
   spec.mounts = request.mounts;

@@ -1,6 +1,7 @@
 #include "builder/layer_commit.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 
 #include <memory>
 
@@ -31,6 +32,9 @@ Result<LayerRef> commit_layer_dir(const image::Store& store, const std::string& 
   TRY(sys::fsync(file.fd(), file.path()));
   std::string path = file.release();
   TRY(store.ingest_blob_file(path, blob.digest, image::Verify::kTrustCaller));
+  // The layer has no entry for its root; its directory (0700 from mkdtemp) becomes a lower whose
+  // root imgfs may show, so leave it as an image root normally is.
+  if (::chmod(dir.c_str(), 0755) < 0) return fail_errno("chmod", dir);
   TRY(store.adopt_layer_dir(dir, blob.diff_id));
   LayerRef ref;
   ref.diff_id = blob.diff_id;
