@@ -1,7 +1,10 @@
 // RUN: the command runs on an imgfs mount of the stage's layers with a fresh upper directory,
 // which then is the layer. --mount=type=cache|tmpfs|bind and --network as BuildKit.
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <memory>
@@ -59,6 +62,41 @@ std::string shell_script(const df::CommandLine& cmd) {
     out += f.name + "\n";
   }
   return out;
+}
+
+// A cache mount's directory is made once, with the mode, uid and gid the first RUN asks for
+// (BuildKit's defaults: 0755, root).
+Status make_cache_dir(const std::string& dir, std::map<std::string, std::string>& spec) {
+  auto number = [&](const char* key, unsigned long fallback, int base) -> Result<unsigned long> {
+    if (!spec.contains(key)) return fallback;
+    const std::string& v = spec[key];
+    char* end = nullptr;
+    unsigned long n = std::strtoul(v.c_str(), &end, base);
+    if (v.empty() || *end != '\0') {
+      return fail(ErrorKind::kInvalidArgument,
+                  std::string("--mount type=cache: invalid ") + key + " " + v);
+    }
+    return n;
+  };
+  auto mode = TRY(number("mode", 0755, 8));
+  auto uid = TRY(number("uid", 0, 10));
+  auto gid = TRY(number("gid", 0, 10));
+  std::string parent = dir.substr(0, dir.rfind('/'));
+  TRY(fs::make_dirs(parent));
+  fs::TempDir tmp = TRY(fs::TempDir::create(parent, "new-cache-"));
+  if (::chown(tmp.path().c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) < 0) {
+    return fail_errno("chown", tmp.path());
+  }
+  if (::chmod(tmp.path().c_str(), static_cast<mode_t>(mode & 07777)) < 0) {
+    return fail_errno("chmod", tmp.path());
+  }
+  // Another build may have made it meanwhile: then that one stands.
+  if (::rename(tmp.path().c_str(), dir.c_str()) == 0) {
+    tmp.release();
+  } else if (errno != EEXIST && errno != ENOTEMPTY) {
+    return fail_errno("rename", dir);
+  }
+  return {};
 }
 
 }  // namespace
@@ -128,19 +166,20 @@ Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
       if (type == "cache") {
         std::string id = spec.contains("id") ? spec["id"] : target;
         std::string dir = fs::join(s_.store.root(), "cache/mounts/" + Sha256::hex_of(id));
-        TRY(fs::make_dirs(dir));
+        if (!fs::is_dir(dir)) TRY(make_cache_dir(dir, spec));
         req.mounts.push_back(runtime::BindMount{dir, target, ro});
       } else if (type == "tmpfs") {
         temps.push_back(TRY(s_.store.make_staging_dir("tmpfs")));
         req.mounts.push_back(runtime::BindMount{temps.back().path(), target, false});
       } else if (type == "bind") {
         std::string source = spec.contains("source") ? spec["source"] : "";
+        bool rw = spec["rw"] == "true" || spec["readwrite"] == "true";
+        std::vector<std::string> lowers;
         if (spec.contains("from")) {
           const StageResult* from = nullptr;
           for (const auto& ref : stage_.copy_from) {
             if (ref.value == spec["from"] && ref.stage) from = s_.result(*ref.stage);
           }
-          std::vector<std::string> lowers;
           if (from != nullptr) {
             lowers = TRY(s_.layer_dirs(from->layers));
           } else {
@@ -148,19 +187,28 @@ Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
             lowers = TRY(s_.store.prepare_layers(img));
           }
           std::reverse(lowers.begin(), lowers.end());
-          temps.push_back(TRY(s_.store.make_staging_dir("bind")));
-          fs::MountOptions mo;
-          mo.lowers = lowers;
-          stage_mounts.push_back(TRY(fs::Mount::create(temps.back().path(), mo)));
-          req.mounts.push_back(
-              runtime::BindMount{fs::join(temps.back().path(), source), target, true});
         } else {
           BuildContext* ctx = TRY(s_.context());
           auto cleaned = TRY(clean_relative(source));
-          req.mounts.push_back(
-              runtime::BindMount{ctx->abs_path(cleaned), target,
-                                 !(spec["rw"] == "true" || spec["readwrite"] == "true")});
+          // A read-write bind of the context gets a throwaway upper below, as in BuildKit:
+          // the command must never write into the user's build context.
+          if (!rw) {
+            req.mounts.push_back(runtime::BindMount{ctx->abs_path(cleaned), target, true});
+            continue;
+          }
+          lowers.push_back(ctx->abs_path(cleaned));
+          source.clear();
         }
+        temps.push_back(TRY(s_.store.make_staging_dir("bind")));
+        fs::MountOptions mo;
+        mo.lowers = lowers;
+        if (rw) {
+          temps.push_back(TRY(s_.store.make_staging_dir("bind-upper")));
+          mo.upper = temps.back().path();
+        }
+        const std::string& mountpoint = temps[temps.size() - (rw ? 2 : 1)].path();
+        stage_mounts.push_back(TRY(fs::Mount::create(mountpoint, mo)));
+        req.mounts.push_back(runtime::BindMount{fs::join(mountpoint, source), target, !rw});
       } else {
         return fail(ErrorKind::kUnsupported, "--mount type=" + type + " is not supported");
       }
