@@ -12,7 +12,7 @@ build_pkgs=(build-essential cmake pkg-config git ca-certificates
   busybox-static iproute2 procps)
 test_pkgs=(catch2 libcpp-httplib-dev clang-16 libclang-rt-16-dev clang-format
   docker-registry apache2-utils skopeo umoci oci-image-tool fuse-overlayfs runc curl
-  python3 xz-utils bzip2 zstd)
+  python3 xz-utils bzip2 zstd docker.io)
 bench_pkgs=(hyperfine debootstrap buildah podman crun docker.io)
 
 pkgs=("${build_pkgs[@]}")

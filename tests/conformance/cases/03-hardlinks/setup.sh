@@ -1,0 +1,4 @@
+echo linked > ctx/one
+ln ctx/one ctx/two
+mkdir ctx/d
+ln ctx/one ctx/d/three
