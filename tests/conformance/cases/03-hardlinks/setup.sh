@@ -1,3 +1,4 @@
+mkdir -p ctx
 echo linked > ctx/one
 ln ctx/one ctx/two
 mkdir ctx/d

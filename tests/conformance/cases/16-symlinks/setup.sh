@@ -1,3 +1,4 @@
+mkdir -p dir
 ln -s file link-to-file
 ln -s dir linkdir
 echo inner > dir/inner
