@@ -71,6 +71,7 @@ Result<int> ContainerStepRunner::run(const RunRequest& request) {
     spec.additional_gids = buildkit_additional_gids(request.user, user);
   }
   spec.hostname = "buildkitsandbox";
+  spec.bind_etc_hostname = false;  // as BuildKit: a RUN may change the image's /etc/hostname
   spec.network = request.network;
   spec.mounts = request.mounts;
   spec.etc_dir = etc;

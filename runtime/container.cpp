@@ -278,6 +278,7 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
             m.read_only));
   }
   for (const char* name : {"hosts", "resolv.conf", "hostname"}) {
+    if (!spec.bind_etc_hostname && std::string_view(name) == "hostname") continue;
     TRY(add(ChildMount::Type::kBind, std::string("/etc/") + name, TargetKind::kFile,
             fs::join(etc_dir, name), false));
   }

@@ -85,6 +85,9 @@ struct ProcessSpec {
   // Directory where hosts, resolv.conf and hostname are written and bound from. Empty: a
   // temporary directory removed with the Container. Must not be inside the root.
   std::string etc_dir;
+  // Bind etc_dir/hostname onto /etc/hostname (Docker's containers do; BuildKit's RUN steps do
+  // not, so a RUN may replace or remove the image's /etc/hostname).
+  bool bind_etc_hostname = true;
   // Names the cgroup ("imgbuild-<id>") and gives the default hostname. Empty: random hex.
   std::string id;
 };
