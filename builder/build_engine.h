@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "builder/build_secret.h"
 #include "builder/progress.h"
 #include "builder/step_runner.h"
 #include "image/compression.h"
@@ -43,6 +44,7 @@ struct BuildOptions {
   image::Compression compression = image::Compression::kGzip;
   std::map<std::string, std::string> labels;
   std::optional<int64_t> source_date_epoch;
+  std::map<std::string, BuildSecret> secrets;  // --secret, by id (RUN --mount=type=secret)
   // Pulls an image missing from the store (FROM, COPY --from=image). Empty: no pulling.
   std::function<Result<image::Image>(const image::Reference&)> pull;
 };

@@ -1,5 +1,5 @@
 // RUN: the command runs on an imgfs mount of the stage's layers with a fresh upper directory,
-// which then is the layer. --mount=type=cache|tmpfs|bind and --network as BuildKit.
+// which then is the layer. --mount=type=cache|tmpfs|bind|secret and --network as BuildKit.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +11,7 @@
 
 #include "base/fs.h"
 #include "base/sha256.h"
+#include "builder/build_secret.h"
 #include "builder/stage_builder.h"
 #include "fs/mount.h"
 
@@ -64,23 +65,26 @@ std::string shell_script(const df::CommandLine& cmd) {
   return out;
 }
 
+// A numeric field of a --mount value (mode in octal, uid and gid in decimal), or fallback.
+Result<unsigned long> mount_number(std::map<std::string, std::string>& spec, const char* key,
+                                   unsigned long fallback, int base) {
+  if (!spec.contains(key)) return fallback;
+  const std::string& v = spec[key];
+  char* end = nullptr;
+  unsigned long n = std::strtoul(v.c_str(), &end, base);
+  if (v.empty() || *end != '\0') {
+    return fail(ErrorKind::kInvalidArgument,
+                "--mount type=" + spec["type"] + ": invalid " + key + " " + v);
+  }
+  return n;
+}
+
 // A cache mount's directory is made once, with the mode, uid and gid the first RUN asks for
 // (BuildKit's defaults: 0755, root).
 Status make_cache_dir(const std::string& dir, std::map<std::string, std::string>& spec) {
-  auto number = [&](const char* key, unsigned long fallback, int base) -> Result<unsigned long> {
-    if (!spec.contains(key)) return fallback;
-    const std::string& v = spec[key];
-    char* end = nullptr;
-    unsigned long n = std::strtoul(v.c_str(), &end, base);
-    if (v.empty() || *end != '\0') {
-      return fail(ErrorKind::kInvalidArgument,
-                  std::string("--mount type=cache: invalid ") + key + " " + v);
-    }
-    return n;
-  };
-  auto mode = TRY(number("mode", 0755, 8));
-  auto uid = TRY(number("uid", 0, 10));
-  auto gid = TRY(number("gid", 0, 10));
+  auto mode = TRY(mount_number(spec, "mode", 0755, 8));
+  auto uid = TRY(mount_number(spec, "uid", 0, 10));
+  auto gid = TRY(mount_number(spec, "gid", 0, 10));
   std::string parent = dir.substr(0, dir.rfind('/'));
   TRY(fs::make_dirs(parent));
   fs::TempDir tmp = TRY(fs::TempDir::create(parent, "new-cache-"));
@@ -155,8 +159,19 @@ Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
     req.network = network;
     std::vector<fs::TempDir> temps;
     std::vector<std::unique_ptr<fs::Mount>> stage_mounts;
+    std::vector<SecretFile> secrets;
     for (auto& spec : mounts) {
       const std::string& type = spec["type"];
+      if (type == "secret") {
+        // BuildKit: id defaults to the target's base name, the target to /run/secrets/<id>.
+        if (!spec.contains("id") && !spec["target"].empty()) {
+          spec["id"] = spec["target"].substr(spec["target"].rfind('/') + 1);
+        }
+        if (spec["id"].empty()) {
+          return fail(ErrorKind::kInvalidArgument, "--mount type=secret: id or target is required");
+        }
+        if (spec["target"].empty()) spec["target"] = "/run/secrets/" + spec["id"];
+      }
       std::string target = spec["target"];
       if (target.empty()) {
         return fail(ErrorKind::kInvalidArgument, "--mount: target is required");
@@ -209,6 +224,25 @@ Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
         const std::string& mountpoint = temps[temps.size() - (rw ? 2 : 1)].path();
         stage_mounts.push_back(TRY(fs::Mount::create(mountpoint, mo)));
         req.mounts.push_back(runtime::BindMount{fs::join(mountpoint, source), target, !rw});
+      } else if (type == "secret") {
+        const std::string& id = spec["id"];
+        auto found = s_.options.secrets.find(id);
+        if (found == s_.options.secrets.end()) {
+          if (spec["required"] == "true" || spec["required"] == "1") {
+            return fail(ErrorKind::kNotFound,
+                        "secret " + id + " is required but was not given (--secret id=" + id +
+                            ",src=FILE)");
+          }
+          continue;  // as BuildKit: an optional secret that was not given is not mounted
+        }
+        std::string value = TRY(read_secret(id, found->second));
+        auto mode = TRY(mount_number(spec, "mode", 0400, 8));
+        auto uid = TRY(mount_number(spec, "uid", 0, 10));
+        auto gid = TRY(mount_number(spec, "gid", 0, 10));
+        secrets.push_back(
+            TRY(materialize_secret(value, static_cast<unsigned>(mode), static_cast<unsigned>(uid),
+                                   static_cast<unsigned>(gid))));
+        req.mounts.push_back(runtime::BindMount{secrets.back().path, target, true});
       } else {
         return fail(ErrorKind::kUnsupported, "--mount type=" + type + " is not supported");
       }

@@ -31,6 +31,7 @@ struct BuildFlags {
   bool quiet = false;
   std::string iidfile;
   std::vector<std::string> labels;
+  std::vector<std::string> secrets;
   std::string platform;
   std::string compression = "gzip";
   bool push = false;
@@ -72,6 +73,10 @@ Result<builder::BuildOptions> make_options(const BuildFlags& f) {
   for (const auto& l : f.labels) {
     auto kv = TRY(split_kv(l, "--label"));
     o.labels[kv.first] = kv.second;
+  }
+  for (const auto& text : f.secrets) {
+    auto [id, secret] = TRY(builder::parse_secret_flag(text));
+    o.secrets[id] = secret;
   }
   o.target = f.target;
   o.no_cache = f.no_cache;
@@ -171,6 +176,10 @@ IMGBUILD_COMMAND(
                  sub.add_flag("-q,--quiet", flags->quiet, "Print only the image ID");
                  sub.add_option("--iidfile", flags->iidfile, "Write the image ID to a file");
                  sub.add_option("--label", flags->labels, "Add a label K=V (repeatable)");
+                 sub.add_option(
+                        "--secret", flags->secrets,
+                        "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR")
+                     ->allow_extra_args(false);
                  sub.add_option("--platform", flags->platform, "Target platform OS/ARCH");
                  sub.add_option("--compression", flags->compression, "gzip or zstd");
                  sub.add_flag("--push", flags->push, "Push the image after building");

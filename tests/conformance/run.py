@@ -194,13 +194,15 @@ def mount_targets(dockerfile):
     for word in text.split():
         if not word.startswith("--mount="):
             continue
-        for field in word[len("--mount="):].split(","):
-            k, _, v = field.partition("=")
-            if k in ("target", "dst", "destination") and v.startswith("/"):
-                p = norm(v)
-                while p != "/":
-                    out.add(p)
-                    p = os.path.dirname(p)
+        fields = dict(f.partition("=")[::2] for f in word[len("--mount="):].split(","))
+        target = fields.get("target") or fields.get("dst") or fields.get("destination")
+        if not target and fields.get("type") == "secret" and fields.get("id"):
+            target = "/run/secrets/" + fields["id"]  # BuildKit's default secret target
+        if target and target.startswith("/"):
+            p = norm(target)
+            while p != "/":
+                out.add(p)
+                p = os.path.dirname(p)
     return out
 
 
@@ -426,6 +428,10 @@ def build_flags(ctx):
         flags += ["--build-arg", kv]
     for t in read_lines(os.path.join(ctx, "target")):
         flags += ["--target", t]
+    # "ID=FILE" lines: --secret id=ID,src=<context>/FILE for both tools.
+    for line in read_lines(os.path.join(ctx, "secrets")):
+        sid, _, path = line.partition("=")
+        flags += ["--secret", "id=%s,src=%s" % (sid, os.path.join(ctx, path))]
     return flags
 
 
