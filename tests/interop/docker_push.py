@@ -1,0 +1,446 @@
+#!/usr/bin/env python3
+"""Interop: an image pushed by `docker push` (Docker schema 2) and pulled by imgbuild gives the
+same root filesystem and config as the image docker has.
+
+    tests/interop/docker_push.py --imgbuild build/cli/imgbuild --testdata testdata [--keep]
+
+Starts, in one temporary directory, a private dockerd (own socket, no iptables, no bridge;
+overlay2, else vfs) and a `docker-registry` on 127.0.0.1. Makes a busybox base with
+testdata/make-busybox-rootfs.sh, `docker import`s it, builds a multi-layer image with BuildKit
+(COPY, RUN, a deleted file, a deleted and recreated directory), pushes it, pulls it with imgbuild
+and compares:
+  - the tree imgbuild mounts (`imgbuild mount`, read-only) with `docker export` of a created
+    container (docker's per-container stubs dropped), by type, mode, owner, size, sha256 and
+    symlink target;
+  - the config (Env, Cmd, Entrypoint, WorkingDir, User), the image ID and the manifest digest;
+  - the pulled manifest's media type (Docker schema 2) and its layers' media types.
+Exit status: 0 on a match, 1 on a mismatch or setup failure, 77 when skipped on request
+(IMGBUILD_INTEROP_SKIP=1; refused when CI is set). Needs root (dockerd, FUSE).
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+SKIP = 77
+DOCKER_SCHEMA2 = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+CONFIG_FIELDS = ["Env", "Cmd", "Entrypoint", "WorkingDir", "User"]
+# What docker adds to every container (the "init" layer), absent from the image itself.
+DOCKER_STUBS = ["/.dockerenv", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/etc/mtab",
+                "/dev/console", "/dev/pts", "/dev/shm"]
+
+DOCKERFILE = """\
+FROM interop-base:latest
+ENV GREETING=hello PATH=/usr/local/bin:/usr/bin:/bin
+WORKDIR /app
+COPY files/ /app/
+RUN mkdir -p /data/sub /cache && echo one > /data/sub/a && echo two > /data/b \\
+ && ln -s sub/a /data/link && ln /data/sub/a /data/hard && chmod 0640 /data/b \\
+ && chown 1000:1000 /data/b && touch /cache/x /cache/y && chmod 4755 /app/run.sh
+RUN rm /data/b /bin/vi && rm -rf /home/app /cache && mkdir /cache && echo z > /cache/z \\
+ && echo extra:x:2000: >> /etc/group
+USER 1000:1000
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["echo hi"]
+"""
+
+
+class Failure(Exception):
+    pass
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def run(argv, env=None, timeout=120, check=True):
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                       timeout=timeout, stdin=subprocess.DEVNULL)
+    out = p.stdout.decode(errors="replace")
+    if check and p.returncode != 0:
+        raise Failure("%s failed (exit %d):\n%s" % (" ".join(argv), p.returncode, out[-4000:]))
+    return p.returncode, out
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.1)
+    raise Failure("timed out after %ds waiting for %s" % (timeout, what))
+
+
+class Services:
+    """The processes and mounts this test makes; cleanup() undoes all of them."""
+
+    def __init__(self, imgbuild, keep):
+        self.tmp = tempfile.mkdtemp(prefix="imgbuild-interop-docker-")
+        self.imgbuild_bin = imgbuild
+        self.keep = keep
+        self.procs = []
+        self.mountpoints = []
+        self.store = os.path.join(self.tmp, "store")
+        self.docker = shutil.which("docker", path="/usr/bin:/usr/sbin")
+        self.env = dict(os.environ, DOCKER_BUILDKIT="1")
+
+    def spawn(self, argv, logname):
+        logf = open(os.path.join(self.tmp, logname), "wb")
+        p = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             start_new_session=True)
+        logf.close()
+        self.procs.append(p)
+        return p
+
+    def logtail(self, logname, n=30):
+        try:
+            with open(os.path.join(self.tmp, logname), errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+    def docker_cmd(self, *argv, check=True, timeout=120):
+        return run([self.docker, *argv], env=self.env, timeout=timeout, check=check)
+
+    def imgbuild(self, *argv, timeout=120):
+        return run([self.imgbuild_bin, "--root", self.store, *argv], timeout=timeout)[1]
+
+    def start_dockerd(self):
+        dockerd = shutil.which("dockerd", path="/usr/sbin:/usr/bin")
+        if not dockerd or not self.docker:
+            raise Failure("dockerd/docker not found: install Debian's docker.io "
+                          "(scripts/install-deps.sh test), or set IMGBUILD_INTEROP_SKIP=1")
+        d = os.path.join(self.tmp, "docker")
+        os.makedirs(d)
+        sock = os.path.join(d, "docker.sock")
+        self.env["DOCKER_HOST"] = "unix://" + sock
+        self.env["DOCKER_CONFIG"] = os.path.join(d, "client")  # no credentials of the host's
+        last = ""
+        for driver in ("overlay2", "vfs"):
+            p = self.spawn([dockerd, "--data-root", d + "/data-" + driver, "--exec-root",
+                            d + "/exec", "--pidfile", d + "/docker.pid", "-H", "unix://" + sock,
+                            "--iptables=false", "--ip6tables=false", "--bridge=none",
+                            "--storage-driver", driver], "dockerd-%s.log" % driver)
+            try:
+                wait_for(lambda: p.poll() is not None or
+                         self.docker_cmd("version", check=False, timeout=10)[0] == 0,
+                         30, "dockerd")
+            except Failure:
+                pass
+            if p.poll() is None and self.docker_cmd("version", check=False)[0] == 0:
+                return driver
+            last = self.logtail("dockerd-%s.log" % driver)
+            self.stop(p)
+        raise Failure("dockerd did not start (tried overlay2 and vfs):\n" + last)
+
+    def start_registry(self):
+        d = os.path.join(self.tmp, "registry")
+        os.makedirs(d)
+        for _ in range(3):
+            port = free_port()
+            with open(d + "/config.yml", "w") as f:
+                f.write("version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n"
+                        "storage:\n  filesystem:\n    rootdirectory: %s/data\n"
+                        "http:\n  addr: 127.0.0.1:%d\n" % (d, port))
+            p = self.spawn(["docker-registry", "serve", d + "/config.yml"], "registry.log")
+
+            def up():
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    return True
+                except OSError:
+                    return p.poll() is not None
+            wait_for(up, 15, "docker-registry")
+            if p.poll() is None:
+                return "127.0.0.1:%d" % port
+            self.stop(p)
+        raise Failure("docker-registry did not start:\n" + self.logtail("registry.log"))
+
+    def mount(self, image, where):
+        os.makedirs(where)
+        self.imgbuild("mount", image, where)
+        self.mountpoints.append(where)
+
+    def umount(self, where):
+        self.imgbuild("umount", where)
+        self.mountpoints.remove(where)
+
+    @staticmethod
+    def stop(p, wait=20):
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(wait)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+    def cleanup(self):
+        for m in list(self.mountpoints):
+            try:
+                self.umount(m)
+            except (Failure, subprocess.TimeoutExpired):
+                subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
+        for p in reversed(self.procs):
+            self.stop(p)
+        # dockerd leaves overlay and shm mounts behind when it is killed; never rm -rf through
+        # a mount.
+        with open("/proc/self/mounts") as f:
+            mounts = [line.split()[1] for line in f]
+        for m in sorted((m for m in mounts if m.startswith(self.tmp + "/")), reverse=True):
+            subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
+        if self.keep:
+            log("kept %s" % self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Trees: path -> {type, mode, owner, size, sha256, link}.
+
+
+def entry(kind, mode, uid, gid, size=None, digest=None, link=None):
+    e = {"type": kind, "mode": "%04o" % (mode & 0o7777), "owner": "%d:%d" % (uid, gid)}
+    if kind == "file":
+        e["size"] = size
+        e["sha256"] = digest
+    if link is not None:
+        e["link"] = link
+    return e
+
+
+def norm(name):
+    return "/" + "/".join(p for p in name.split("/") if p not in ("", "."))
+
+
+def tree_of_export(archive):
+    """The tree of a `docker export` tar (one flat layer; hard links resolved to their target)."""
+    tree = {}
+    with tarfile.open(archive) as t:
+        for m in t.getmembers():
+            path = norm(m.name)
+            if path == "/":
+                continue
+            if m.islnk():
+                target = norm(m.linkname)
+                tree[path] = dict(tree[target])
+                continue
+            if m.isreg():
+                digest = hashlib.sha256(t.extractfile(m).read()).hexdigest()
+                tree[path] = entry("file", m.mode, m.uid, m.gid, m.size, digest)
+            elif m.isdir():
+                tree[path] = entry("dir", m.mode, m.uid, m.gid)
+            elif m.issym():
+                tree[path] = entry("symlink", m.mode, m.uid, m.gid, link=m.linkname)
+            elif m.ischr() or m.isblk():
+                tree[path] = entry("dev %d:%d" % (m.devmajor, m.devminor), m.mode, m.uid, m.gid)
+            elif m.isfifo():
+                tree[path] = entry("fifo", m.mode, m.uid, m.gid)
+            else:
+                raise Failure("%s: unexpected tar member type %r" % (m.name, m.type))
+    return tree
+
+
+def tree_of_dir(root):
+    tree = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            path = "/" + os.path.relpath(p, root)
+            m = st.st_mode
+            if stat.S_ISREG(m):
+                h = hashlib.sha256()
+                with open(p, "rb") as f:
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        h.update(chunk)
+                tree[path] = entry("file", m, st.st_uid, st.st_gid, st.st_size, h.hexdigest())
+            elif stat.S_ISDIR(m):
+                tree[path] = entry("dir", m, st.st_uid, st.st_gid)
+            elif stat.S_ISLNK(m):
+                tree[path] = entry("symlink", 0o777, st.st_uid, st.st_gid, link=os.readlink(p))
+            elif stat.S_ISCHR(m) or stat.S_ISBLK(m):
+                tree[path] = entry("dev %d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev)), m,
+                                   st.st_uid, st.st_gid)
+            elif stat.S_ISFIFO(m):
+                tree[path] = entry("fifo", m, st.st_uid, st.st_gid)
+    return tree
+
+
+def compare_trees(ib, dk):
+    # docker export shows the container's stubs in place of whatever the image has there.
+    for stub in DOCKER_STUBS:
+        dk.pop(stub, None)
+        ib.pop(stub, None)
+    for tree in (ib, dk):  # symlink permission bits mean nothing on Linux
+        for e in tree.values():
+            if e["type"] == "symlink":
+                e["mode"] = "0777"
+    diffs = []
+    for path in sorted(set(ib) | set(dk)):
+        if path not in dk:
+            diffs.append("%s: only in imgbuild (%s)" % (path, ib[path]))
+        elif path not in ib:
+            diffs.append("%s: only in docker (%s)" % (path, dk[path]))
+        elif ib[path] != dk[path]:
+            for k in sorted(set(ib[path]) | set(dk[path])):
+                if ib[path].get(k) != dk[path].get(k):
+                    diffs.append("%s: %s: imgbuild %s, docker %s" %
+                                 (path, k, ib[path].get(k), dk[path].get(k)))
+    return diffs
+
+
+def expect_paths(tree, present, absent):
+    diffs = ["%s: missing from the pulled tree" % p for p in present if p not in tree]
+    diffs += ["%s: should have been deleted by a whiteout" % p for p in absent if p in tree]
+    return diffs
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def test(s, args):
+    t0 = time.monotonic()
+    driver = s.start_dockerd()
+    registry = s.start_registry()
+    log("dockerd up (%s), registry at %s (%.1fs)" % (driver, registry, time.monotonic() - t0))
+
+    base_tar = os.path.join(s.tmp, "busybox.tar")
+    run([os.path.join(args.testdata, "make-busybox-rootfs.sh"), "--tar", base_tar])
+    s.docker_cmd("import", base_tar, "interop-base:latest")
+
+    ctx = os.path.join(s.tmp, "context")
+    os.makedirs(ctx + "/files/etc")
+    with open(ctx + "/Dockerfile", "w") as f:
+        f.write(DOCKERFILE)
+    with open(ctx + "/files/run.sh", "w") as f:
+        f.write("#!/bin/sh\necho run\n")
+    with open(ctx + "/files/etc/app.conf", "w") as f:
+        f.write("key=value\n" * 1000)
+    with open(ctx + "/files/big.bin", "wb") as f:
+        f.write(os.urandom(3 << 20))  # more than one read for the blob and the extractor
+    ref = registry + "/interop/app:1"
+    s.docker_cmd("build", "--network=host", "--progress=plain", "-t", ref, ctx, timeout=180)
+    _, out = s.docker_cmd("push", ref)
+    log("docker build + push: %.1fs" % (time.monotonic() - t0))
+    docker_image = json.loads(s.docker_cmd("image", "inspect", ref)[1])[0]
+    pushed_digest = None
+    for rd in docker_image.get("RepoDigests") or []:
+        if rd.startswith(registry + "/interop/app@"):
+            pushed_digest = rd.split("@", 1)[1]
+
+    s.imgbuild("pull", ref)
+    ib = json.loads(s.imgbuild("inspect", ref))[0]
+    diffs = []
+    if ib.get("ManifestMediaType") != DOCKER_SCHEMA2:
+        diffs.append("manifest media type: %s, expected %s" %
+                     (ib.get("ManifestMediaType"), DOCKER_SCHEMA2))
+    # `inspect` shows descriptors with OCI media types; the stored manifest is the registry's bytes.
+    manifest_digest = ib.get("ManifestDigest") or ""
+    with open(os.path.join(s.store, "blobs", "sha256", manifest_digest.split(":")[-1]), "rb") as f:
+        manifest_bytes = f.read()
+    if "sha256:" + hashlib.sha256(manifest_bytes).hexdigest() != manifest_digest:
+        diffs.append("stored manifest does not hash to %s" % manifest_digest)
+    manifest = json.loads(manifest_bytes)
+    if manifest.get("mediaType") != DOCKER_SCHEMA2:
+        diffs.append("stored manifest mediaType: %s" % manifest.get("mediaType"))
+    layers = manifest.get("layers") or []
+    if len(layers) < 4:
+        diffs.append("manifest has %d layers, expected at least 4 (base, COPY, 2 RUN)" %
+                     len(layers))
+    for layer in layers:
+        if layer.get("mediaType") != DOCKER_LAYER:
+            diffs.append("layer %s: media type %s" % (layer.get("digest"), layer.get("mediaType")))
+    if ib.get("Id") != docker_image["Id"]:
+        diffs.append("image ID: imgbuild %s, docker %s" % (ib.get("Id"), docker_image["Id"]))
+    if pushed_digest is None or ib.get("ManifestDigest") != pushed_digest:
+        diffs.append("manifest digest: imgbuild %s, docker push %s" %
+                     (ib.get("ManifestDigest"), pushed_digest))
+    ib_config, dk_config = ib.get("Config") or {}, docker_image.get("Config") or {}
+    for field in CONFIG_FIELDS:
+        a, b = ib_config.get(field) or None, dk_config.get(field) or None
+        if a != b:
+            diffs.append("config %s: imgbuild %s, docker %s" %
+                         (field, json.dumps(a), json.dumps(b)))
+
+    export = os.path.join(s.tmp, "export.tar")
+    cid = s.docker_cmd("create", ref)[1].strip().splitlines()[-1]
+    s.docker_cmd("export", "-o", export, cid)
+    s.docker_cmd("rm", cid)
+    dk_tree = tree_of_export(export)
+
+    mnt = os.path.join(s.tmp, "mnt")
+    s.mount(ref, mnt)
+    try:
+        ib_tree = tree_of_dir(mnt)
+    finally:
+        s.umount(mnt)
+    diffs += expect_paths(ib_tree, ["/app/run.sh", "/app/big.bin", "/data/link", "/data/hard",
+                                    "/cache/z", "/bin/sh"],
+                          ["/data/b", "/bin/vi", "/home/app", "/cache/x", "/cache/y"])
+    diffs += compare_trees(ib_tree, dk_tree)
+    log("compared %d paths, %d layers (%.1fs)" % (len(ib_tree), len(layers),
+                                                  time.monotonic() - t0))
+    return diffs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--imgbuild", required=True, help="the imgbuild binary")
+    ap.add_argument("--testdata", required=True, help="the testdata directory")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = ap.parse_args()
+    args.imgbuild = os.path.abspath(args.imgbuild)
+
+    if os.environ.get("IMGBUILD_INTEROP_SKIP") == "1":
+        if os.environ.get("CI"):
+            log("FAIL: IMGBUILD_INTEROP_SKIP=1 is not honoured under CI")
+            return 1
+        log("SKIP: IMGBUILD_INTEROP_SKIP=1")
+        return SKIP
+    if os.geteuid() != 0:
+        log("FAIL: this test needs root (dockerd, FUSE)")
+        return 1
+
+    def on_signal(signum, _frame):
+        raise Failure("interrupted by signal %d" % signum)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    s = Services(args.imgbuild, args.keep)
+    try:
+        diffs = test(s, args)
+    except (Failure, subprocess.TimeoutExpired) as e:
+        log("FAIL: %s" % e)
+        return 1
+    finally:
+        s.cleanup()
+    if diffs:
+        log("FAIL: docker push -> imgbuild pull differs:\n  " + "\n  ".join(diffs))
+        return 1
+    log("ok: docker push -> imgbuild pull gives the same rootfs and config")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
