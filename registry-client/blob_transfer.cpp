@@ -44,24 +44,26 @@ Status fetch_blob(Session& session, const image::Store& store, const image::Desc
   const int max_attempts = 5;
   for (int attempt = 1;; ++attempt) {
     TRY(check_cancel(cancel));
-    int64_t skip = 0;
-    int64_t last_report = written;
+    // Bytes already written were hashed by the writer; a retry asks only for the rest. A
+    // registry that ignores Range answers 200 with the whole blob again: its first `resume_at`
+    // bytes are dropped rather than restarting the writer (same result, the digest check covers
+    // every byte that is kept).
+    const int64_t resume_at = written;
+    int64_t skip = -1;  // unknown until the response's first bytes arrive
     Request req;
     req.target = blob_path(session, blob.digest);
-    if (written > 0) req.headers.emplace_back("Range", "bytes=" + std::to_string(written) + "-");
+    if (resume_at > 0) {
+      req.headers.emplace_back("Range", "bytes=" + std::to_string(resume_at) + "-");
+    }
     req.sink = [&](int status, std::string_view data) -> Status {
       TRY(check_cancel(cancel));
-      if (status == 200 && written > 0 && skip == 0 && last_report == written) {
-        // The registry ignored Range and restarted from byte 0.
-        skip = written;
-      }
+      if (skip < 0) skip = status == 206 ? 0 : resume_at;
       if (skip > 0) {
         auto n = std::min<int64_t>(skip, static_cast<int64_t>(data.size()));
         data.remove_prefix(static_cast<size_t>(n));
         skip -= n;
-        if (skip > 0 || data.empty()) return {};
-        last_report = -1;  // consumed the replayed prefix
       }
+      if (data.empty()) return {};
       if (written + static_cast<int64_t>(data.size()) > limit) {
         return fail(ErrorKind::kCorrupt, what + ": registry sent more than the " +
                                              std::to_string(limit) +
@@ -72,12 +74,13 @@ Status fetch_blob(Session& session, const image::Store& store, const image::Desc
       if (progress != nullptr) progress->advance(blob.digest, written);
       return {};
     };
-    TransferProgress tp;
-    auto r = session.send(req, &tp);
+    auto r = session.send(req);
     if (!r) {
+      // A cut after the last byte needs no resume (and a Range past the end would be a 416).
+      if (r.error().kind() == ErrorKind::kNetwork && written == limit && limit > 0) break;
       if (r.error().kind() == ErrorKind::kNetwork && attempt < max_attempts) {
         log::debug(r.error().message() + "; resuming at byte " + std::to_string(written));
-        std::this_thread::sleep_for(
+        session.sleep_for(
             std::chrono::milliseconds(static_cast<int64_t>(100 * attempt * (1 + jitter()))));
         continue;
       }

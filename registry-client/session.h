@@ -74,13 +74,15 @@ class Session {
   // Absolute URL for a registry path or a (possibly relative) Location header.
   std::string resolve(std::string_view target) const;
 
+  // Waits between retries: SessionOptions::sleep when set (tests record instead of sleeping).
+  void sleep_for(std::chrono::milliseconds d) const;
+
  private:
   Status ensure_ready();
   Status authenticate(const std::vector<std::string>& extra_scopes);
   Result<HttpResponse> send_once(const Request& request, const std::string& url, bool with_auth,
                                  TransferProgress* progress);
   std::string scope_string() const;
-  void sleep_for(std::chrono::milliseconds d) const;
 
   HttpTransport& transport_;
   std::string registry_;

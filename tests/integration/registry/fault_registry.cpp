@@ -77,6 +77,16 @@ bool FaultRegistry::has_blob(const std::string& repo, const std::string& digest)
   return repo_blobs_[repo].count(digest) > 0;
 }
 
+void FaultRegistry::cut_only(const std::string& digest) {
+  std::lock_guard lock(mu_);
+  cut_digest_ = digest;
+}
+
+std::vector<std::string> FaultRegistry::range_headers() {
+  std::lock_guard lock(mu_);
+  return range_headers_;
+}
+
 std::string FaultRegistry::manifest(const std::string& repo, const std::string& ref) {
   std::lock_guard lock(mu_);
   auto it = manifests_.find(repo + ":" + ref);
@@ -204,7 +214,12 @@ void FaultRegistry::install_routes() {
         return;
       }
       if (corrupt_blobs && !bytes.empty()) bytes[bytes.size() / 2] ^= 0x55;
-      if (req.method == "GET" && take(cut_blob)) {
+      bool cut_this = false;
+      {
+        std::lock_guard lock(mu_);
+        cut_this = cut_digest_.empty() || cut_digest_ == rest;
+      }
+      if (req.method == "GET" && cut_this && take(cut_blob)) {
         auto shared = std::make_shared<std::string>(bytes);
         res.set_content_provider(bytes.size(), "application/octet-stream",
                                  [shared](size_t, size_t, httplib::DataSink& sink) {
@@ -213,7 +228,11 @@ void FaultRegistry::install_routes() {
                                  });
         return;
       }
-      if (req.has_header("Range")) ++range_requests;
+      if (req.has_header("Range")) {
+        ++range_requests;
+        std::lock_guard lock(mu_);
+        range_headers_.push_back(req.get_header_value("Range"));
+      }
       if (req.has_header("Range") && ignore_range) {
         // httplib slices bodies for Range requests itself; a content provider with status 200
         // set explicitly is what a Range-ignoring server looks like.
@@ -231,6 +250,35 @@ void FaultRegistry::install_routes() {
         return;
       }
       res.set_header("Docker-Content-Digest", rest);
+      if (req.method == "GET" && req.has_header("Range")) {
+        // Only the single open-ended form a resuming client sends ("bytes=N-") is served, with
+        // an explicit 206 and Content-Range; httplib's own range handling is bypassed (a chunked
+        // provider is never sliced) so the test sees exactly what this registry answered.
+        std::string range = req.get_header_value("Range");
+        size_t from = 0;
+        if (!range.starts_with("bytes=") || !range.ends_with("-") ||
+            (from = std::strtoull(range.c_str() + 6, nullptr, 10)) >= bytes.size()) {
+          res.status = 416;
+          res.set_header("Content-Range", "bytes */" + std::to_string(bytes.size()));
+          return;
+        }
+        ++partial_responses;
+        res.status = 206;
+        res.set_header("Content-Range", "bytes " + std::to_string(from) + "-" +
+                                            std::to_string(bytes.size() - 1) + "/" +
+                                            std::to_string(bytes.size()));
+        auto rest_of = std::make_shared<std::string>(bytes.substr(from));
+        res.set_chunked_content_provider(
+            "application/octet-stream", [rest_of](size_t offset, httplib::DataSink& sink) {
+              if (offset < rest_of->size()) {
+                sink.write(rest_of->data() + offset, rest_of->size() - offset);
+              } else {
+                sink.done();
+              }
+              return true;
+            });
+        return;
+      }
       res.set_content(bytes, "application/octet-stream");
       return;
     }

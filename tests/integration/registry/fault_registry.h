@@ -39,20 +39,23 @@ class FaultRegistry {
   std::string manifest(const std::string& repo, const std::string& ref);
 
   // ---- faults
-  std::atomic<bool> bearer{false};          // require tokens from /token
-  std::string token_user, token_password;   // when set, /token requires these (Basic)
-  std::atomic<int> rate_limit{0};           // next N blob/manifest requests answer 429
-  std::atomic<int> server_errors{0};        // next N blob/manifest requests answer 503
-  std::atomic<int> cut_blob{0};             // next N blob GETs send half the bytes and close
-  std::atomic<bool> corrupt_blobs{false};   // blob GETs serve flipped bytes
-  std::atomic<bool> redirect_blobs{false};  // blob GETs 307 to the second host
-  std::atomic<bool> chunked_only{false};    // PUT with a body on an upload answers 416
-  std::atomic<bool> fail_mounts{false};     // mount requests answer 404
-  std::atomic<bool> ignore_range{false};    // answer Range requests with the whole blob (200)
+  std::atomic<bool> bearer{false};           // require tokens from /token
+  std::string token_user, token_password;    // when set, /token requires these (Basic)
+  std::atomic<int> rate_limit{0};            // next N blob/manifest requests answer 429
+  std::atomic<int> server_errors{0};         // next N blob/manifest requests answer 503
+  std::atomic<int> cut_blob{0};              // next N blob GETs send half the bytes and close
+  std::atomic<bool> corrupt_blobs{false};    // blob GETs serve flipped bytes
+  std::atomic<bool> redirect_blobs{false};   // blob GETs 307 to the second host
+  std::atomic<bool> chunked_only{false};     // PUT with a body on an upload answers 416
+  std::atomic<bool> fail_mounts{false};      // mount requests answer 404
+  std::atomic<bool> ignore_range{false};     // answer Range requests with the whole blob (200)
+  void cut_only(const std::string& digest);  // cut_blob applies to this blob only ("" = any)
 
   // ---- observations
   std::atomic<int> token_requests{0};
   std::atomic<int> range_requests{0};
+  std::atomic<int> partial_responses{0};     // 206 answers to Range requests
+  std::vector<std::string> range_headers();  // every Range header received on a blob GET
   std::atomic<int> patch_requests{0};
   std::atomic<int> mounts{0};
   std::atomic<int> blob_uploads{0};  // blobs completed by upload (not mount)
@@ -78,6 +81,8 @@ class FaultRegistry {
   std::map<std::string, std::string> uploads_;  // upload id -> bytes so far
   std::map<std::string, std::string> upload_repo_;
   std::map<std::string, std::string> tokens_;  // token -> scope list
+  std::vector<std::string> range_headers_;
+  std::string cut_digest_;
   int next_id_ = 0;
 };
 

@@ -119,12 +119,32 @@ TEST_CASE("a connection cut mid-blob is retried and the pull succeeds") {
   f.check_rootfs(*r);
 }
 
+TEST_CASE("a blob cut mid-way is resumed with Range: bytes=N- and a 206, not downloaded again") {
+  Fixture f(1);
+  const auto& layer = f.img.layers[0];
+  f.reg.cut_only(layer.digest);
+  f.reg.cut_blob = 1;
+  auto r = f.pull();
+  REQUIRE(r);
+  // The cut registry sends the first half of the blob, then closes the connection.
+  CHECK(f.reg.range_headers() ==
+        std::vector<std::string>{"bytes=" + std::to_string(layer.bytes.size() / 2) + "-"});
+  CHECK(f.reg.partial_responses.load() == 1);
+  CHECK(*f.store.read_blob(*image::Digest::parse(layer.digest)) == layer.bytes);
+  f.check_rootfs(*r);
+}
+
 TEST_CASE("a cut download from a registry that ignores Range still yields the right blob") {
   Fixture f(1);
+  const auto& layer = f.img.layers[0];
+  f.reg.cut_only(layer.digest);
   f.reg.cut_blob = 1;
   f.reg.ignore_range = true;
   auto r = f.pull();
   REQUIRE(r);
+  CHECK(f.reg.range_requests.load() == 1);
+  CHECK(f.reg.partial_responses.load() == 0);
+  CHECK(*f.store.read_blob(*image::Digest::parse(layer.digest)) == layer.bytes);
   f.check_rootfs(*r);
 }
 
