@@ -71,13 +71,13 @@ Status BlobWriter::write(std::string_view chunk) {
   return {};
 }
 
-Result<Digest> BlobWriter::commit(const std::optional<Digest>& expected,
-                                  std::optional<int64_t> expected_size) {
-  if (committed_) return fail(ErrorKind::kInternal, "blob writer: committed twice");
+Result<Digest> BlobWriter::seal(const std::optional<Digest>& expected,
+                                std::optional<int64_t> expected_size) {
+  if (committed_) return fail(ErrorKind::kInternal, "blob writer: sealed twice");
   committed_ = true;
-  Digest got = Digest::from_hex(hasher_.finish_hex());
   // Refused content leaves tmp/ at once, not when the writer is destroyed.
   ScopeGuard discard([this] { ::unlink(file_.release().c_str()); });
+  Digest got = Digest::from_hex(hasher_.finish_hex());
   if (expected_size && *expected_size != size_) {
     return fail(ErrorKind::kCorrupt, "blob size mismatch: expected " +
                                          std::to_string(*expected_size) + " bytes, got " +
@@ -89,13 +89,26 @@ Result<Digest> BlobWriter::commit(const std::optional<Digest>& expected,
   }
   TRY(sys::fsync(file_.fd(), file_.path()));
   discard.dismiss();
+  sealed_ = got;
+  return got;
+}
+
+Status BlobWriter::publish() {
+  if (!sealed_) return fail(ErrorKind::kInternal, "blob writer: publish before seal");
   std::string path = file_.release();
-  auto published = publish_blob_file(path, blobs_dir_, got);
+  auto published = publish_blob_file(path, blobs_dir_, *sealed_);
   if (!published) {
     ::unlink(path.c_str());
     return fail(published.error());
   }
   lease_.reset();
+  return {};
+}
+
+Result<Digest> BlobWriter::commit(const std::optional<Digest>& expected,
+                                  std::optional<int64_t> expected_size) {
+  Digest got = TRY(seal(expected, expected_size));
+  TRY(publish());
   return got;
 }
 

@@ -60,6 +60,13 @@ class BlobWriter {
   // `expected_size` is given) and renames into blobs/. The writer is spent afterwards.
   Result<Digest> commit(const std::optional<Digest>& expected = std::nullopt,
                         std::optional<int64_t> expected_size = std::nullopt);
+  // commit() in two steps, for callers with a last check between verifying and publishing (a
+  // pull adopts the layer extracted from the blob before the blob itself): seal() finishes the
+  // hash, checks it like commit() (a refused file is removed at once) and fsyncs; publish()
+  // renames the sealed file into blobs/. A sealed writer destroyed unpublished removes its file.
+  Result<Digest> seal(const std::optional<Digest>& expected = std::nullopt,
+                      std::optional<int64_t> expected_size = std::nullopt);
+  Status publish();
 
  private:
   BlobWriter(StagedFile file, std::string blobs_dir)
@@ -68,7 +75,8 @@ class BlobWriter {
   std::string blobs_dir_;
   Sha256 hasher_;
   int64_t size_ = 0;
-  bool committed_ = false;
+  bool committed_ = false;  // sealed or committed: no more writes
+  std::optional<Digest> sealed_;
   UniqueFd lease_;
 };
 

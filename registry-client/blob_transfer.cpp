@@ -1,6 +1,7 @@
 #include "registry-client/blob_transfer.h"
 
 #include <ctime>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -33,10 +34,11 @@ std::string with_digest_query(const std::string& location, const image::Digest& 
 }
 
 Status fetch_blob(Session& session, const image::Store& store, const image::Descriptor& blob,
-                  Progress* progress, const std::atomic<bool>* cancel) {
+                  Progress* progress, const std::atomic<bool>* cancel, const BlobTee& tee) {
   std::string what = "blob " + blob.digest.str();
   image::BlobWriter writer = TRY_CTX(store.blob_writer(), what);
   int64_t written = 0;
+  std::optional<Error> tee_error;
   if (progress != nullptr) progress->begin(blob.digest, blob.size, "Downloading");
   // Registries may send bytes beyond the descriptor's size; stop reading at once rather than
   // filling the disk (the digest check would fail anyway).
@@ -70,6 +72,11 @@ Status fetch_blob(Session& session, const image::Store& store, const image::Desc
                                              " bytes the manifest declares");
       }
       TRY(writer.write(data));
+      if (tee.feed && !tee_error) {
+        // Keep downloading after the tee fails: bytes damaged in transit should be reported as
+        // the digest mismatch they are, not as whatever the tee made of them.
+        if (auto st = tee.feed(data); !st) tee_error = st.error();
+      }
       written += static_cast<int64_t>(data.size());
       if (progress != nullptr) progress->advance(blob.digest, written);
       return {};
@@ -95,7 +102,11 @@ Status fetch_blob(Session& session, const image::Store& store, const image::Desc
     return fail(ErrorKind::kCorrupt, what + ": truncated: received " + std::to_string(written) +
                                          " of " + std::to_string(limit) + " bytes");
   }
-  TRY_CTX(writer.commit(blob.digest, blob.size), session.registry() + "/" + session.repository());
+  std::string where = session.registry() + "/" + session.repository();
+  TRY_CTX(writer.seal(blob.digest, blob.size), where);
+  if (tee_error) return fail(*tee_error);
+  if (tee.finish) TRY(tee.finish());
+  TRY_CTX(writer.publish(), where);
   return {};
 }
 

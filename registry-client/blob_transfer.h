@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,8 +25,18 @@
 
 namespace imgbuild::registry {
 
+// A second consumer of a blob's bytes as they download: a pull extracts the layer from them.
+// feed gets each run of bytes in order and exactly once (after any resume); after it fails it gets
+// no more, and the download still completes so a damaged blob is reported as the digest mismatch
+// it is. finish runs once the digest has checked out and before the blob is published: if it (or
+// an earlier feed) fails, that error is returned and the blob does not enter the store.
+struct BlobTee {
+  std::function<Status(std::string_view)> feed;
+  std::function<Status()> finish;
+};
+
 Status fetch_blob(Session& session, const image::Store& store, const image::Descriptor& blob,
-                  Progress* progress, const std::atomic<bool>* cancel);
+                  Progress* progress, const std::atomic<bool>* cancel, const BlobTee& tee = {});
 
 // A small blob (config) fetched into memory and verified against its descriptor.
 Result<std::string> fetch_small_blob(Session& session, const image::Descriptor& blob);

@@ -9,6 +9,7 @@
 #include "image/index.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
+#include "image/streaming_unpack.h"
 #include "registry-client/blob_sources.h"
 #include "registry-client/blob_transfer.h"
 
@@ -102,6 +103,25 @@ Result<int> fetch_layers(Session& session, const image::Store& store,
         bool have_layer = store.has_layer(job.diff_id);
         if (have_blob && have_layer) {
           if (progress != nullptr) progress->end(job.blob.digest, "Already exists");
+          return {};
+        }
+        if (!have_blob && !have_layer) {
+          // The usual case: extract while downloading. The layer is adopted only after the
+          // blob's digest and the tar's diff ID have both been checked, and before the blob is
+          // published: a layer that fails to extract leaves neither behind.
+          std::string context = "layer " + job.blob.digest.str();
+          auto unpack = TRY(image::StreamingUnpack::start(store, "unpacking " + context));
+          BlobTee tee{.feed = [&](std::string_view data) { return unpack->feed(data); },
+                      .finish = [&]() -> Status {
+                        if (progress != nullptr) {
+                          progress->begin(job.blob.digest, job.blob.size, "Extracting");
+                        }
+                        TRY(unpack->finish(job.diff_id));
+                        return {};
+                      }};
+          TRY(fetch_blob(session, store, job.blob, progress, &cancel, tee));
+          fetched.fetch_add(1);
+          if (progress != nullptr) progress->end(job.blob.digest, "Pull complete");
           return {};
         }
         if (!have_blob) {

@@ -5,10 +5,11 @@
 // list, OCI manifest, Docker schema 2); from an index the entry for the wanted platform (default:
 // the host's) is chosen. Layers whose blob and unpacked copy are both present are skipped; the
 // others download in parallel (ClientOptions::parallel), each streamed into the store while its
-// digest is verified, and each layer is extracted as soon as its blob is in, while the others are
-// still downloading. Only then are config and manifest stored and the tag moved, so a failed pull
-// leaves no tag, no image and no unverified blob behind (verified blobs of other layers may
-// remain, unreferenced, for prune). A store Lease is held throughout.
+// digest is verified and, at the same time, extracted (image::StreamingUnpack): decompression and
+// tar extraction run as the bytes arrive, not after. A layer directory is adopted only once its
+// blob's digest and its tar's diff ID both check out. Only then are config and manifest stored and
+// the tag moved, so a failed pull leaves no tag, no image and no unverified blob behind (verified
+// blobs of other layers may remain, unreferenced, for prune). A store Lease is held throughout.
 //
 // Thread-safe; several pulls of the same image into one store (threads or processes) are safe.
 // Errors carry "pulling <ref>: " context and name the registry, repository and HTTP status.

@@ -1,6 +1,7 @@
 // Pull and push against the fault-injecting registry: every fault ends in success after a retry
 // or a clear error, with the store unchanged.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "base/fs.h"
 #include "image/store.h"
@@ -161,6 +162,44 @@ TEST_CASE("blob bytes that do not match the digest are an error and nothing ente
   CHECK(msg.find("digest mismatch") != std::string::npos);
   CHECK(f.snapshot() == before);
   CHECK_FALSE(f.store.resolve(f.reg.host() + "/app:1"));
+}
+
+TEST_CASE("a hostile layer is refused while it downloads and neither blob nor layer is kept") {
+  Fixture f(1);
+  std::string before = f.snapshot();
+  std::string corpus = f.tmp.path() + "/hostile";
+  REQUIRE(
+      must_run({"python3", IMGBUILD_TESTDATA_DIR "/hostile-tars/make-hostile-tars.py", corpus}));
+  std::string tar = *fs::read_file(corpus + "/dotdot.tar");
+  std::string layer_digest = image::Digest::of(tar).str();
+  nlohmann::json config = {{"architecture", "amd64"},
+                           {"os", "linux"},
+                           {"rootfs", {{"type", "layers"}, {"diff_ids", {layer_digest}}}}};
+  std::string config_bytes = config.dump();
+  nlohmann::json manifest = {{"schemaVersion", 2},
+                             {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                             {"config",
+                              {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                               {"digest", image::Digest::of(config_bytes).str()},
+                               {"size", config_bytes.size()}}},
+                             {"layers",
+                              {{{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
+                                {"digest", layer_digest},
+                                {"size", tar.size()}}}}};
+  f.reg.put_blob("evil", layer_digest, tar);
+  f.reg.put_blob("evil", image::Digest::of(config_bytes).str(), config_bytes);
+  f.reg.put_manifest("evil", "1", manifest.dump(), "application/vnd.oci.image.manifest.v1+json");
+
+  auto r = f.pull("evil:1");
+  REQUIRE(!r);
+  std::string msg = r.error().message();
+  INFO(msg);
+  CHECK(msg.find("unpacking layer " + layer_digest) != std::string::npos);
+  CHECK(msg.find("path escapes the layer root") != std::string::npos);
+  CHECK(f.snapshot() == before);
+  CHECK_FALSE(f.store.has_blob(*image::Digest::parse(layer_digest)));
+  CHECK_FALSE(f.store.has_layer(*image::Digest::parse(layer_digest)));
+  CHECK_FALSE(f.store.resolve(f.reg.host() + "/evil:1"));
 }
 
 TEST_CASE("a 307 to another host is followed without sending the registry's credentials") {
