@@ -3,7 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+
 #include "base/fs.h"
+#include "base/log.h"
 #include "base/sys.h"
 #include "builder/step_runner.h"
 #include "fs/mount.h"
@@ -55,7 +58,9 @@ Result<int> ContainerStepRunner::run(const RunRequest& request) {
   options.lowers = request.lowers;
   options.upper = request.upper;
   options.fsname = "imgbuild-run";
+  auto t0 = std::chrono::steady_clock::now();
   auto mount = TRY_CTX(fs::Mount::create(rootfs, options), "mounting the build step's rootfs");
+  auto t_mounted = std::chrono::steady_clock::now();
 
   runtime::ProcessSpec spec;
   spec.args = request.args;
@@ -99,6 +104,7 @@ Result<int> ContainerStepRunner::run(const RunRequest& request) {
     if (request.output) request.output(std::string_view(buf, static_cast<size_t>(n)));
   }
   int code = TRY(container->wait());
+  auto t_exited = std::chrono::steady_clock::now();
   // Flush writeback-cached data into the upper before unmounting, so nothing is lost if the
   // unmount has to fall back to a lazy detach.
   if (int fd = ::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
@@ -108,7 +114,8 @@ Result<int> ContainerStepRunner::run(const RunRequest& request) {
   // The dying container's mount namespace can pin the mount for a while after its last process
   // exited (namespace teardown is asynchronous). The data is already flushed, so after a short
   // wait a lazy detach (the Mount destructor) is safe.
-  for (int attempt = 0; attempt < 10; ++attempt) {
+  int attempt = 0;
+  for (; attempt < 10; ++attempt) {
     auto unmounted = mount->unmount();
     if (unmounted) break;
     if (unmounted.error().errno_value() != EBUSY) {
@@ -117,6 +124,12 @@ Result<int> ContainerStepRunner::run(const RunRequest& request) {
     ::usleep(20000);
   }
   mount.reset();
+  auto ms = [](auto a, auto b) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count());
+  };
+  log::debug("RUN step: mount " + ms(t0, t_mounted) + " ms, container " + ms(t_mounted, t_exited) +
+             " ms, sync+unmount " + ms(t_exited, std::chrono::steady_clock::now()) + " ms (" +
+             std::to_string(attempt + 1) + " attempts)");
   return code;
 }
 

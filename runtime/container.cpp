@@ -38,6 +38,8 @@ struct Container::State {
   void cleanup() {
     cgroup.remove();
     if (rootfd) stubs.remove_all(rootfd.get());
+    // An fd on the rootfs keeps its mount busy: the caller unmounts it next.
+    rootfd.reset();
     etc_tmp.reset();
   }
   void kill_and_reap() {

@@ -4,8 +4,9 @@
 #   noop      the same build again (everything cached)
 #   onefile   a rebuild after changing one context file
 #   bigrun    a build whose RUN writes 3,000 files, 250 MB
-# Peers: `DOCKER_BUILDKIT=1 docker build` (when a dockerd answers) and `buildah bud --layers`
-# (when installed); a missing peer is reported as skipped. Prints seconds per case (best of N for
+# Peers: `DOCKER_BUILDKIT=1 /usr/bin/docker build --network=host` on a private dockerd the script
+# starts (bench/lib/dockerd.sh; or $DOCKER_HOST when set) and `buildah bud --layers` with its own
+# store; a peer that is not installed is reported as skipped (scripts/install-deps.sh bench). Prints seconds per case (best of N for
 # noop) and the imgbuild/peer ratios. Targets: noop <= 0.25x BuildKit; cold, onefile <= 1.0x.
 #
 #   bench/build/run.sh [--smoke] [--runs N]
@@ -36,8 +37,13 @@ if [ -z "$bin" ]; then
 fi
 [ -x "$bin" ] || { echo "bench/build: imgbuild binary not found (build it or set IMGBUILD_BINARY)" >&2; exit 1; }
 
+. "$here/../lib/dockerd.sh"
 work=$(mktemp -d /var/tmp/imgbuild-bench-build.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+unmount_under() {  # lazily unmounts everything below $1 (peers' stores leave mounts behind)
+  awk -v d="$1/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done
+}
+trap 'stop_private_dockerd; unmount_under "$work"; rm -rf "$work"' EXIT
 store=$work/store
 
 # The base rootfs as a tar.
@@ -93,34 +99,41 @@ echo one > "$ctx/one.txt"
 T[imgbuild,bigrun]=$(time_cmd "$bin" --root "$store" build -q -t bench-big "$big")
 
 peers=()
-if command -v docker >/dev/null && timeout 5 docker info >/dev/null 2>&1; then
+if start_private_dockerd "$work"; then
   peers+=(buildkit)
-  docker rmi -f bench-base:latest >/dev/null 2>&1 || true
+  docker() { "$DOCKER_BIN" "$@"; }
+  docker rmi -f bench-app bench-big bench-base:latest >/dev/null 2>&1 || true
   docker import "$work/base.tar" bench-base:latest >/dev/null
   docker builder prune -af >/dev/null 2>&1 || true
-  bk() { DOCKER_BUILDKIT=1 docker build --network=host -q -t "$1" "$2"; }
+  bk() { DOCKER_BUILDKIT=1 "$DOCKER_BIN" build --network=host -q -t "$1" "$2"; }
   T[buildkit,cold]=$(time_cmd bk bench-app "$ctx")
   T[buildkit,noop]=$(best bk bench-app "$ctx")
   echo two > "$ctx/one.txt"
   T[buildkit,onefile]=$(time_cmd bk bench-app "$ctx")
   echo one > "$ctx/one.txt"
   T[buildkit,bigrun]=$(time_cmd bk bench-big "$big")
+  stop_private_dockerd
 else
-  echo "bench/build: BuildKit skipped (no dockerd answering; start one with: dockerd --iptables=false --bridge=none)"
+  echo "bench/build: BuildKit skipped (docker.io not installed or dockerd did not start)"
 fi
 if command -v buildah >/dev/null; then
   peers+=(buildah)
   bstore=$work/buildah
-  bh() { buildah --root "$bstore/root" --runroot "$bstore/run" bud --layers --network=host -q -t "$1" "$2"; }
-  buildah --root "$bstore/root" --runroot "$bstore/run" rmi -f bench-base >/dev/null 2>&1 || true
-  cat "$work/base.tar" | buildah --root "$bstore/root" --runroot "$bstore/run" import - bench-base:latest >/dev/null 2>&1 ||
-    buildah --root "$bstore/root" --runroot "$bstore/run" pull "docker-archive:$work/base.tar" >/dev/null 2>&1 || true
+  bah() { buildah --root "$bstore/root" --runroot "$bstore/run" --storage-driver overlay "$@"; }
+  # runc: Debian's default crun refuses hybrid (v1+v2) cgroup hosts like this one.
+  bh() { bah bud --layers --runtime /usr/sbin/runc --network=host -q -t "$1" "$2"; }
+  # The same base: a scratch container with the rootfs tar added, committed.
+  c=$(bah from scratch)
+  bah add "$c" "$work/base.tar" / >/dev/null
+  bah commit -q "$c" bench-base:latest >/dev/null
+  bah rm "$c" >/dev/null
   T[buildah,cold]=$(time_cmd bh bench-app "$ctx")
   T[buildah,noop]=$(best bh bench-app "$ctx")
   echo two > "$ctx/one.txt"
   T[buildah,onefile]=$(time_cmd bh bench-app "$ctx")
   echo one > "$ctx/one.txt"
   T[buildah,bigrun]=$(time_cmd bh bench-big "$big")
+  bah umount -a >/dev/null 2>&1 || true
 else
   echo "bench/build: buildah skipped (not installed)"
 fi
