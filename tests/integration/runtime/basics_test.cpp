@@ -1,6 +1,9 @@
 // The container process: pid 1, hostname, user and groups, env, workdir, stdio, exit statuses.
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+
+#include <cstring>
 
 #include <catch2/catch.hpp>
 
@@ -126,6 +129,26 @@ TEST_CASE("stdin is /dev/null unless kept open; umask 0022; only stdio fds are i
   if (cannot_run()) return;
   auto o = sh(busybox_rootfs(), "cat; umask; ls /proc/self/fd");
   CHECK(o.out == "0022\n0\n1\n2\n3\n");
+}
+
+TEST_CASE("once waited, a container holds nothing in its rootfs: it unmounts at once",
+          "[integration]") {
+  if (cannot_run()) return;
+  // The build engine unmounts a RUN step's rootfs right after wait(), with the Container still
+  // in scope; an fd kept on the rootfs made that EBUSY (and a lazy detach) on every step.
+  std::string root = busybox_rootfs(true);
+  REQUIRE(::mount(root.c_str(), root.c_str(), nullptr, MS_BIND, nullptr) == 0);
+  ProcessSpec spec = testing::spec_for({"/bin/true"});
+  auto c = Container::start(root, spec);
+  REQUIRE(c);
+  auto code = c->wait();
+  REQUIRE(code);
+  CHECK(*code == 0);
+  int rc = ::umount2(root.c_str(), 0);
+  int err = errno;
+  if (rc != 0) ::umount2(root.c_str(), MNT_DETACH);
+  INFO("umount: " << std::strerror(err));
+  CHECK(rc == 0);
 }
 
 }  // namespace imgbuild::runtime
