@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -26,10 +28,22 @@ void set_level(Level l) { current().store(static_cast<int>(l)); }
 Level level() { return static_cast<Level>(current().load()); }
 bool enabled(Level l) { return static_cast<int>(l) <= current().load(); }
 
+// Debug lines carry the time since the process started, so `-D` doubles as a coarse profile.
+static const auto kStart = std::chrono::steady_clock::now();
+
 void write(Level l, std::string_view message) {
   if (!enabled(l)) return;
   static constexpr const char* kPrefix[] = {"error: ", "warning: ", "", "debug: "};
   std::string line = kPrefix[static_cast<int>(l)];
+  if (l == Level::kDebug) {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - kStart)
+                  .count();
+    char stamp[32];
+    std::snprintf(stamp, sizeof stamp, "+%lld.%03lld ms: ", static_cast<long long>(us / 1000),
+                  static_cast<long long>(us % 1000));
+    line += stamp;
+  }
   line += message;
   line += '\n';
   (void)!::write(STDERR_FILENO, line.data(), line.size());

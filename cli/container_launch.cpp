@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/fs.h"
+#include "base/log.h"
 #include "base/scope_guard.h"
 #include "base/sys.h"
 #include "cli/command.h"
@@ -53,6 +54,7 @@ Result<ContainerRecord> create_container(const image::Store& store, const Create
   auto lease = TRY(store.lease());
   image::Image img = TRY(store.resolve(o.image));
   std::vector<std::string> layers = TRY(store.prepare_layers(img));
+  log::debug("run: image " + img.manifest_digest.short_hex() + " resolved, layers ready");
 
   ContainerRecord record;
   record.id = TRY(new_container_id());
@@ -103,6 +105,7 @@ Result<ContainerRecord> create_container(const image::Store& store, const Create
   }
   {
     auto mount = TRY(mount_container(store, record));
+    log::debug("run: container files written, rootfs mounted");
     TRY(runtime::apply_image_config(container_rootfs(store, record.id), img.config.config,
                                     o.overrides, record.spec));
     if (keep_mount != nullptr) {
@@ -116,6 +119,7 @@ Result<ContainerRecord> create_container(const image::Store& store, const Create
     }
   }
   cleanup.dismiss();
+  log::debug("run: container " + record.id.substr(0, 12) + " created");
   return record;
 }
 
@@ -147,6 +151,7 @@ int run_foreground(const image::Store& store, ContainerRecord record, bool stdin
     return report_error(forwarder.error(), 125);
   }
   auto code = runtime::run_container(container_rootfs(store, record.id), spec, [&](pid_t pid) {
+    log::debug("run: container process started, pid " + std::to_string(pid));
     record.container_pid = pid;
     (void)save_record(store, record);
     if (!record.ports.empty()) {
@@ -156,14 +161,17 @@ int run_foreground(const image::Store& store, ContainerRecord record, bool stdin
       }
     }
   });
+  log::debug("run: container exited");
   (*forwarder)->stop();
   auto unmounted = (*mount)->unmount();
   mount->reset();
+  log::debug("run: rootfs unmounted");
   int exit_code = code ? *code : runtime::exit_code_for_start_error(code.error());
   auto finished = finish(store, record, exit_code);
   if (!code) return report_error(code.error(), exit_code);
   if (!unmounted) report_error(unmounted.error());
   if (!finished) report_error(finished.error());
+  log::debug("run: done");
   return exit_code;
 }
 

@@ -1,10 +1,16 @@
 // One cgroup per container, for its resource limits and to account its processes.
 //
 // cgroup v2 (the unified hierarchy mounted at /sys/fs/cgroup): <mount>/imgbuild/<name>, with the
-// needed controllers enabled in the parents' cgroup.subtree_control. cgroup v1 (and hybrid, as on
-// this project's machines): one directory <hierarchy>/<own cgroup>/imgbuild/<name> in each of the
-// memory, pids and cpu hierarchies, i.e. nested under the cgroup of the calling process, so the
-// container stays inside whatever limits the caller is under.
+// needed controllers enabled in the parents' cgroup.subtree_control. Hybrid (v1 controllers plus
+// a controller-less v2 hierarchy at /sys/fs/cgroup/unified, as on this project's machines): a v2
+// cgroup there that tracks the container's processes, plus a directory in the memory, pids and
+// cpu v1 hierarchies only for the limits that are set. v1 only: pids always, memory and cpu when
+// limited. v1 directories are <hierarchy>/<own cgroup>/imgbuild/<name>, nested under the caller's
+// cgroup so the container stays inside whatever limits the caller is under.
+//
+// Where there is a v2 cgroup the container is cloned straight into it (clone_fd(), clone3's
+// CLONE_INTO_CGROUP): a process's first migration between cgroups waits for an RCU grace period
+// (~15 ms on this machine), which cloning into the cgroup avoids; v1 directories still need add().
 //
 // Limits as Docker sets them: memory.limit_in_bytes (v1) / memory.max (v2), swap limited to the
 // same amount again (memory.memsw.limit_in_bytes = 2x, memory.swap.max = 1x) where swap
@@ -21,6 +27,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/unique_fd.h"
 #include "runtime/container.h"
 
 namespace imgbuild::runtime {
@@ -30,14 +37,19 @@ class Cgroup {
   // Creates the cgroup directories "imgbuild/<name>" and writes the limits.
   static Result<Cgroup> create(const std::string& name, const Resources& resources);
   Cgroup() = default;
-  Cgroup(Cgroup&& other) noexcept : dirs_(std::move(other.dirs_)) { other.dirs_.clear(); }
+  Cgroup(Cgroup&& other) noexcept
+      : dirs_(std::move(other.dirs_)), clone_fd_(std::move(other.clone_fd_)) {
+    other.dirs_.clear();
+  }
   Cgroup& operator=(Cgroup&& other) noexcept;
   Cgroup(const Cgroup&) = delete;
   Cgroup& operator=(const Cgroup&) = delete;
   ~Cgroup() { remove(); }
 
-  // Moves pid into the cgroup (every hierarchy).
-  Status add(pid_t pid) const;
+  // The v2 cgroup directory to clone into (CLONE_INTO_CGROUP), or -1 when there is none.
+  int clone_fd() const { return clone_fd_.get(); }
+  // Moves pid into the cgroup: every hierarchy, except the v2 one when it was cloned into it.
+  Status add(pid_t pid, bool cloned_into = false) const;
   // Removes the directories (their processes must have exited). Idempotent, best effort.
   void remove();
   const std::vector<std::string>& dirs() const { return dirs_; }
@@ -48,6 +60,7 @@ class Cgroup {
 
  private:
   std::vector<std::string> dirs_;
+  UniqueFd clone_fd_;
 };
 
 }  // namespace imgbuild::runtime

@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "base/fs.h"
+#include "base/log.h"
 #include "base/subprocess.h"
 #include "base/sys.h"
 #include "runtime/cgroup.h"
@@ -323,7 +324,9 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   plan.envp = envp.data();
   for (const auto& c : candidates) plan.exec_candidates.push_back(c.c_str());
 
+  log::debug("container: plan ready");
   state->cgroup = TRY(Cgroup::create("imgbuild-" + state->id, spec.resources));
+  log::debug("container: cgroup created");
 
   auto [report_r, report_w] = TRY(make_pipe());
   int sync_fds[2];
@@ -348,17 +351,31 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   args.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (plan.new_netns) args.flags |= CLONE_NEWNET;
   args.exit_signal = SIGCHLD;
+  // Born in its cgroup where the kernel allows (v2): no migration (see cgroup.h).
+  bool cloned_into = state->cgroup.clone_fd() >= 0;
+  if (cloned_into) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(state->cgroup.clone_fd());
+  }
   // Signals stay blocked across clone so that no handler of this process runs in the child
   // before it has reset them all.
   sigset_t all, old;
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && cloned_into && (errno == EINVAL || errno == E2BIG || errno == EOPNOTSUPP)) {
+    // A kernel before 5.7 (or a cgroup it refuses): clone, then migrate like v1.
+    cloned_into = false;
+    args.flags &= ~static_cast<uint64_t>(CLONE_INTO_CGROUP);
+    args.cgroup = 0;
+    pid = ::syscall(SYS_clone3, &args, sizeof args);
+  }
   if (pid == 0) child_main(plan);
   int clone_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0) return fail_errno("clone3", "container", clone_errno);
   state->pid = static_cast<pid_t>(pid);
+  log::debug("container: cloned, pid " + std::to_string(pid));
   report_w.reset();
   sync_r.reset();
   console_child.reset();
@@ -367,7 +384,8 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   Container container(state.release());
   State* st = container.state_;
   // If the child already failed, its report explains more than these errors would.
-  Status placed = st->cgroup.add(st->pid);
+  Status placed = st->cgroup.add(st->pid, cloned_into);
+  log::debug("container: in its cgroup");
   if (placed) {
     if (::send(sync_w.get(), "g", 1, MSG_NOSIGNAL) != 1) placed = fail_errno("send", "sync socket");
   }
@@ -382,6 +400,7 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
     if (n <= 0) break;
     got += static_cast<size_t>(n);
   }
+  log::debug("container: child reported (exec'd or failed)");
   if (got == 0) {
     if (!placed) return fail(placed.error());
     if (spec.tty && !st->pty_master) return fail(ErrorKind::kRuntime, "no pty from the container");
