@@ -1,14 +1,19 @@
 // imgbuild import ROOTFS.tar[.gz|.zst|.xz] [NAME[:TAG]]: makes a one-layer image from a root
-// filesystem tarball, like `docker import`. Prints the image ID.
+// filesystem tarball, like `docker import`, and unpacks it into the store. Prints the image ID.
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
+#include <thread>
 
+#include "base/fs.h"
+#include "base/scope_guard.h"
 #include "base/sys.h"
 #include "cli/command.h"
 #include "cli/image_common.h"
 #include "image/compression.h"
+#include "image/layer_extractor.h"
 #include "image/layer_writer.h"
 
 namespace imgbuild::cli {
@@ -46,11 +51,40 @@ Result<int> run_import(const ImportArgs& args, const GlobalOptions& globals) {
 
   image::Store store = TRY(open_store(globals));
   image::Store::Lease lease = TRY(store.lease());
+
+  // The layer is unpacked as part of the import (as `docker import` does), so the first run or
+  // build on the image does not pay for it. From a file, extraction runs beside compression,
+  // reading the file a second time; from stdin, it reads the finished blob. Either way the blob
+  // enters the store only once the tar has extracted cleanly.
+  fs::TempDir unpack_dir = TRY(store.make_staging_dir("import-unpack"));
+  const std::string unpacked = fs::join(unpack_dir.path(), "layer");
+  std::optional<Result<image::ExtractedLayer>> extracted;
+  std::thread extractor;
+  UniqueFd second_fd;
+  if (args.file != "-") {
+    second_fd = TRY(sys::open(args.file, O_RDONLY));
+    extractor = std::thread([&] { extracted = image::extract_layer(second_fd.get(), unpacked); });
+  }
+  ScopeGuard join([&] {
+    if (extractor.joinable()) extractor.join();
+  });
   image::StagedFile staged = TRY(store.make_staging_file("import"));
   image::LayerBlob blob =
       TRY_CTX(image::write_layer_from_tar(in_fd, staged.fd(), options), "importing " + source);
+  if (extractor.joinable()) {
+    extractor.join();
+  } else {
+    UniqueFd blob_fd = TRY(sys::open(staged.path(), O_RDONLY));
+    extracted = image::extract_layer(blob_fd.get(), unpacked);
+  }
+  image::ExtractedLayer tree = TRY_CTX(std::move(*extracted), "importing " + source);
+  if (tree.diff_id != blob.diff_id) {
+    return fail(ErrorKind::kCorrupt,
+                "importing " + source + ": the file changed while it was read");
+  }
   TRY(store.ingest_blob_file(staged.path(), blob.digest, image::Verify::kTrustCaller));
   staged.release();
+  TRY_CTX(store.adopt_layer_dir(unpacked, blob.diff_id), "importing " + source);
 
   image::ImageConfig config;
   config.created = image::rfc3339_now();

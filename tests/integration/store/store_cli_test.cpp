@@ -155,6 +155,31 @@ TEST_CASE("import errors are one clear line and leave the store unchanged") {
   CHECK(dir_empty(f.root + "/tmp"));
 }
 
+TEST_CASE(
+    "import unpacks the layer; a tar that escapes its root is refused with the store unchanged") {
+  Fixture f;
+  auto j = nlohmann::json::parse(ib(f.root, {"inspect", "busybox:1"}).out);
+  std::string diff_id = j[0]["RootFS"]["Layers"][0];
+  std::string layer_dir = f.root + "/layers/sha256/" + diff_id.substr(7);
+  CHECK(fs::exists(layer_dir + "/bin/busybox"));  // unpacked by import, like docker import
+
+  auto before = snapshot(f.root);
+  std::string corpus = f.dir.path() + "/hostile";
+  auto made = run({"python3", IMGBUILD_TESTDATA_DIR "/hostile-tars/make-hostile-tars.py", corpus});
+  REQUIRE(made.exit_code == 0);
+  for (const char* source : {"file", "stdin"}) {
+    INFO(source);
+    auto r = std::string(source) == "file"
+                 ? ib(f.root, {"import", corpus + "/dotdot.tar", "evil"})
+                 : run({IMGBUILD_BINARY, "--root", f.root, "import", "-", "evil"},
+                       *fs::read_file(corpus + "/dotdot.tar"));
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("path escapes the layer root") != std::string::npos);
+    CHECK(snapshot(f.root) == before);
+    CHECK(dir_empty(f.root + "/tmp"));
+  }
+}
+
 TEST_CASE("the store and saved OCI archives pass oci-image-tool, skopeo and umoci") {
   Fixture f;
   if (!have("oci-image-tool") || !have("skopeo") || !have("umoci")) {
