@@ -16,7 +16,7 @@ namespace {
 struct RunArgs {
   bool rm = false, detach = false, interactive = false, tty = false, read_only = false;
   std::string name, workdir, user, hostname, entrypoint, network = "none", memory;
-  std::vector<std::string> env, env_files, volumes, publish;
+  std::vector<std::string> env, env_files, volumes, publish, security_opts;
   bool publish_all = false;
   int64_t pids_limit = 0;
   double cpus = 0;
@@ -139,6 +139,20 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
   }
   for (const auto& v : a.volumes) o.spec.mounts.push_back(TRY(parse_volume(v)));
   o.spec.read_only_rootfs = a.read_only;
+  for (const auto& opt : a.security_opts) {
+    // Docker also takes "seccomp:unconfined" (the old separator).
+    if (opt == "seccomp=unconfined" || opt == "seccomp:unconfined") {
+      o.spec.seccomp = false;
+    } else if (opt == "no-new-privileges" || opt == "no-new-privileges=true" ||
+               opt == "no-new-privileges:true") {
+      // Always on here.
+    } else {
+      return fail(ErrorKind::kInvalidArgument,
+                  "invalid --security-opt \"" + opt +
+                      "\": supported are seccomp=unconfined and no-new-privileges (a custom "
+                      "seccomp profile, AppArmor and SELinux options are not)");
+    }
+  }
   o.spec.tty = a.tty;
   if (!a.memory.empty()) {
     int64_t bytes = TRY(parse_size(a.memory));
@@ -180,6 +194,9 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_flag("-P,--publish-all", args->publish_all,
                "Publish every exposed port to a free host port");
   sub.add_flag("--read-only", args->read_only, "Mount the root filesystem read-only");
+  sub.add_option("--security-opt", args->security_opts,
+                 "seccomp=unconfined (no seccomp filter; default: Docker's profile)")
+      ->allow_extra_args(false);
   sub.add_option("-m,--memory", args->memory, "Memory limit (e.g. 32m)");
   sub.add_option("--pids-limit", args->pids_limit, "Process limit (-1 unlimited)");
   sub.add_option("--cpus", args->cpus, "Number of CPUs (CFS quota)");

@@ -39,6 +39,7 @@ json spec_to_json(const runtime::ProcessSpec& s) {
           {"network", s.network == runtime::NetworkMode::kHost ? "host" : "none"},
           {"mounts", mounts},
           {"read_only_rootfs", s.read_only_rootfs},
+          {"seccomp", s.seccomp},
           {"tty", s.tty},
           {"resources", res}};
 }
@@ -58,6 +59,7 @@ runtime::ProcessSpec spec_from_json(const json& j) {
                         m.at("read_only").get<bool>()});
   }
   s.read_only_rootfs = j.at("read_only_rootfs").get<bool>();
+  s.seccomp = j.value("seccomp", true);  // records from before seccomp: the default
   s.tty = j.at("tty").get<bool>();
   const json& r = j.at("resources");
   if (r.contains("memory")) s.resources.memory_bytes = r["memory"].get<int64_t>();

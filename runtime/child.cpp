@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -123,6 +124,11 @@ void drop_privileges(const ChildPlan& plan) {
 }
 
 [[noreturn]] void exec_process(const ChildPlan& plan) {
+  // Last of all: the filter refuses some of what the setup above needed (mount, pivot_root).
+  if (plan.seccomp != nullptr &&
+      ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, plan.seccomp) < 0) {
+    die({"install the seccomp filter"});
+  }
   int err = ENOENT;
   bool denied = false;
   for (const char* path : plan.exec_candidates) {

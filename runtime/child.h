@@ -7,6 +7,8 @@
 // pipe: the parent reading EOF without a report means exec succeeded).
 #pragma once
 
+#include <linux/filter.h>
+
 #include <linux/capability.h>
 #include <sys/types.h>
 
@@ -50,6 +52,7 @@ struct ChildPlan {
   char* const* argv;
   char* const* envp;
   std::vector<const char*> exec_candidates;  // args[0], or each PATH entry + "/" + args[0]
+  const sock_fprog* seccomp;                 // installed right before execve; nullptr: none
 };
 
 [[noreturn]] void child_main(const ChildPlan& plan);

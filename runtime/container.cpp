@@ -24,6 +24,7 @@
 #include "runtime/etc_files.h"
 #include "runtime/process_config.h"
 #include "runtime/safe_path.h"
+#include "runtime/seccomp_profile.h"
 
 namespace imgbuild::runtime {
 
@@ -322,6 +323,13 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   }
   plan.argv = argv.data();
   plan.envp = envp.data();
+  sock_fprog seccomp_prog{};
+  plan.seccomp = nullptr;
+  if (spec.seccomp) {
+    const SeccompProgram* program = TRY_CTX(default_seccomp_program(), "seccomp profile");
+    seccomp_prog = program->fprog();
+    plan.seccomp = &seccomp_prog;
+  }
   for (const auto& c : candidates) plan.exec_candidates.push_back(c.c_str());
 
   log::debug("container: plan ready");

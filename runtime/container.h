@@ -77,6 +77,9 @@ struct ProcessSpec {
   NetworkMode network = NetworkMode::kNone;
   std::vector<BindMount> mounts;
   bool read_only_rootfs = false;
+  // Docker's default seccomp profile (runtime/seccomp_profile.h); false: unconfined
+  // (`--security-opt seccomp=unconfined`).
+  bool seccomp = true;
   bool tty = false;         // allocate a pty in the container's devpts; see Container::pty_master
   bool stdin_open = false;  // false: stdin is /dev/null whatever stdin_fd says
   Resources resources;

@@ -1,9 +1,18 @@
 // Isolation: capabilities, no_new_privs, masked and read-only paths, read-only root, network
 // namespace, bind mounts, /dev contents.
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include "base/fs.h"
 #include "base/sys.h"
+#include "runtime/seccomp_profile.h"
 #include "runtime_fixture.h"
 
 namespace imgbuild::runtime {
@@ -95,6 +104,50 @@ TEST_CASE("bind mounts, read-write and read-only; /etc files come from etc_dir",
   CHECK(fs::read_file(host->path() + "/rw/out") == std::string("w\n"));
   CHECK(fs::read_file(host->path() + "/etc/hostname") == std::string("vol\n"));
   CHECK(fs::read_file(host->path() + "/etc/hosts")->find("1.2.3.4 extra") != std::string::npos);
+}
+
+TEST_CASE("containers run under Docker's default seccomp profile unless unconfined",
+          "[integration]") {
+  if (cannot_run()) return;
+  auto o = sh(busybox_rootfs(), "grep -E '^Seccomp(_filters)?:' /proc/self/status");
+  CHECK(o.out == "Seccomp:\t2\nSeccomp_filters:\t1\n");
+  ProcessSpec spec;
+  spec.seccomp = false;
+  o = sh(busybox_rootfs(), "grep -E '^Seccomp:' /proc/self/status", spec);
+  CHECK(o.out == "Seccomp:\t0\n");
+}
+
+TEST_CASE("the seccomp filter refuses what Docker's refuses, even to a process that could",
+          "[integration]") {
+  if (cannot_run()) return;
+  // This test process is root with every capability: without the filter each call below would
+  // succeed (or fail otherwise than with EPERM/ENOSYS). Bit i of the exit status: check i failed.
+  auto program = default_seccomp_program();
+  REQUIRE(program);
+  sock_fprog prog = (*program)->fprog();
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int bad = 0;
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) ::_exit(255);
+    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) ::_exit(254);
+    if (!(::unshare(CLONE_NEWUTS) < 0 && errno == EPERM)) bad |= 1;
+    if (!(::syscall(SYS_clone3, nullptr, 0) < 0 && errno == ENOSYS)) bad |= 2;
+    if (!(::mount("none", "/", nullptr, MS_REMOUNT | MS_BIND, nullptr) < 0 && errno == EPERM))
+      bad |= 4;
+    if (!(::syscall(SYS_keyctl, 0, 0, 0, 0, 0) < 0 && errno == EPERM)) bad |= 8;
+    // A plain fork (clone without namespace flags) and ordinary calls still work.
+    pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    int status = 0;
+    if (child < 0 || ::waitpid(child, &status, 0) != child || status != 0) bad |= 16;
+    if (::getpid() <= 0) bad |= 32;
+    ::_exit(bad);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
 
 }  // namespace imgbuild::runtime
