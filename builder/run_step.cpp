@@ -11,7 +11,9 @@
 
 #include "base/fs.h"
 #include "base/sha256.h"
+#include "base/sys.h"
 #include "builder/build_secret.h"
+#include "builder/context_mask.h"
 #include "builder/stage_builder.h"
 #include "fs/mount.h"
 
@@ -205,12 +207,18 @@ Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
         } else {
           BuildContext* ctx = TRY(s_.context());
           auto cleaned = TRY(clean_relative(source));
+          // What .dockerignore excludes is hidden by a layer of whiteouts on top (as BuildKit
+          // mounts the transferred, filtered context).
+          temps.push_back(TRY(s_.store.make_staging_dir("bind-mask")));
+          bool masked = TRY(write_context_mask(*ctx, cleaned, temps.back().path()));
           // A read-write bind of the context gets a throwaway upper below, as in BuildKit:
           // the command must never write into the user's build context.
-          if (!rw) {
+          if (!rw && !masked) {
+            temps.pop_back();
             req.mounts.push_back(runtime::BindMount{ctx->abs_path(cleaned), target, true});
             continue;
           }
+          if (masked) lowers.push_back(temps.back().path());
           lowers.push_back(ctx->abs_path(cleaned));
           source.clear();
         }
@@ -220,6 +228,17 @@ Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
         if (rw) {
           temps.push_back(TRY(s_.store.make_staging_dir("bind-upper")));
           mo.upper = temps.back().path();
+          // imgfs shows the upper's root attributes: give it those of the bound directory
+          // (the bottom layer holds them), not mkdtemp's 0700.
+          if (!lowers.empty()) {
+            auto st = TRY(sys::lstat(lowers.back()));
+            if (::chown(mo.upper.c_str(), st.st_uid, st.st_gid) < 0) {
+              return fail_errno("chown", mo.upper);
+            }
+            if (::chmod(mo.upper.c_str(), st.st_mode & 07777) < 0) {
+              return fail_errno("chmod", mo.upper);
+            }
+          }
         }
         const std::string& mountpoint = temps[temps.size() - (rw ? 2 : 1)].path();
         stage_mounts.push_back(TRY(fs::Mount::create(mountpoint, mo)));
