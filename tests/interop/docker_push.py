@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Interop: an image pushed by `docker push` (Docker schema 2) and pulled by imgbuild gives the
-same root filesystem and config as the image docker has.
+same root filesystem and config as the image docker has; and an image imgbuild builds and saves
+with `save --format docker` loads into docker (`docker load`) with the same ID, config and tree.
 
     tests/interop/docker_push.py --imgbuild build/cli/imgbuild --testdata testdata [--keep]
 
@@ -401,6 +402,51 @@ def test(s, args):
     diffs += compare_trees(ib_tree, dk_tree)
     log("compared %d paths, %d layers (%.1fs)" % (len(ib_tree), len(layers),
                                                   time.monotonic() - t0))
+    diffs += saved_to_docker_load(s, ref)
+    log("imgbuild save --format docker -> docker load compared (%.1fs)" % (time.monotonic() - t0))
+    return diffs
+
+
+def saved_to_docker_load(s, base_ref):
+    """The other way, through an archive: an image imgbuild builds (on the pulled one), saved in
+    Docker's format, is loaded by `docker load` with the same image ID, config and tree."""
+    ctx = os.path.join(s.tmp, "context-save")
+    os.makedirs(ctx)
+    with open(ctx + "/Dockerfile", "w") as f:
+        f.write("FROM %s\n"
+                "USER 0\n"
+                "RUN echo built-by-imgbuild > /made && rm /app/run.sh && mkdir -p /new/dir\n"
+                "ENV SAVED=1\n"
+                "CMD [\"cat\", \"/made\"]\n" % base_ref)
+    name = "interop/saved:1"
+    s.imgbuild("build", "-q", "-t", name, ctx)
+    archive = os.path.join(s.tmp, "saved.tar")
+    s.imgbuild("save", "--format", "docker", "-o", archive, name)
+    s.docker_cmd("load", "-i", archive)
+    ib = json.loads(s.imgbuild("inspect", name))[0]
+    dk = json.loads(s.docker_cmd("image", "inspect", name)[1])[0]
+    diffs = []
+    if ib.get("Id") != dk["Id"]:
+        diffs.append("docker load: image ID %s, imgbuild %s" % (dk["Id"], ib.get("Id")))
+    ib_config, dk_config = ib.get("Config") or {}, dk.get("Config") or {}
+    for field in CONFIG_FIELDS:
+        a, b = ib_config.get(field) or None, dk_config.get(field) or None
+        if a != b:
+            diffs.append("docker load: config %s: imgbuild %s, docker %s" %
+                         (field, json.dumps(a), json.dumps(b)))
+    export = os.path.join(s.tmp, "export-saved.tar")
+    cid = s.docker_cmd("create", name)[1].strip().splitlines()[-1]
+    s.docker_cmd("export", "-o", export, cid)
+    s.docker_cmd("rm", cid)
+    dk_tree = tree_of_export(export)
+    mnt = os.path.join(s.tmp, "mnt-saved")
+    s.mount(name, mnt)
+    try:
+        ib_tree = tree_of_dir(mnt)
+    finally:
+        s.umount(mnt)
+    diffs += expect_paths(ib_tree, ["/made", "/new/dir", "/app/big.bin"], ["/app/run.sh"])
+    diffs += ["docker load: " + d for d in compare_trees(ib_tree, dk_tree)]
     return diffs
 
 
