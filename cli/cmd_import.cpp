@@ -1,6 +1,7 @@
 // imgbuild import ROOTFS.tar[.gz|.zst|.xz] [NAME[:TAG]]: makes a one-layer image from a root
 // filesystem tarball, like `docker import`, and unpacks it into the store. Prints the image ID.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -53,15 +54,18 @@ Result<int> run_import(const ImportArgs& args, const GlobalOptions& globals) {
   image::Store::Lease lease = TRY(store.lease());
 
   // The layer is unpacked as part of the import (as `docker import` does), so the first run or
-  // build on the image does not pay for it. From a file, extraction runs beside compression,
-  // reading the file a second time; from stdin, it reads the finished blob. Either way the blob
-  // enters the store only once the tar has extracted cleanly.
+  // build on the image does not pay for it. From a regular file, extraction runs beside
+  // compression, reading the file a second time; from stdin or a pipe, it reads the finished blob.
+  // Either way the blob enters the store only once the tar has extracted cleanly.
   fs::TempDir unpack_dir = TRY(store.make_staging_dir("import-unpack"));
   const std::string unpacked = fs::join(unpack_dir.path(), "layer");
   std::optional<Result<image::ExtractedLayer>> extracted;
   std::thread extractor;
   UniqueFd second_fd;
-  if (args.file != "-") {
+  struct stat in_st {};
+  bool regular_file = ::fstat(in_fd, &in_st) == 0 && S_ISREG(in_st.st_mode);
+  if (regular_file) {
+    // A second, independent reader (a pipe or FIFO would split its stream between the two).
     second_fd = TRY(sys::open(args.file, O_RDONLY));
     extractor = std::thread([&] { extracted = image::extract_layer(second_fd.get(), unpacked); });
   }

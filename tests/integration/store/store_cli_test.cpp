@@ -180,6 +180,19 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("import from a FIFO reads it once and unpacks the same layer") {
+  Fixture f;
+  std::string fifo = f.dir.path() + "/fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto r =
+      run({"sh", "-c", "cat \"$1\" > \"$2\" & \"$3\" --root \"$4\" import \"$2\" bb:fifo; wait",
+           "sh", busybox_tar(), fifo, IMGBUILD_BINARY, f.root});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto a = nlohmann::json::parse(ib(f.root, {"inspect", "busybox:1", "bb:fifo"}).out);
+  CHECK(a[0]["RootFS"] == a[1]["RootFS"]);
+}
+
 TEST_CASE("the store and saved OCI archives pass oci-image-tool, skopeo and umoci") {
   Fixture f;
   if (!have("oci-image-tool") || !have("skopeo") || !have("umoci")) {
