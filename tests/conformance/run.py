@@ -16,12 +16,10 @@ import json
 import os
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,37 +30,8 @@ SKIP = 77
 CONFIG_FIELDS = ["Env", "Cmd", "Entrypoint", "WorkingDir", "User", "ExposedPorts", "Labels",
                  "Volumes", "StopSignal", "Healthcheck", "Shell", "OnBuild"]
 
-class SetupError(Exception):
-    pass
-
-
-def log(msg):
-    print(msg, flush=True)
-
-
-def run(argv, check=True, env=None, timeout=300, capture=True):
-    p = subprocess.run(argv, stdout=subprocess.PIPE if capture else None,
-                       stderr=subprocess.STDOUT if capture else None, env=env,
-                       timeout=timeout, stdin=subprocess.DEVNULL)
-    out = p.stdout.decode(errors="replace") if capture else ""
-    if check and p.returncode != 0:
-        raise SetupError("%s failed (exit %d):\n%s" % (" ".join(argv), p.returncode, out[-4000:]))
-    return p.returncode, out
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.1)
-    raise SetupError("timed out after %ds waiting for %s" % (timeout, what))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from peers import PeerError as SetupError, Peers, log, run  # noqa: E402
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,90 +237,23 @@ def fmt(d):
 # The services the suite starts: a private dockerd and a registry.
 
 
-class Harness:
+class Harness(Peers):
     def __init__(self, args):
+        super().__init__("imgbuild-conformance-", keep=args.keep)
         self.args = args
-        self.tmp = tempfile.mkdtemp(prefix="imgbuild-conformance-")
-        self.procs = []
-        self.docker_env = dict(os.environ)
-        self.docker_env["DOCKER_BUILDKIT"] = "1"
         self.store = os.path.join(self.tmp, "store")
-        self.docker = shutil.which("docker", path="/usr/bin:/usr/sbin") or "docker"
-
-    def spawn(self, argv, logname):
-        logf = open(os.path.join(self.tmp, logname), "wb")
-        p = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             start_new_session=True)
-        self.procs.append((p, argv[0]))
-        return p
-
-    def logtail(self, logname, n=30):
-        try:
-            with open(os.path.join(self.tmp, logname), errors="replace") as f:
-                return "".join(f.readlines()[-n:])
-        except OSError:
-            return ""
-
-    def docker_cmd(self, *argv, check=True, timeout=300):
-        return run([self.docker, *argv], check=check, env=self.docker_env, timeout=timeout)
+        self.storage_driver = "external"
 
     def start_dockerd(self):
         host = os.environ.get("IMGBUILD_CONFORMANCE_DOCKER_HOST")
         if host:
             # An explicitly named daemon: its busybox:latest is replaced by the suite's base.
             self.docker_env["DOCKER_HOST"] = host
+            self.docker = self.docker or "docker"
             self.docker_cmd("version")
             return
-        dockerd = shutil.which("dockerd", path="/usr/sbin:/usr/bin")
-        if not dockerd or not os.access(self.docker, os.X_OK):
-            raise SetupError("dockerd/docker not found: install Debian's docker.io "
-                             "(scripts/install-deps.sh test), or set IMGBUILD_CONFORMANCE_SKIP=1 "
-                             "to skip this suite on a developer machine")
-        d = os.path.join(self.tmp, "docker")
-        os.makedirs(d)
-        sock = os.path.join(d, "docker.sock")
-        self.docker_env["DOCKER_HOST"] = "unix://" + sock
-        last = ""
-        for driver in ("overlay2", "vfs"):
-            p = self.spawn([dockerd, "--data-root", d + "/data-" + driver, "--exec-root",
-                            d + "/exec", "--pidfile", d + "/docker.pid", "-H", "unix://" + sock,
-                            "--iptables=false", "--ip6tables=false", "--bridge=none",
-                            "--storage-driver", driver], "dockerd-%s.log" % driver)
-            try:
-                wait_for(lambda: p.poll() is not None or
-                         self.docker_cmd("version", check=False, timeout=10)[0] == 0,
-                         60, "dockerd")
-            except SetupError:
-                pass
-            if p.poll() is None and self.docker_cmd("version", check=False)[0] == 0:
-                self.storage_driver = driver
-                return
-            last = self.logtail("dockerd-%s.log" % driver)
-            self.stop(p)
-        raise SetupError("dockerd did not start (tried overlay2 and vfs):\n" + last)
-
-    def start_registry(self):
-        d = os.path.join(self.tmp, "registry")
-        os.makedirs(d)
-        for _ in range(3):
-            port = free_port()
-            with open(d + "/config.yml", "w") as f:
-                f.write("version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n"
-                        "storage:\n  filesystem:\n    rootdirectory: %s/data\n"
-                        "http:\n  addr: 127.0.0.1:%d\n" % (d, port))
-            p = self.spawn(["docker-registry", "serve", d + "/config.yml"], "registry.log")
-
-            def up():
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    return True
-                except OSError:
-                    return p.poll() is not None
-            wait_for(up, 15, "docker-registry")
-            if p.poll() is None:
-                return "127.0.0.1:%d" % port
-            self.stop(p)
-        raise SetupError("docker-registry did not start:\n" + self.logtail("registry.log"))
+        self.storage_driver = super().start_dockerd(
+            "set IMGBUILD_CONFORMANCE_SKIP=1 to skip this suite on a developer machine")
 
     def imgbuild(self, *argv, check=True, timeout=300):
         return run([self.args.imgbuild, "--root", self.store, *argv], check=check, timeout=timeout)
@@ -367,32 +269,6 @@ class Harness:
         self.imgbuild("push", "busybox:latest", ref)
         self.docker_cmd("pull", ref)
         self.docker_cmd("tag", ref, "busybox:latest")
-
-    def stop(self, p, sig=signal.SIGTERM, wait=20):
-        if p.poll() is None:
-            try:
-                os.killpg(p.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                p.wait(wait)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-
-    def cleanup(self):
-        for p, _ in reversed(self.procs):
-            self.stop(p)
-        # dockerd leaves overlay and shm mounts behind when it is killed; never rm -rf through
-        # a mount.
-        with open("/proc/self/mounts") as f:
-            mounts = [line.split()[1] for line in f]
-        for m in sorted((m for m in mounts if m.startswith(self.tmp + "/")), reverse=True):
-            subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
-        if self.args.keep:
-            log("kept %s" % self.tmp)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -512,7 +388,7 @@ def main():
         h.start_dockerd()
         h.make_base()
         log("conformance: dockerd up (%s), base loaded in %.1fs" %
-            (getattr(h, "storage_driver", "external"), time.monotonic() - start))
+            (h.storage_driver, time.monotonic() - start))
         for case in cases:
             diffs = run_case(h, case)
             ti, tb = (h.timings.get(case, []) + [0, 0])[:2]

@@ -23,17 +23,17 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 
 SKIP = 77
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from peers import PeerError as Failure, Peers, log, run  # noqa: E402
+
 DOCKER_SCHEMA2 = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 CONFIG_FIELDS = ["Env", "Cmd", "Entrypoint", "WorkingDir", "User"]
@@ -57,122 +57,23 @@ CMD ["echo hi"]
 """
 
 
-class Failure(Exception):
-    pass
-
-
-def log(msg):
-    print(msg, flush=True)
-
-
-def run(argv, env=None, timeout=120, check=True):
-    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                       timeout=timeout, stdin=subprocess.DEVNULL)
-    out = p.stdout.decode(errors="replace")
-    if check and p.returncode != 0:
-        raise Failure("%s failed (exit %d):\n%s" % (" ".join(argv), p.returncode, out[-4000:]))
-    return p.returncode, out
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.1)
-    raise Failure("timed out after %ds waiting for %s" % (timeout, what))
-
-
-class Services:
-    """The processes and mounts this test makes; cleanup() undoes all of them."""
+class Services(Peers):
+    """The peers of this test, plus the imgbuild mounts it makes; cleanup() undoes all of them."""
 
     def __init__(self, imgbuild, keep):
-        self.tmp = tempfile.mkdtemp(prefix="imgbuild-interop-docker-")
+        super().__init__("imgbuild-interop-docker-", keep=keep)
         self.imgbuild_bin = imgbuild
-        self.keep = keep
-        self.procs = []
         self.mountpoints = []
         self.store = os.path.join(self.tmp, "store")
-        self.docker = shutil.which("docker", path="/usr/bin:/usr/sbin")
-        self.env = dict(os.environ, DOCKER_BUILDKIT="1")
-
-    def spawn(self, argv, logname):
-        logf = open(os.path.join(self.tmp, logname), "wb")
-        p = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             start_new_session=True)
-        logf.close()
-        self.procs.append(p)
-        return p
-
-    def logtail(self, logname, n=30):
-        try:
-            with open(os.path.join(self.tmp, logname), errors="replace") as f:
-                return "".join(f.readlines()[-n:])
-        except OSError:
-            return ""
 
     def docker_cmd(self, *argv, check=True, timeout=120):
-        return run([self.docker, *argv], env=self.env, timeout=timeout, check=check)
+        return super().docker_cmd(*argv, check=check, timeout=timeout)
 
     def imgbuild(self, *argv, timeout=120):
         return run([self.imgbuild_bin, "--root", self.store, *argv], timeout=timeout)[1]
 
     def start_dockerd(self):
-        dockerd = shutil.which("dockerd", path="/usr/sbin:/usr/bin")
-        if not dockerd or not self.docker:
-            raise Failure("dockerd/docker not found: install Debian's docker.io "
-                          "(scripts/install-deps.sh test), or set IMGBUILD_INTEROP_SKIP=1")
-        d = os.path.join(self.tmp, "docker")
-        os.makedirs(d)
-        sock = os.path.join(d, "docker.sock")
-        self.env["DOCKER_HOST"] = "unix://" + sock
-        self.env["DOCKER_CONFIG"] = os.path.join(d, "client")  # no credentials of the host's
-        last = ""
-        for driver in ("overlay2", "vfs"):
-            p = self.spawn([dockerd, "--data-root", d + "/data-" + driver, "--exec-root",
-                            d + "/exec", "--pidfile", d + "/docker.pid", "-H", "unix://" + sock,
-                            "--iptables=false", "--ip6tables=false", "--bridge=none",
-                            "--storage-driver", driver], "dockerd-%s.log" % driver)
-            try:
-                wait_for(lambda: p.poll() is not None or
-                         self.docker_cmd("version", check=False, timeout=10)[0] == 0,
-                         30, "dockerd")
-            except Failure:
-                pass
-            if p.poll() is None and self.docker_cmd("version", check=False)[0] == 0:
-                return driver
-            last = self.logtail("dockerd-%s.log" % driver)
-            self.stop(p)
-        raise Failure("dockerd did not start (tried overlay2 and vfs):\n" + last)
-
-    def start_registry(self):
-        d = os.path.join(self.tmp, "registry")
-        os.makedirs(d)
-        for _ in range(3):
-            port = free_port()
-            with open(d + "/config.yml", "w") as f:
-                f.write("version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n"
-                        "storage:\n  filesystem:\n    rootdirectory: %s/data\n"
-                        "http:\n  addr: 127.0.0.1:%d\n" % (d, port))
-            p = self.spawn(["docker-registry", "serve", d + "/config.yml"], "registry.log")
-
-            def up():
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    return True
-                except OSError:
-                    return p.poll() is not None
-            wait_for(up, 15, "docker-registry")
-            if p.poll() is None:
-                return "127.0.0.1:%d" % port
-            self.stop(p)
-        raise Failure("docker-registry did not start:\n" + self.logtail("registry.log"))
+        return super().start_dockerd("set IMGBUILD_INTEROP_SKIP=1")
 
     def mount(self, image, where):
         os.makedirs(where)
@@ -183,37 +84,13 @@ class Services:
         self.imgbuild("umount", where)
         self.mountpoints.remove(where)
 
-    @staticmethod
-    def stop(p, wait=20):
-        if p.poll() is None:
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                p.wait(wait)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-
     def cleanup(self):
         for m in list(self.mountpoints):
             try:
                 self.umount(m)
             except (Failure, subprocess.TimeoutExpired):
                 subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
-        for p in reversed(self.procs):
-            self.stop(p)
-        # dockerd leaves overlay and shm mounts behind when it is killed; never rm -rf through
-        # a mount.
-        with open("/proc/self/mounts") as f:
-            mounts = [line.split()[1] for line in f]
-        for m in sorted((m for m in mounts if m.startswith(self.tmp + "/")), reverse=True):
-            subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
-        if self.keep:
-            log("kept %s" % self.tmp)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        super().cleanup()
 
 
 # --------------------------------------------------------------------------------------------
@@ -320,6 +197,36 @@ def expect_paths(tree, present, absent):
 # --------------------------------------------------------------------------------------------
 
 
+def compare_configs(ib, dk):
+    ib_config, dk_config = ib.get("Config") or {}, dk.get("Config") or {}
+    diffs = []
+    for field in CONFIG_FIELDS:
+        a, b = ib_config.get(field) or None, dk_config.get(field) or None
+        if a != b:
+            diffs.append("config %s: imgbuild %s, docker %s" %
+                         (field, json.dumps(a), json.dumps(b)))
+    return diffs
+
+
+def docker_tree(s, ref, name):
+    """The tree of a container docker creates from ref (`docker export`)."""
+    export = os.path.join(s.tmp, name + ".tar")
+    cid = s.docker_cmd("create", ref)[1].strip().splitlines()[-1]
+    s.docker_cmd("export", "-o", export, cid)
+    s.docker_cmd("rm", cid)
+    return tree_of_export(export)
+
+
+def imgbuild_tree(s, ref, name):
+    """The tree imgbuild mounts for ref (read-only `imgbuild mount`)."""
+    mnt = os.path.join(s.tmp, name)
+    s.mount(ref, mnt)
+    try:
+        return tree_of_dir(mnt)
+    finally:
+        s.umount(mnt)
+
+
 def test(s, args):
     t0 = time.monotonic()
     driver = s.start_dockerd()
@@ -327,7 +234,7 @@ def test(s, args):
     log("dockerd up (%s), registry at %s (%.1fs)" % (driver, registry, time.monotonic() - t0))
 
     base_tar = os.path.join(s.tmp, "busybox.tar")
-    run([os.path.join(args.testdata, "make-busybox-rootfs.sh"), "--tar", base_tar])
+    run([os.path.join(args.testdata, "make-busybox-rootfs.sh"), "--tar", base_tar], timeout=120)
     s.docker_cmd("import", base_tar, "interop-base:latest")
 
     ctx = os.path.join(s.tmp, "context")
@@ -377,25 +284,9 @@ def test(s, args):
     if pushed_digest is None or ib.get("ManifestDigest") != pushed_digest:
         diffs.append("manifest digest: imgbuild %s, docker push %s" %
                      (ib.get("ManifestDigest"), pushed_digest))
-    ib_config, dk_config = ib.get("Config") or {}, docker_image.get("Config") or {}
-    for field in CONFIG_FIELDS:
-        a, b = ib_config.get(field) or None, dk_config.get(field) or None
-        if a != b:
-            diffs.append("config %s: imgbuild %s, docker %s" %
-                         (field, json.dumps(a), json.dumps(b)))
-
-    export = os.path.join(s.tmp, "export.tar")
-    cid = s.docker_cmd("create", ref)[1].strip().splitlines()[-1]
-    s.docker_cmd("export", "-o", export, cid)
-    s.docker_cmd("rm", cid)
-    dk_tree = tree_of_export(export)
-
-    mnt = os.path.join(s.tmp, "mnt")
-    s.mount(ref, mnt)
-    try:
-        ib_tree = tree_of_dir(mnt)
-    finally:
-        s.umount(mnt)
+    diffs += compare_configs(ib, docker_image)
+    dk_tree = docker_tree(s, ref, "export")
+    ib_tree = imgbuild_tree(s, ref, "mnt")
     diffs += expect_paths(ib_tree, ["/app/run.sh", "/app/big.bin", "/data/link", "/data/hard",
                                     "/cache/z", "/bin/sh"],
                           ["/data/b", "/bin/vi", "/home/app", "/cache/x", "/cache/y"])
@@ -428,25 +319,10 @@ def saved_to_docker_load(s, base_ref):
     diffs = []
     if ib.get("Id") != dk["Id"]:
         diffs.append("docker load: image ID %s, imgbuild %s" % (dk["Id"], ib.get("Id")))
-    ib_config, dk_config = ib.get("Config") or {}, dk.get("Config") or {}
-    for field in CONFIG_FIELDS:
-        a, b = ib_config.get(field) or None, dk_config.get(field) or None
-        if a != b:
-            diffs.append("docker load: config %s: imgbuild %s, docker %s" %
-                         (field, json.dumps(a), json.dumps(b)))
-    export = os.path.join(s.tmp, "export-saved.tar")
-    cid = s.docker_cmd("create", name)[1].strip().splitlines()[-1]
-    s.docker_cmd("export", "-o", export, cid)
-    s.docker_cmd("rm", cid)
-    dk_tree = tree_of_export(export)
-    mnt = os.path.join(s.tmp, "mnt-saved")
-    s.mount(name, mnt)
-    try:
-        ib_tree = tree_of_dir(mnt)
-    finally:
-        s.umount(mnt)
+    ib_tree = imgbuild_tree(s, name, "mnt-saved")
     diffs += expect_paths(ib_tree, ["/made", "/new/dir", "/app/big.bin"], ["/app/run.sh"])
-    diffs += ["docker load: " + d for d in compare_trees(ib_tree, dk_tree)]
+    diffs += ["docker load: " + d for d in
+              compare_configs(ib, dk) + compare_trees(ib_tree, docker_tree(s, name, "export-saved"))]
     return diffs
 
 
