@@ -29,13 +29,9 @@ done
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=/var/tmp/imgbuild-bench
-bin=${IMGBUILD_BINARY:-}
-if [ -z "$bin" ]; then
-  for c in "$repo"/build/cli/imgbuild "$repo"/build*/cli/imgbuild; do
-    [ -x "$c" ] && { bin=$c; break; }
-  done
-fi
-[ -x "$bin" ] || { echo "bench/build: imgbuild binary not found (build it or set IMGBUILD_BINARY)" >&2; exit 1; }
+. "$here/../lib/imgbuild.sh"
+find_imgbuild build
+bin=$IMGBUILD
 
 . "$here/../lib/dockerd.sh"
 work=$(mktemp -d /var/tmp/imgbuild-bench-build.XXXXXX)

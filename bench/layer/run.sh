@@ -29,13 +29,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=/var/tmp/imgbuild-bench
 
-bin=${IMGBUILD_BINARY:-}
-if [ -z "$bin" ]; then
-  for c in "$repo"/build/cli/imgbuild "$repo"/build*/cli/imgbuild; do
-    [ -x "$c" ] && { bin=$c; break; }
-  done
-fi
-[ -x "$bin" ] || { echo "bench/layer: imgbuild binary not found (build it or set IMGBUILD_BINARY)" >&2; exit 1; }
+. "$here/../lib/imgbuild.sh"
+find_imgbuild layer
+bin=$IMGBUILD
 for tool in tar gzip zstd; do
   command -v $tool >/dev/null || { echo "bench/layer: $tool missing (scripts/install-deps.sh bench)" >&2; exit 1; }
 done

@@ -7,21 +7,16 @@
 #
 #   bench/parse/run.sh [--smoke]
 #
-# --smoke: 500 instructions, 2 runs (CI). Needs a built imgbuild ($IMGBUILD, else build*/cli/imgbuild).
+# --smoke: 500 instructions, 2 runs (CI). Needs a built imgbuild ($IMGBUILD_BINARY or $IMGBUILD,
+# else build*/cli/imgbuild).
 set -euo pipefail
 
 SMOKE=0
 [[ "${1:-}" == "--smoke" ]] && SMOKE=1
 HERE="$(cd "$(dirname "$0")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
 
-IMGBUILD="${IMGBUILD:-}"
-if [[ -z "$IMGBUILD" ]]; then
-  for c in "$REPO"/build/cli/imgbuild "$REPO"/build*/cli/imgbuild; do
-    [[ -x "$c" ]] && IMGBUILD="$c" && break
-  done
-fi
-[[ -x "$IMGBUILD" ]] || { echo "bench/parse: imgbuild binary not found (build it or set IMGBUILD)" >&2; exit 1; }
+. "$HERE/../lib/imgbuild.sh"
+find_imgbuild parse
 
 COUNT=5000
 RUNS=7

@@ -7,8 +7,8 @@
 #   bench/ports/run.sh [--smoke]
 #
 # --smoke: a 64 MiB file, one transfer each (CI). Needs root, /dev/fuse, busybox-static and a
-# built imgbuild ($IMGBUILD, else build*/cli/imgbuild). The file is served from a host tmpfs
-# bound into the container, so neither side reads a disk or FUSE.
+# built imgbuild ($IMGBUILD_BINARY or $IMGBUILD, else build*/cli/imgbuild). The file is served
+# from a host tmpfs bound into the container, so neither side reads a disk or FUSE.
 set -euo pipefail
 
 SIZE_MB=1024
@@ -17,13 +17,8 @@ RUNS=3
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 
-IMGBUILD="${IMGBUILD:-}"
-if [[ -z "$IMGBUILD" ]]; then
-  for c in "$REPO"/build/cli/imgbuild "$REPO"/build*/cli/imgbuild; do
-    [[ -x "$c" ]] && IMGBUILD="$c" && break
-  done
-fi
-[[ -x "$IMGBUILD" ]] || { echo "bench/ports: imgbuild binary not found (build it or set IMGBUILD)" >&2; exit 1; }
+. "$HERE/../lib/imgbuild.sh"
+find_imgbuild ports
 [[ $(id -u) == 0 && -e /dev/fuse ]] || { echo "bench/ports: needs root and /dev/fuse" >&2; exit 1; }
 
 WORK="$(mktemp -d /var/tmp/imgbuild-bench-ports.XXXXXX)"

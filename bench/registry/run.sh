@@ -15,16 +15,10 @@ set -euo pipefail
 SMOKE=0
 [[ "${1:-}" == "--smoke" ]] && SMOKE=1
 HERE="$(cd "$(dirname "$0")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
 CACHE=/var/tmp/imgbuild-bench
 
-IMGBUILD="${IMGBUILD_BINARY:-}"
-if [[ -z "$IMGBUILD" ]]; then
-  for c in "$REPO"/build/cli/imgbuild "$REPO"/build*/cli/imgbuild; do
-    [[ -x "$c" ]] && IMGBUILD="$c" && break
-  done
-fi
-[[ -x "$IMGBUILD" ]] || { echo "bench/registry: imgbuild not found (build it or set IMGBUILD_BINARY)" >&2; exit 1; }
+. "$HERE/../lib/imgbuild.sh"
+find_imgbuild registry
 for tool in docker-registry skopeo umoci; do
   command -v $tool > /dev/null || { echo "bench/registry: $tool missing (scripts/install-deps.sh test)" >&2; exit 1; }
 done

@@ -6,7 +6,7 @@
 #   bench/run/run.sh [--smoke]
 #
 # --smoke: 3 runs each (CI; takes seconds). Needs root, /dev/fuse, runc, busybox-static and a
-# built imgbuild ($IMGBUILD, else build*/cli/imgbuild).
+# built imgbuild ($IMGBUILD_BINARY or $IMGBUILD, else build*/cli/imgbuild).
 set -euo pipefail
 
 RUNS=20
@@ -14,13 +14,8 @@ RUNS=20
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 
-IMGBUILD="${IMGBUILD:-}"
-if [[ -z "$IMGBUILD" ]]; then
-  for c in "$REPO"/build/cli/imgbuild "$REPO"/build*/cli/imgbuild; do
-    [[ -x "$c" ]] && IMGBUILD="$c" && break
-  done
-fi
-[[ -x "$IMGBUILD" ]] || { echo "bench/run: imgbuild binary not found (build it or set IMGBUILD)" >&2; exit 1; }
+. "$HERE/../lib/imgbuild.sh"
+find_imgbuild run
 [[ $(id -u) == 0 && -e /dev/fuse ]] || { echo "bench/run: needs root and /dev/fuse" >&2; exit 1; }
 command -v runc > /dev/null || { echo "bench/run: runc missing (apt-get install runc)" >&2; exit 1; }
 
