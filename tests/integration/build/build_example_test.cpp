@@ -6,6 +6,7 @@
 
 #include "base/fs.h"
 #include "base/subprocess.h"
+#include "tests/support/busybox_image.h"
 
 using namespace imgbuild;
 
@@ -33,16 +34,8 @@ struct Env {
   }
 
   void import_busybox(std::string store_root = "") {
-    std::string tar = dir.path() + "/busybox.tar";
-    if (!fs::exists(tar)) {
-      auto made = run_process(
-          {std::string(IMGBUILD_TESTDATA_DIR) + "/make-busybox-rootfs.sh", "--tar", tar});
-      REQUIRE(made);
-      REQUIRE(made->exit_code == 0);
-    }
-    auto r = imgbuild({"import", tar, "busybox:latest"}, store_root);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
+    testing::import_busybox(store_root.empty() ? store : store_root, "busybox:latest",
+                            dir.path() + "/busybox.tar");
   }
 };
 

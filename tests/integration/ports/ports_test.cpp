@@ -15,6 +15,7 @@
 #include "base/fs.h"
 #include "base/subprocess.h"
 #include "base/unique_fd.h"
+#include "tests/support/busybox_image.h"
 
 namespace imgbuild {
 namespace {
@@ -27,14 +28,7 @@ struct Env {
   std::string root = dir.path() + "/store";
 
   Env() {
-    std::string tar = dir.path() + "/busybox.tar";
-    auto mk =
-        run_process({std::string(IMGBUILD_TESTDATA_DIR) + "/make-busybox-rootfs.sh", "--tar", tar});
-    REQUIRE(mk);
-    REQUIRE(mk->exit_code == 0);
-    auto imp = run({"import", tar, "busybox:test"});
-    INFO(imp.err);
-    REQUIRE(imp.exit_code == 0);
+    testing::import_busybox(root, "busybox:test", dir.path() + "/busybox.tar");
     std::string ctx = dir.path() + "/web";
     REQUIRE(fs::make_dirs(ctx));
     REQUIRE(fs::write_file_atomic(ctx + "/Dockerfile",

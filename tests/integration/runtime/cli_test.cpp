@@ -13,6 +13,7 @@
 #include "base/fs.h"
 #include "base/subprocess.h"
 #include "runtime_fixture.h"
+#include "tests/support/busybox_image.h"
 
 namespace imgbuild::runtime {
 namespace {
@@ -23,14 +24,7 @@ struct Cli {
 
   Cli() : dir(*fs::TempDir::create("/var/tmp", "imgbuild-cli-")) {
     root = dir.path() + "/store";
-    std::string tar = dir.path() + "/busybox.tar";
-    auto mk =
-        run_process({std::string(IMGBUILD_TESTDATA_DIR) + "/make-busybox-rootfs.sh", "--tar", tar});
-    REQUIRE(mk);
-    REQUIRE(mk->exit_code == 0);
-    auto imp = run({"import", tar, "busybox:test"});
-    INFO(imp.err);
-    REQUIRE(imp.exit_code == 0);
+    testing::import_busybox(root, "busybox:test", dir.path() + "/busybox.tar");
   }
   Cli(const Cli&) = delete;
   Cli& operator=(const Cli&) = delete;
