@@ -137,15 +137,26 @@ Status BuildContext::walk(int dirfd, const std::string& rel, const ContextFilter
     std::string path = join_rel(rel, name);
     bool excluded = filter.excluded(path);
     struct stat st = TRY(sys::fstat_at(dirfd, name, AT_SYMLINK_NOFOLLOW));
-    if (excluded && !(S_ISDIR(st.st_mode) && filter.may_include_below(path))) continue;
+    if (excluded && !(S_ISDIR(st.st_mode) && filter.may_include_below(path))) {
+      excluded_.insert(path);
+      continue;
+    }
     ContextEntry entry{.path = path, .st = st, .link_target = {}};
     if (S_ISLNK(st.st_mode)) entry.link_target = TRY(sys::readlink_at(dirfd, name));
     entries_.emplace(path, std::move(entry));
     if (S_ISDIR(st.st_mode)) {
       UniqueFd sub = TRY(sys::open_at(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
       TRY(walk(sub.get(), path, filter));
-      // An excluded directory stays only as the parent of something re-included below it.
-      if (excluded && descendants(path).empty()) entries_.erase(path);
+      // An excluded directory stays only as the parent of something re-included below it;
+      // otherwise it is excluded as a whole (and what was excluded below it goes with it).
+      if (excluded && descendants(path).empty()) {
+        entries_.erase(path);
+        std::string prefix = path + "/";
+        excluded_.erase(excluded_.lower_bound(prefix),
+                        std::find_if(excluded_.lower_bound(prefix), excluded_.end(),
+                                     [&](const std::string& e) { return !e.starts_with(prefix); }));
+        excluded_.insert(path);
+      }
     }
   }
   return {};

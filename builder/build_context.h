@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +60,10 @@ class BuildContext {
   // or an error naming the link when it leaves the context or loops.
   Result<std::string> resolve_symlinks(std::string_view rel) const;
 
+  // The topmost paths the filter left out (.dockerignore): each is an excluded entry whose
+  // parent is in the context. Sorted.
+  const std::set<std::string, std::less<>>& excluded() const { return excluded_; }
+
   // Per-entry digests of `rel` and everything below it ("" names `rel` itself).
   Result<std::vector<EntryDigest>> digests(std::string_view rel);
 
@@ -69,6 +74,7 @@ class BuildContext {
 
   std::string root_;
   std::map<std::string, ContextEntry, std::less<>> entries_;
+  std::set<std::string, std::less<>> excluded_;
   ContextIndex index_;
 };
 

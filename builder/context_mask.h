@@ -2,8 +2,9 @@
 //
 // BuildKit bind-mounts the context as it was transferred, i.e. without the excluded files. The
 // context here is the user's directory itself, so the bind goes through imgfs with one more layer
-// on top: whiteouts (".wh.NAME") for every excluded entry, below directories that copy the mode,
-// owner and times of the context's own (so the mount shows them unchanged).
+// on top: whiteouts (".wh.NAME") for the excluded paths BuildContext recorded while it walked the
+// context (no second walk), below directories that copy the mode, owner and times of the
+// context's own (so the mount shows them unchanged).
 #pragma once
 
 #include <string>
