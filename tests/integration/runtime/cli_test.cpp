@@ -24,7 +24,7 @@ struct Cli {
 
   Cli() : dir(*fs::TempDir::create("/var/tmp", "imgbuild-cli-")) {
     root = dir.path() + "/store";
-    testing::import_busybox(root, "busybox:test", dir.path() + "/busybox.tar");
+    imgbuild::testing::import_busybox(root, "busybox:test", dir.path() + "/busybox.tar");
   }
   Cli(const Cli&) = delete;
   Cli& operator=(const Cli&) = delete;
