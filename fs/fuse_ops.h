@@ -44,6 +44,7 @@ struct FileHandle {
   int flags = 0;
   std::mutex mu;  // guards upper_fd; taken after Filesystem::mu
   UniqueFd upper_fd;
+  bool passthrough = false;  // the kernel does its I/O on node->backing_id (fs/passthrough.h)
 };
 
 inline FileHandle* handle_of(fuse_file_info* fi) { return reinterpret_cast<FileHandle*>(fi->fh); }

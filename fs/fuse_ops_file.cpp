@@ -4,6 +4,12 @@
 // page cache kept across opens; a file is copied up when opened for writing. With the writeback
 // cache the kernel may read through a handle opened write-only and implements O_APPEND itself,
 // so handles are opened O_RDWR and without O_APPEND (as passthrough_hp does).
+//
+// On a passthrough connection (fs/passthrough.h) an open of an upper file is a passthrough open:
+// the kernel does its I/O on the upper copy itself. Opens of lower files stay cached (their pages
+// are kept, and a handle opened before a copy-up must see the copy's writes, which only this
+// process can arrange), and so does every open of a node that still has cached handles, because
+// the kernel refuses to mix the two kinds on one inode.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,11 +18,28 @@
 #include <cstring>
 
 #include "fs/fuse_ops.h"
+#include "fs/passthrough.h"
 #include "fs/whiteout.h"
 
 namespace imgbuild::fs {
 
 namespace {
+
+// Makes h a passthrough handle when node allows it (see the file comment). Call with fs.mu held.
+void choose_io_mode(Filesystem& fs, Node& node, FileHandle& h) {
+  if (fs.passthrough && node.upper && node.cached_opens == 0) {
+    if (node.backing_id == 0) {
+      int id = passthrough::open_backing(fs.fuse_fd, h.fd.get());
+      if (id > 0) node.backing_id = id;
+    }
+    if (node.backing_id > 0) {
+      h.passthrough = true;
+      ++node.passthrough_opens;
+      return;
+    }
+  }
+  ++node.cached_opens;
+}
 
 int open_flags(const Filesystem& fs, int flags) {
   flags &= ~(O_CREAT | O_EXCL | O_NOCTTY);
@@ -44,13 +67,36 @@ int do_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   h->fd.reset(fd);
   h->lower = !node->upper;
   h->flags = fi->flags;
+  bool had_cached = node->cached_opens > 0;
+  choose_io_mode(fs, *node, *h);
   // Every change to a file goes through this mount, so cached pages stay valid across opens
-  // (and a lower file's pages equal its copy-up's).
-  fi->keep_cache = 1;
+  // (and a lower file's pages equal its copy-up's); but an upper file's pages may predate writes
+  // made through passthrough handles, unless cached handles have been open all along.
+  fi->keep_cache = !fs.passthrough || !node->upper || had_cached;
   // flush does nothing here (no locks to drop, nothing buffered): spare the request per close.
   fi->noflush = 1;
   fi->fh = reinterpret_cast<uint64_t>(h.release());
   return 0;
+}
+
+void reply_opened(fuse_req_t req, fuse_file_info* fi, const fuse_entry_param* e) {
+  FileHandle* h = handle_of(fi);
+  if (h->passthrough) {
+    int id;
+    {
+      std::lock_guard lock(fs_of(req).mu);
+      id = h->node->backing_id;
+    }
+    if (e) {
+      passthrough::reply_create(req, *e, *fi, id);
+    } else {
+      passthrough::reply_open(req, *fi, id);
+    }
+  } else if (e) {
+    fuse_reply_create(req, e, fi);
+  } else {
+    fuse_reply_open(req, fi);
+  }
 }
 
 void sfs_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -58,7 +104,7 @@ void sfs_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (err) {
     fuse_reply_err(req, err);
   } else {
-    fuse_reply_open(req, fi);
+    reply_opened(req, fi, nullptr);
   }
 }
 
@@ -93,6 +139,7 @@ int do_create(fuse_req_t req, fuse_ino_t parent, const std::string& name, mode_t
   h->node = node;
   h->fd = std::move(fd);
   h->flags = fi->flags;
+  choose_io_mode(fs, *node, *h);
   fi->keep_cache = 1;
   fi->noflush = 1;
   fi->fh = reinterpret_cast<uint64_t>(h.release());
@@ -106,7 +153,7 @@ void sfs_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode
   if (err) {
     fuse_reply_err(req, err);
   } else {
-    fuse_reply_create(req, &e, fi);
+    reply_opened(req, fi, &e);
   }
 }
 
@@ -127,6 +174,7 @@ int io_fd(fuse_req_t req, FileHandle* h) {
 
 void sfs_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
   FileHandle* h = handle_of(fi);
+  fs_of(req).reads_served.fetch_add(1, std::memory_order_relaxed);
   fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
   buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
   buf.buf[0].fd = io_fd(req, h);
@@ -136,6 +184,7 @@ void sfs_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info
 
 void sfs_write_buf(fuse_req_t req, fuse_ino_t, fuse_bufvec* in, off_t off, fuse_file_info* fi) {
   FileHandle* h = handle_of(fi);
+  fs_of(req).writes_served.fetch_add(1, std::memory_order_relaxed);
   fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
   out.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
   out.buf[0].fd = io_fd(req, h);
@@ -151,7 +200,19 @@ void sfs_write_buf(fuse_req_t req, fuse_ino_t, fuse_bufvec* in, off_t off, fuse_
 void sfs_flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }
 
 void sfs_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  delete handle_of(fi);
+  std::unique_ptr<FileHandle> h(handle_of(fi));
+  {
+    Filesystem& fs = fs_of(req);
+    std::lock_guard lock(fs.mu);
+    Node& node = *h->node;
+    if (!h->passthrough) {
+      --node.cached_opens;
+    } else if (--node.passthrough_opens == 0) {
+      // The kernel let go of the backing file before it sent this release.
+      passthrough::close_backing(fs.fuse_fd, node.backing_id);
+      node.backing_id = 0;
+    }
+  }
   fuse_reply_err(req, 0);
 }
 
@@ -183,7 +244,8 @@ void sfs_init(void* userdata, fuse_conn_info* conn) {
   };
   // Writeback caching only where there is something to write back; with it the kernel owns
   // file sizes and mtimes between our replies, which is right since only it changes the upper.
-  if (fs->writable()) {
+  // The kernel refuses passthrough together with it.
+  if (fs->writable() && !fs->passthrough) {
     want(FUSE_CAP_WRITEBACK_CACHE);
     fs->writeback = (conn->want & FUSE_CAP_WRITEBACK_CACHE) != 0;
   } else {

@@ -14,6 +14,7 @@
 #include "base/sys.h"
 #include "fs/fuse_ops.h"
 #include "fs/mount_table.h"
+#include "fs/passthrough.h"
 #include "fs/union_fs.h"
 
 namespace imgbuild::fs {
@@ -78,6 +79,12 @@ Result<std::unique_ptr<Mount>> Mount::create(const std::string& mountpoint,
                 "mounting imgfs at " + target + " failed (needs root and /dev/fuse; see stderr)");
   }
   impl.mounted = true;
+  Filesystem* fs = impl.fs.get();
+  auto pt = passthrough::negotiate_init(impl.se, options.passthrough && fs->writable(),
+                                        [fs](bool use) { fs->passthrough = use; });
+  if (!pt) return fail(pt.error().with_context("mounting imgfs at " + target));
+  fs->fuse_fd = fuse_session_fd(impl.se);
+  log::debug("imgfs " + target + ": passthrough " + (*pt ? "requested" : "off"));
   unsigned max_threads = options.max_threads ? options.max_threads : 8;
   fuse_session* se = impl.se;
   impl.loop = std::thread([se, max_threads] {
@@ -92,6 +99,11 @@ Result<std::unique_ptr<Mount>> Mount::create(const std::string& mountpoint,
     fuse_loop_cfg_destroy(cfg);
   });
   return mount;
+}
+
+MountStats Mount::stats() const {
+  const Filesystem& fs = *impl_->fs;
+  return {fs.passthrough.load(), fs.reads_served.load(), fs.writes_served.load()};
 }
 
 void Mount::wait() {

@@ -52,9 +52,19 @@ struct MountOptions {
   double upper_timeout = 1.0;
   std::string fsname = "imgfs";  // shown as the source in /proc/mounts
   unsigned max_threads = 8;      // FUSE worker threads
+  // Serve reads and writes of upper files in the kernel where it can (FUSE passthrough, Linux
+  // 6.9+ with CAP_SYS_ADMIN); otherwise, or when false, through the writeback page cache.
+  bool passthrough = true;
 };
 
 class Filesystem;  // the union filesystem state (fs/union_fs.h); internal
+
+// What a mount has been doing, for tests and debugging.
+struct MountStats {
+  bool passthrough = false;  // the kernel does I/O on upper files itself (MountOptions)
+  uint64_t reads = 0;        // READ requests this process served
+  uint64_t writes = 0;       // WRITE requests this process served
+};
 
 class Mount {
  public:
@@ -67,6 +77,7 @@ class Mount {
   Mount& operator=(const Mount&) = delete;
 
   const std::string& mountpoint() const { return mountpoint_; }
+  MountStats stats() const;
 
   // Unmounts and waits for the serving threads. Fails (leaving the mount in place) when the
   // mount is busy; the destructor then still detaches it. Calling it twice is harmless.

@@ -58,6 +58,11 @@ struct Node {
   uint64_t nlookup = 0;
   // Set once the node has an upper copy; read without mu by handles opened on the lower copy.
   std::atomic<bool> in_upper{false};
+  // Open handles by kind (fs/fuse_ops_file.cpp): passthrough ones share backing_id, the
+  // connection's registration of the upper copy; the kernel never lets both kinds coexist.
+  unsigned passthrough_opens = 0;
+  unsigned cached_opens = 0;
+  int backing_id = 0;
 
   // The fd to stat or read: upper if present, else the top lower.
   int fd() const { return upper ? upper.get() : (lowers.empty() ? -1 : lowers[0].fd.get()); }
@@ -90,6 +95,13 @@ class Filesystem {
   std::mutex mu;
   // Set at FUSE init when the kernel enabled the writeback cache.
   std::atomic<bool> writeback{false};
+  // Set at FUSE init when the connection asked for kernel passthrough of upper files
+  // (fs/passthrough.h); fuse_fd is the connection's /dev/fuse fd, for backing-file registration.
+  std::atomic<bool> passthrough{false};
+  int fuse_fd = -1;
+  // READ and WRITE requests served (Mount::stats()).
+  std::atomic<uint64_t> reads_served{0};
+  std::atomic<uint64_t> writes_served{0};
 
   // All below: call with mu held.
   std::shared_ptr<Node> node(fuse_ino_t ino);

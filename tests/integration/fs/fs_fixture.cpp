@@ -238,11 +238,15 @@ std::vector<std::string> Fixture::lowers() const {
   return out;
 }
 
-void Fixture::mount(bool ro, WhiteoutStyle style) {
+void Fixture::mount(bool ro, WhiteoutStyle style, std::optional<bool> passthrough) {
   MountOptions options;
   options.lowers = lowers();
   if (!ro) options.upper = upper();
   options.upper_whiteouts = style;
+  // The suite runs twice: with kernel passthrough where the kernel has it (the default) and, as
+  // integration_fs_writeback, with IMGFS_TEST_PASSTHROUGH=0 through the writeback cache.
+  const char* pt = std::getenv("IMGFS_TEST_PASSTHROUGH");
+  options.passthrough = passthrough.value_or(!(pt && std::string(pt) == "0"));
   auto m = Mount::create(mnt(), options);
   if (!m) FAIL(m.error().message());
   mount_ = std::move(*m);

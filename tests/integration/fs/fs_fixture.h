@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,9 +60,12 @@ class Fixture {
   std::string m(const std::string& rel) const { return mnt() + "/" + rel; }
   const std::string& root() const { return dir_.path(); }
   std::vector<std::string> lowers() const;
-  // Mounts (read-write unless ro); REQUIREs success.
-  void mount(bool ro = false, WhiteoutStyle style = WhiteoutStyle::kOci);
+  // Mounts (read-write unless ro); REQUIREs success. passthrough: MountOptions::passthrough
+  // (unset: on, unless IMGFS_TEST_PASSTHROUGH=0).
+  void mount(bool ro = false, WhiteoutStyle style = WhiteoutStyle::kOci,
+             std::optional<bool> passthrough = {});
   void unmount();
+  Mount& mounted() { return *mount_; }
   // The invariant: the mount shows exactly lowers + upper applied as OCI layers.
   void check_invariant();
 

@@ -1,0 +1,48 @@
+// Kernel FUSE passthrough (Linux 6.9+, CONFIG_FUSE_PASSTHROUGH): an open file whose reply names a
+// "backing file" has its reads, writes and mmaps served by the kernel straight from that file,
+// with no request to this process. imgfs uses it for files in the upper directory, which is where
+// FUSE costs most (every write is a round trip and a second copy in the page cache).
+//
+// Debian 12's libfuse (3.14) predates passthrough: it cannot ask for the capability at INIT, and
+// its open/create replies have no backing id. So:
+//  - negotiate_init() performs the INIT exchange on libfuse's behalf: it hands the kernel's INIT
+//    request to libfuse over a socket standing in for /dev/fuse, lets libfuse answer (calling the
+//    filesystem's init callback as usual), adds the passthrough capability to that answer and
+//    sends it to the kernel; then libfuse's fd is /dev/fuse again and its loop takes over.
+//  - reply_open() / reply_create() send those replies with the backing id (kernel ABI structs).
+// Everything else stays libfuse's. The kernel refuses passthrough together with writeback caching,
+// so a passthrough connection has none; the filesystem init callback sees offered() first.
+//
+// Kernel rules the callers follow (fs/fuse_ops_file.cpp): all passthrough opens of one inode must
+// name the same backing file, and an inode never has passthrough and cached opens at the same time
+// (the open fails with EIO otherwise).
+#pragma once
+
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 314  // libfuse 3.14 (Debian 12)
+#endif
+#include <fuse_lowlevel.h>
+
+#include <functional>
+
+#include "base/error.h"
+
+namespace imgbuild::fs::passthrough {
+
+// Runs the session's INIT exchange (call after fuse_session_mount, before the loop). want: use
+// passthrough if the kernel offers it. before_init(bool) runs before libfuse's init callback with
+// whether passthrough will be requested. Returns whether it was requested.
+Result<bool> negotiate_init(fuse_session* se, bool want,
+                            const std::function<void(bool)>& before_init);
+
+// Registers fd's file as a backing file on the connection. Returns the backing id (> 0) or -errno
+// (EPERM: passthrough not enabled or no CAP_SYS_ADMIN; ELOOP: the file is on a stacked fs).
+int open_backing(int fuse_fd, int fd);
+void close_backing(int fuse_fd, int backing_id);
+
+// fuse_reply_open / fuse_reply_create with FOPEN_PASSTHROUGH and the backing id.
+int reply_open(fuse_req_t req, const fuse_file_info& fi, int backing_id);
+int reply_create(fuse_req_t req, const fuse_entry_param& e, const fuse_file_info& fi,
+                 int backing_id);
+
+}  // namespace imgbuild::fs::passthrough
