@@ -79,15 +79,23 @@ Result<std::unique_ptr<Mount>> Mount::create(const std::string& mountpoint,
                 "mounting imgfs at " + target + " failed (needs root and /dev/fuse; see stderr)");
   }
   impl.mounted = true;
-  Filesystem* fs = impl.fs.get();
-  auto pt = passthrough::negotiate_init(impl.se, options.passthrough && fs->writable(),
-                                        [fs](bool use) { fs->passthrough = use; });
-  if (!pt) return fail(pt.error().with_context("mounting imgfs at " + target));
-  fs->fuse_fd = fuse_session_fd(impl.se);
-  log::debug("imgfs " + target + ": passthrough " + (*pt ? "requested" : "off"));
   unsigned max_threads = options.max_threads ? options.max_threads : 8;
   fuse_session* se = impl.se;
-  impl.loop = std::thread([se, max_threads] {
+  Filesystem* fs = impl.fs.get();
+  fs->fuse_fd = fuse_session_fd(se);
+  bool want_passthrough = options.passthrough && fs->writable();
+  // The mount is usable from here: the kernel holds requests until the session answered INIT,
+  // which the loop thread does first (as a daemonising FUSE server would).
+  impl.loop = std::thread([se, fs, max_threads, want_passthrough, target] {
+    auto pt = passthrough::negotiate_init(se, want_passthrough,
+                                          [fs](bool use) { fs->passthrough = use; });
+    if (!pt) {
+      // The kernel has no answer to INIT: end the connection, so nothing waits on it forever.
+      log::error("imgfs " + target + ": " + pt.error().message());
+      (void)force_unmount(target);
+      return;
+    }
+    log::debug("imgfs " + target + ": passthrough " + (*pt ? "requested" : "off"));
     if (max_threads == 1) {
       fuse_session_loop(se);
       return;

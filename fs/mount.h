@@ -59,7 +59,8 @@ struct MountOptions {
 
 class Filesystem;  // the union filesystem state (fs/union_fs.h); internal
 
-// What a mount has been doing, for tests and debugging.
+// What a mount has been doing, for tests and debugging (passthrough is known once the mount has
+// served its first request).
 struct MountStats {
   bool passthrough = false;  // the kernel does I/O on upper files itself (MountOptions)
   uint64_t reads = 0;        // READ requests this process served

@@ -57,11 +57,20 @@ Result<pid_t> serve_in_background(const std::string& mountpoint, const MountOpti
     ::_exit(st ? 0 : 1);
   }
   wr.reset();
-  auto msg = sys::read_all(rd.get(), "imgfs server");
-  if (msg && *msg == "ok") return pid;
+  // "ok" is the whole answer: return on it rather than on EOF, which waits until the server has
+  // got round to closing its end.
+  std::string msg;
+  char chunk[512];
+  for (;;) {
+    ssize_t n = ::read(rd.get(), chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    msg.append(chunk, static_cast<size_t>(n));
+    if (msg == "ok") return pid;
+  }
   int status = 0;
   ::waitpid(pid, &status, 0);
-  std::string text = msg ? *msg : msg.error().message();
+  std::string text = msg;
   if (text.starts_with("error: ")) text = text.substr(7);
   if (text.empty()) text = "imgfs server exited before the mount was ready";
   return fail(ErrorKind::kIo, text);

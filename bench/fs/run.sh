@@ -99,23 +99,26 @@ do_umount() {
 
 declare -A R
 FIGS=(mount stat_all tar_all seq_read_1g append_copyup create_small write_fsync rm_rf)
+# Each figure starts with nothing dirty, so writeback left by one figure (or one filesystem) does
+# not land in the next one's time.
 run_fs() {
   local fs=$1 t
+  sync
   t=$(now); do_mount "$fs"; R[$fs,mount]=$(elapsed "$t")
   R[$fs,stat_all]=$(best2 "find '$MNT' -xdev -printf '%i %s %m\n'")
   R[$fs,tar_all]=$(best2 "tar -C '$MNT' --exclude=./1g -cf - . | cat")
   R[$fs,seq_read_1g]=$(best2 "cat '$MNT/1g'")
-  t=$(now)
+  sync; t=$(now)
   (cd "$MNT" && while read -r f; do echo x >> "$f"; done < "$WORK/append.list")
   R[$fs,append_copyup]=$(elapsed "$t")
-  t=$(now)
+  sync; t=$(now)
   mkdir "$MNT/new"
   (cd "$MNT/new" && for i in $(seq $NCREATE); do echo "$i" > "f$i"; done)
   R[$fs,create_small]=$(elapsed "$t")
-  t=$(now)
+  sync; t=$(now)
   dd if=/dev/zero of="$MNT/written" bs=1M count=$(( SMOKE ? 16 : 256 )) conv=fsync status=none
   R[$fs,write_fsync]=$(elapsed "$t")
-  t=$(now)
+  sync; t=$(now)
   rm -rf "$MNT/$RMTREE" "$MNT/new"
   R[$fs,rm_rf]=$(elapsed "$t")
   do_umount
