@@ -6,10 +6,11 @@
 // so handles are opened O_RDWR and without O_APPEND (as passthrough_hp does).
 //
 // On a passthrough connection (fs/passthrough.h) an open of an upper file is a passthrough open:
-// the kernel does its I/O on the upper copy itself. Opens of lower files stay cached (their pages
-// are kept, and a handle opened before a copy-up must see the copy's writes, which only this
-// process can arrange), and so does every open of a node that still has cached handles, because
-// the kernel refuses to mix the two kinds on one inode.
+// the kernel does its I/O on the upper copy itself. Opens of lower files on a writable mount stay
+// cached (their pages are kept, and a handle opened before a copy-up must see the copy's writes,
+// which only this process can arrange; a read-only mount passes them through as well), and so
+// does every open of a node that still has cached handles, because the kernel refuses to mix the
+// two kinds on one inode.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,7 +28,9 @@ namespace {
 
 // Makes h a passthrough handle when node allows it (see the file comment). Call with fs.mu held.
 void choose_io_mode(Filesystem& fs, Node& node, FileHandle& h) {
-  if (fs.passthrough && node.upper && node.cached_opens == 0) {
+  // On a read-only mount nothing is ever copied up, so lower files can be passed through too.
+  bool fixed = node.upper || !fs.writable();
+  if (fs.passthrough && fixed && node.cached_opens == 0) {
     if (node.backing_id == 0) {
       int id = passthrough::open_backing(fs.fuse_fd, h.fd.get());
       if (id > 0) node.backing_id = id;
@@ -72,7 +75,7 @@ int do_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   // Every change to a file goes through this mount, so cached pages stay valid across opens
   // (and a lower file's pages equal its copy-up's); but an upper file's pages may predate writes
   // made through passthrough handles, unless cached handles have been open all along.
-  fi->keep_cache = !fs.passthrough || !node->upper || had_cached;
+  fi->keep_cache = !fs.passthrough || !fs.writable() || !node->upper || had_cached;
   // flush does nothing here (no locks to drop, nothing buffered): spare the request per close.
   fi->noflush = 1;
   fi->fh = reinterpret_cast<uint64_t>(h.release());

@@ -83,7 +83,7 @@ Result<std::unique_ptr<Mount>> Mount::create(const std::string& mountpoint,
   fuse_session* se = impl.se;
   Filesystem* fs = impl.fs.get();
   fs->fuse_fd = fuse_session_fd(se);
-  bool want_passthrough = options.passthrough && fs->writable();
+  bool want_passthrough = options.passthrough;
   // The mount is usable from here: the kernel holds requests until the session answered INIT,
   // which the loop thread does first (as a daemonising FUSE server would).
   impl.loop = std::thread([se, fs, max_threads, want_passthrough, target] {

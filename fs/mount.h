@@ -52,8 +52,9 @@ struct MountOptions {
   double upper_timeout = 1.0;
   std::string fsname = "imgfs";  // shown as the source in /proc/mounts
   unsigned max_threads = 8;      // FUSE worker threads
-  // Serve reads and writes of upper files in the kernel where it can (FUSE passthrough, Linux
-  // 6.9+ with CAP_SYS_ADMIN); otherwise, or when false, through the writeback page cache.
+  // Serve reads and writes of upper files (and on a read-only mount, of every file) in the kernel
+  // where it can (FUSE passthrough, Linux 6.9+ with CAP_SYS_ADMIN); otherwise, or when false,
+  // through the page cache (writeback cache for the upper).
   bool passthrough = true;
 };
 

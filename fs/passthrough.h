@@ -1,7 +1,8 @@
 // Kernel FUSE passthrough (Linux 6.9+, CONFIG_FUSE_PASSTHROUGH): an open file whose reply names a
 // "backing file" has its reads, writes and mmaps served by the kernel straight from that file,
 // with no request to this process. imgfs uses it for files in the upper directory, which is where
-// FUSE costs most (every write is a round trip and a second copy in the page cache).
+// FUSE costs most (every write is a round trip and a second copy in the page cache), and for every
+// file of a read-only mount.
 //
 // Debian 12's libfuse (3.14) predates passthrough: it cannot ask for the capability at INIT, and
 // its open/create replies have no backing id. So:

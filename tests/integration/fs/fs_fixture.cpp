@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -189,6 +190,16 @@ std::string read(const std::string& path) {
 void whiteout(const std::string& path) {
   auto slash = path.rfind('/');
   write(path.substr(0, slash) + "/.wh." + path.substr(slash + 1), "", 0);
+}
+
+void in_child(const std::function<bool()>& fn) {
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) ::_exit(fn() ? 0 : 1);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
 }
 
 void sh(const std::string& command) {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -74,6 +75,13 @@ class Fixture {
   int nlowers_;
   std::unique_ptr<Mount> mount_;
 };
+
+// Runs fn in a forked child and REQUIREs that it returned true. Memory mappings of files on the
+// mount must be made there: this process also serves the mount, and a page fault or munmap on a
+// mapped mount file holds the process's mmap lock while it waits for a FUSE reply, which a server
+// thread needing that lock (to start a thread or map a buffer) would never send. fn must not
+// allocate or lock (the child of a threaded process).
+void in_child(const std::function<bool()>& fn);
 
 // True when this machine can run FUSE mounts (root and /dev/fuse); WARNs otherwise.
 bool can_mount();

@@ -35,21 +35,24 @@ void exercise(const std::string& path, std::string model, unsigned seed, int ste
       size_t size = rng() % 200000;
       REQUIRE(::truncate(path.c_str(), static_cast<off_t>(size)) == 0);
       model.resize(size, '\0');
-    } else if (kind == 2 && !model.empty()) {  // shared writable mmap
-      int fd = ::open(path.c_str(), O_RDWR);
-      REQUIRE(fd >= 0);
-      void* p = ::mmap(nullptr, model.size(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-      REQUIRE(p != MAP_FAILED);
-      auto* bytes = static_cast<char*>(p);
+    } else if (kind == 2 && !model.empty()) {  // shared writable mmap (in a child: in_child)
       size_t at = rng() % model.size();
       size_t n = std::min(len, model.size() - at);
-      for (size_t j = 0; j < n; ++j) {
-        bytes[at + j] = static_cast<char>('a' + (j % 26));
-        model[at + j] = static_cast<char>('a' + (j % 26));
-      }
-      if (rng() % 2) REQUIRE(::msync(p, model.size(), MS_SYNC) == 0);
-      ::munmap(p, model.size());
-      ::close(fd);
+      size_t size = model.size();
+      bool sync = rng() % 2;
+      in_child([&] {
+        int fd = ::open(path.c_str(), O_RDWR);
+        if (fd < 0) return false;
+        void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED) return false;
+        auto* bytes = static_cast<char*>(p);
+        for (size_t j = 0; j < n; ++j) bytes[at + j] = static_cast<char>('a' + (j % 26));
+        if (sync && ::msync(p, size, MS_SYNC) != 0) return false;
+        ::munmap(p, size);
+        ::close(fd);
+        return true;
+      });
+      for (size_t j = 0; j < n; ++j) model[at + j] = static_cast<char>('a' + (j % 26));
     }
     // Read back (and through the old handle opened before copy-up).
     REQUIRE(read(path) == model);

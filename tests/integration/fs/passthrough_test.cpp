@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "base/unique_fd.h"
@@ -93,12 +94,17 @@ TEST_CASE("imgfs handles of one file see each other's writes across copy-up and 
   REQUIRE(writer);  // EIO here would mean mixed io modes on one inode
   pwrite_all(writer.get(), "AB", 0);
   CHECK(pread_all(reader.get(), 64) == "AB23456789");
-  // A shared writable mapping on the writer, read through the reader.
-  void* p = ::mmap(nullptr, 10, PROT_READ | PROT_WRITE, MAP_SHARED, writer.get(), 0);
-  REQUIRE(p != MAP_FAILED);
-  static_cast<char*>(p)[9] = 'Z';
-  REQUIRE(::msync(p, 10, MS_SYNC) == 0);
-  ::munmap(p, 10);
+  // A shared writable mapping of the file, read through the reader (mappings: in_child).
+  in_child([&] {
+    int fd = ::open(f.m("file").c_str(), O_RDWR | O_CLOEXEC);
+    void* p = ::mmap(nullptr, 10, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) return false;
+    static_cast<char*>(p)[9] = 'Z';
+    bool ok = ::msync(p, 10, MS_SYNC) == 0;
+    ::munmap(p, 10);
+    ::close(fd);
+    return ok;
+  });
   CHECK(pread_all(reader.get(), 64) == "AB2345678Z");
   reader.reset();
   writer.reset();
@@ -112,13 +118,43 @@ TEST_CASE("imgfs handles of one file see each other's writes across copy-up and 
   REQUIRE(w2);
   REQUIRE(::write(w2.get(), "!", 1) == 1);
   CHECK(pread_all(r2.get(), 64) == "AB2345678Z!");
-  void* q = ::mmap(nullptr, 11, PROT_READ, MAP_SHARED, r2.get(), 0);
-  REQUIRE(q != MAP_FAILED);
-  CHECK(std::string(static_cast<char*>(q), 11) == "AB2345678Z!");
-  ::munmap(q, 11);
+  in_child([&] {
+    void* q = ::mmap(nullptr, 11, PROT_READ, MAP_SHARED, r2.get(), 0);
+    if (q == MAP_FAILED) return false;
+    bool same = std::memcmp(q, "AB2345678Z!", 11) == 0;
+    ::munmap(q, 11);
+    return same;
+  });
   r2.reset();
   w2.reset();
   CHECK(read(f.m("file")) == "AB2345678Z!");
   CHECK(read(f.upper() + "/file") == "AB2345678Z!");
   f.check_invariant();
+}
+
+TEST_CASE("a read-only imgfs mount passes lower files through", "[integration][fs]") {
+  if (!can_mount()) return;
+  Fixture f(2);
+  std::string data(3 << 20, 'l');
+  write(f.lower(1) + "/usr/lib/big", data);
+  write(f.lower(0) + "/etc/top", "top\n");
+  f.mount(true, imgbuild::fs::WhiteoutStyle::kOci, true);
+  CHECK(read(f.m("usr/lib/big")) == data);
+  CHECK(read(f.m("etc/top")) == "top\n");
+  auto stats = f.mounted().stats();
+  if (!kernel_has_passthrough()) {
+    CHECK_FALSE(stats.passthrough);
+    return;
+  }
+  REQUIRE(stats.passthrough);
+  CHECK(stats.reads == 0);
+  in_child([&] {
+    int fd = ::open(f.m("usr/lib/big").c_str(), O_RDONLY | O_CLOEXEC);
+    void* p = ::mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) return false;
+    bool same = static_cast<char*>(p)[4095] == 'l';
+    ::munmap(p, 4096);
+    ::close(fd);
+    return same;
+  });
 }
