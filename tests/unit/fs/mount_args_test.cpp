@@ -30,6 +30,10 @@ TEST_CASE("imgfs args: escapes, whiteout style, -f, several -o", "[unit][fs]") {
   CHECK(a->options.upper_whiteouts == WhiteoutStyle::kOverlay);
   CHECK(a->options.max_threads == 4);
   CHECK(a->options.upper_timeout == 2.5);
+  CHECK(a->options.passthrough);
+  auto b = parse_imgfs_args({"/m", "-o", "lowerdir=/a,nopassthrough"});
+  REQUIRE(b);
+  CHECK_FALSE(b->options.passthrough);
 }
 
 TEST_CASE("imgfs args: errors name the problem", "[unit][fs]") {
