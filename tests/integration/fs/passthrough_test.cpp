@@ -58,7 +58,7 @@ TEST_CASE("imgfs serves upper files through kernel passthrough", "[integration][
   uint64_t lower_reads = stats.reads;  // lower files are not passed through
 
   std::string big(4 << 20, 'x');
-  write(f.m("new"), big);             // created: a passthrough handle
+  write(f.m("new"), big);                     // created: a passthrough handle
   sh("echo appended >> " + f.m("etc/conf"));  // copied up, then passthrough
   CHECK(read(f.m("new")) == big);
   CHECK(read(f.m("etc/conf")) == "lower\nappended\n");
