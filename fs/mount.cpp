@@ -24,6 +24,9 @@ struct Mount::Impl {
   fuse_session* se = nullptr;
   std::thread loop;
   bool mounted = false;
+  bool started = false;
+  unsigned max_threads = 8;
+  bool passthrough = true;
 };
 
 namespace {
@@ -49,8 +52,8 @@ std::string clean_fsname(const std::string& name) {
 
 Mount::Mount(std::string mountpoint) : mountpoint_(std::move(mountpoint)), impl_(new Impl) {}
 
-Result<std::unique_ptr<Mount>> Mount::create(const std::string& mountpoint,
-                                             const MountOptions& options) {
+Result<std::unique_ptr<Mount>> Mount::create_unstarted(const std::string& mountpoint,
+                                                       const MountOptions& options) {
   std::string target = absolute(mountpoint);
   auto st = sys::lstat(target);
   if (!st) return fail(st.error().with_context("mount point"));
@@ -79,11 +82,28 @@ Result<std::unique_ptr<Mount>> Mount::create(const std::string& mountpoint,
                 "mounting imgfs at " + target + " failed (needs root and /dev/fuse; see stderr)");
   }
   impl.mounted = true;
-  unsigned max_threads = options.max_threads ? options.max_threads : 8;
+  impl.max_threads = options.max_threads ? options.max_threads : 8;
+  impl.passthrough = options.passthrough;
+  impl.fs->fuse_fd = fuse_session_fd(impl.se);
+  return mount;
+}
+
+Result<std::unique_ptr<Mount>> Mount::create(const std::string& mountpoint,
+                                             const MountOptions& options) {
+  auto mount = TRY(create_unstarted(mountpoint, options));
+  mount->start();
+  return mount;
+}
+
+void Mount::start() {
+  Impl& impl = *impl_;
+  if (impl.started || !impl.se) return;
+  impl.started = true;
   fuse_session* se = impl.se;
   Filesystem* fs = impl.fs.get();
-  fs->fuse_fd = fuse_session_fd(se);
-  bool want_passthrough = options.passthrough;
+  unsigned max_threads = impl.max_threads;
+  bool want_passthrough = impl.passthrough;
+  std::string target = mountpoint_;
   // The mount is usable from here: the kernel holds requests until the session answered INIT,
   // which the loop thread does first (as a daemonising FUSE server would).
   impl.loop = std::thread([se, fs, max_threads, want_passthrough, target] {
@@ -106,10 +126,21 @@ Result<std::unique_ptr<Mount>> Mount::create(const std::string& mountpoint,
     fuse_session_loop_mt(se, cfg);
     fuse_loop_cfg_destroy(cfg);
   });
-  return mount;
+}
+
+void Mount::disown() {
+  Impl& impl = *impl_;
+  if (!impl.se || impl.started) return;
+  // fuse_session_destroy closes the session fd and never unmounts (fuse_session_unmount would);
+  // no INIT was seen here, so no destroy callback runs either.
+  fuse_session_destroy(impl.se);
+  impl.se = nullptr;
+  impl.mounted = false;
+  impl.fs.reset();
 }
 
 MountStats Mount::stats() const {
+  if (!impl_->fs) return {};
   const Filesystem& fs = *impl_->fs;
   return {fs.passthrough.load(), fs.reads_served.load(), fs.writes_served.load()};
 }

@@ -74,6 +74,16 @@ class Mount {
   // mounts at mountpoint (an existing directory) and starts serving.
   static Result<std::unique_ptr<Mount>> create(const std::string& mountpoint,
                                                const MountOptions& options);
+  // The same without serving yet: the kernel mount exists and holds every request until start().
+  // Lets a daemonising server mount before it forks and serve from the child (fs/server.h).
+  static Result<std::unique_ptr<Mount>> create_unstarted(const std::string& mountpoint,
+                                                         const MountOptions& options);
+  // Starts the serving threads of a create_unstarted() mount (once; later calls do nothing).
+  void start();
+  // For the process that forked a child to serve this unstarted mount: closes this process's
+  // copies of the session and layer descriptors and forgets the mount, which stays mounted and
+  // served by the child.
+  void disown();
   ~Mount();
   Mount(const Mount&) = delete;
   Mount& operator=(const Mount&) = delete;

@@ -2,46 +2,58 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <thread>
 
 #include "base/fs.h"
-#include "base/sys.h"
 
 namespace imgbuild::fs {
 
-Status serve(const std::string& mountpoint, const MountOptions& options,
-             const std::function<void()>& on_ready) {
+namespace {
+
+// The termination signals, blocked before the FUSE threads exist so that they inherit the mask
+// and only serve_mount's waiter ever sees them.
+sigset_t block_termination_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
-  // Blocked before the FUSE threads exist, so they inherit the mask and only the waiter below
-  // ever sees these signals.
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  auto mount = TRY(Mount::create(mountpoint, options));
-  std::string target = mount->mountpoint();
+  return set;
+}
+
+Status serve_mount(Mount& mount, const sigset_t& set, const std::function<void()>& on_ready) {
+  mount.start();
+  std::string target = mount.mountpoint();
   std::thread([set, target] {
     int sig = 0;
     if (sigwait(&set, &sig) == 0) (void)force_unmount(target);
   }).detach();
   if (on_ready) on_ready();
-  mount->wait();  // returns when the kernel ends the session
-  return mount->unmount();
+  mount.wait();  // returns when the kernel ends the session
+  return mount.unmount();
+}
+
+}  // namespace
+
+Status serve(const std::string& mountpoint, const MountOptions& options,
+             const std::function<void()>& on_ready) {
+  sigset_t set = block_termination_signals();
+  auto mount = TRY(Mount::create_unstarted(mountpoint, options));
+  return serve_mount(*mount, set, on_ready);
 }
 
 Result<pid_t> serve_in_background(const std::string& mountpoint, const MountOptions& options) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return fail_errno("pipe2", "imgfs server");
-  UniqueFd rd(fds[0]), wr(fds[1]);
+  // Mount here, serve from the child (libfuse's daemonising model): errors come back directly,
+  // and the caller goes on as soon as the child exists. Requests made before the child answers
+  // the kernel's INIT wait for it; if the child dies, the connection goes with the last copy of
+  // the session fd and the mount point reports ENOTCONN until `umount`.
+  auto mount = TRY(Mount::create_unstarted(mountpoint, options));
   pid_t pid = ::fork();
-  if (pid < 0) return fail_errno("fork", "imgfs server");
+  if (pid < 0) return fail_errno("fork", "imgfs server");  // ~Mount unmounts
   if (pid == 0) {
-    rd.reset();
     ::setsid();
     int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0) {
@@ -49,31 +61,11 @@ Result<pid_t> serve_in_background(const std::string& mountpoint, const MountOpti
       ::dup2(null, 1);
       ::dup2(null, 2);
     }
-    auto st = serve(mountpoint, options, [&] {
-      (void)sys::write_all(wr.get(), "ok");
-      wr.reset();
-    });
-    if (!st && wr) (void)sys::write_all(wr.get(), "error: " + st.error().message());
-    ::_exit(st ? 0 : 1);
+    sigset_t set = block_termination_signals();
+    ::_exit(serve_mount(*mount, set, nullptr) ? 0 : 1);
   }
-  wr.reset();
-  // "ok" is the whole answer: return on it rather than on EOF, which waits until the server has
-  // got round to closing its end.
-  std::string msg;
-  char chunk[512];
-  for (;;) {
-    ssize_t n = ::read(rd.get(), chunk, sizeof(chunk));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    msg.append(chunk, static_cast<size_t>(n));
-    if (msg == "ok") return pid;
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  std::string text = msg;
-  if (text.starts_with("error: ")) text = text.substr(7);
-  if (text.empty()) text = "imgfs server exited before the mount was ready";
-  return fail(ErrorKind::kIo, text);
+  mount->disown();
+  return pid;
 }
 
 }  // namespace imgbuild::fs

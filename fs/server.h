@@ -20,8 +20,10 @@ namespace imgbuild::fs {
 Status serve(const std::string& mountpoint, const MountOptions& options,
              const std::function<void()>& on_ready);
 
-// Forks a server process (a new session, stdio on /dev/null) running serve(); returns its pid
-// once the mount is ready, or the server's error (its message) if mounting failed.
+// Mounts, then forks a server process (a new session, stdio on /dev/null) that serves the mount
+// as serve() does; returns its pid, or the error if mounting failed. Like a daemonising libfuse
+// server: the mount exists when this returns, and the first requests wait until the server has
+// answered the kernel's INIT.
 Result<pid_t> serve_in_background(const std::string& mountpoint, const MountOptions& options);
 
 }  // namespace imgbuild::fs
