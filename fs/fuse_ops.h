@@ -44,7 +44,9 @@ struct FileHandle {
   int flags = 0;
   std::mutex mu;  // guards upper_fd; taken after Filesystem::mu
   UniqueFd upper_fd;
-  bool passthrough = false;  // the kernel does its I/O on node->backing_id (fs/passthrough.h)
+  // Non-zero for a passthrough handle: the backing id (node->backing_id when opened) the kernel
+  // does this handle's I/O on (fs/passthrough.h).
+  int backing_id = 0;
 };
 
 inline FileHandle* handle_of(fuse_file_info* fi) { return reinterpret_cast<FileHandle*>(fi->fh); }

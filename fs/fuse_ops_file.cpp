@@ -36,7 +36,7 @@ void choose_io_mode(Filesystem& fs, Node& node, FileHandle& h) {
       if (id > 0) node.backing_id = id;
     }
     if (node.backing_id > 0) {
-      h.passthrough = true;
+      h.backing_id = node.backing_id;
       ++node.passthrough_opens;
       return;
     }
@@ -84,16 +84,11 @@ int do_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 
 void reply_opened(fuse_req_t req, fuse_file_info* fi, const fuse_entry_param* e) {
   FileHandle* h = handle_of(fi);
-  if (h->passthrough) {
-    int id;
-    {
-      std::lock_guard lock(fs_of(req).mu);
-      id = h->node->backing_id;
-    }
+  if (h->backing_id) {
     if (e) {
-      passthrough::reply_create(req, *e, *fi, id);
+      passthrough::reply_create(req, *e, *fi, h->backing_id);
     } else {
-      passthrough::reply_open(req, *fi, id);
+      passthrough::reply_open(req, *fi, h->backing_id);
     }
   } else if (e) {
     fuse_reply_create(req, e, fi);
@@ -208,7 +203,7 @@ void sfs_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
     Filesystem& fs = fs_of(req);
     std::lock_guard lock(fs.mu);
     Node& node = *h->node;
-    if (!h->passthrough) {
+    if (!h->backing_id) {
       --node.cached_opens;
     } else if (--node.passthrough_opens == 0) {
       // The kernel let go of the backing file before it sent this release.

@@ -102,13 +102,13 @@ void Mount::start() {
   fuse_session* se = impl.se;
   Filesystem* fs = impl.fs.get();
   unsigned max_threads = impl.max_threads;
-  bool want_passthrough = impl.passthrough;
+  bool passthrough = impl.passthrough;
   std::string target = mountpoint_;
   // The mount is usable from here: the kernel holds requests until the session answered INIT,
   // which the loop thread does first (as a daemonising FUSE server would).
-  impl.loop = std::thread([se, fs, max_threads, want_passthrough, target] {
-    auto pt = passthrough::negotiate_init(se, want_passthrough,
-                                          [fs](bool use) { fs->passthrough = use; });
+  impl.loop = std::thread([se, fs, max_threads, passthrough, target] {
+    auto pt =
+        passthrough::negotiate_init(se, passthrough, [fs](bool use) { fs->passthrough = use; });
     if (!pt) {
       // The kernel has no answer to INIT: end the connection, so nothing waits on it forever.
       log::error("imgfs " + target + ": " + pt.error().message());
