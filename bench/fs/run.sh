@@ -68,15 +68,19 @@ fi
 (cd "$ROOTFS" && find etc usr/share -xdev -type f -size -64k | sort | sed -n "1,${NAPPEND}p") > "$WORK/append.list"
 RMTREE=usr/share
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.6f", a - b }'; }
+# Timing without forks inside the timed interval: start with t=$EPOCHREALTIME, stop with
+# elapsed_into "$t" VAR, which stores the seconds since t in VAR.
+elapsed_into() {
+  local end=$EPOCHREALTIME
+  printf -v "$2" '%s' "$(awk -v a="$end" -v b="$1" 'BEGIN { printf "%.6f", a - b }')"
+}
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 # Best of two runs of a command (the first also warms the cache).
 best2() {
   local a b t
-  t=$(now); eval "$1" > /dev/null; a=$(elapsed "$t")
-  t=$(now); eval "$1" > /dev/null; b=$(elapsed "$t")
+  t=$EPOCHREALTIME; eval "$1" > /dev/null; elapsed_into "$t" a
+  t=$EPOCHREALTIME; eval "$1" > /dev/null; elapsed_into "$t" b
   if lt "$a" "$b"; then echo "$a"; else echo "$b"; fi
 }
 
@@ -107,23 +111,23 @@ run_fs() {
   local fs=$1 t
   prepare_dirs "$fs"
   sync
-  t=$(now); do_mount "$fs"; R[$fs,mount]=$(elapsed "$t")
+  t=$EPOCHREALTIME; do_mount "$fs"; elapsed_into "$t" "R[$fs,mount]"
   R[$fs,stat_all]=$(best2 "find '$MNT' -xdev -printf '%i %s %m\n'")
   R[$fs,tar_all]=$(best2 "tar -C '$MNT' --exclude=./1g -cf - . | cat")
   R[$fs,seq_read_1g]=$(best2 "cat '$MNT/1g'")
-  sync; t=$(now)
+  sync; t=$EPOCHREALTIME
   (cd "$MNT" && while read -r f; do echo x >> "$f"; done < "$WORK/append.list")
-  R[$fs,append_copyup]=$(elapsed "$t")
-  sync; t=$(now)
+  elapsed_into "$t" "R[$fs,append_copyup]"
+  sync; t=$EPOCHREALTIME
   mkdir "$MNT/new"
   (cd "$MNT/new" && for i in $(seq $NCREATE); do echo "$i" > "f$i"; done)
-  R[$fs,create_small]=$(elapsed "$t")
-  sync; t=$(now)
+  elapsed_into "$t" "R[$fs,create_small]"
+  sync; t=$EPOCHREALTIME
   dd if=/dev/zero of="$MNT/written" bs=1M count=$(( SMOKE ? 16 : 256 )) conv=fsync status=none
-  R[$fs,write_fsync]=$(elapsed "$t")
-  sync; t=$(now)
+  elapsed_into "$t" "R[$fs,write_fsync]"
+  sync; t=$EPOCHREALTIME
   rm -rf "$MNT/$RMTREE" "$MNT/new"
-  R[$fs,rm_rf]=$(elapsed "$t")
+  elapsed_into "$t" "R[$fs,rm_rf]"
   do_umount
 }
 
