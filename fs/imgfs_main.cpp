@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (parsed->foreground) {
-    auto st = fs::serve(parsed->mountpoint, parsed->options, nullptr);
+    auto st = fs::serve(parsed->mountpoint, parsed->options);
     if (!st) {
       std::fprintf(stderr, "imgfs: %s\n", st.error().message().c_str());
       return 1;

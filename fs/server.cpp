@@ -24,25 +24,23 @@ sigset_t block_termination_signals() {
   return set;
 }
 
-Status serve_mount(Mount& mount, const sigset_t& set, const std::function<void()>& on_ready) {
+Status serve_mount(Mount& mount, const sigset_t& set) {
   mount.start();
   std::string target = mount.mountpoint();
   std::thread([set, target] {
     int sig = 0;
     if (sigwait(&set, &sig) == 0) (void)force_unmount(target);
   }).detach();
-  if (on_ready) on_ready();
   mount.wait();  // returns when the kernel ends the session
   return mount.unmount();
 }
 
 }  // namespace
 
-Status serve(const std::string& mountpoint, const MountOptions& options,
-             const std::function<void()>& on_ready) {
+Status serve(const std::string& mountpoint, const MountOptions& options) {
   sigset_t set = block_termination_signals();
   auto mount = TRY(Mount::create_unstarted(mountpoint, options));
-  return serve_mount(*mount, set, on_ready);
+  return serve_mount(*mount, set);
 }
 
 Result<pid_t> serve_in_background(const std::string& mountpoint, const MountOptions& options) {
@@ -62,7 +60,7 @@ Result<pid_t> serve_in_background(const std::string& mountpoint, const MountOpti
       ::dup2(null, 2);
     }
     sigset_t set = block_termination_signals();
-    ::_exit(serve_mount(*mount, set, nullptr) ? 0 : 1);
+    ::_exit(serve_mount(*mount, set) ? 0 : 1);
   }
   mount->disown();
   return pid;

@@ -1,12 +1,10 @@
 // Serving an imgfs mount from a process of its own, for the standalone `imgfs` binary and
-// `imgbuild mount`: the process mounts, reports readiness, serves until the mount is unmounted
-// (umount, fusermount3 -u, `imgbuild umount`) or it gets SIGTERM/SIGINT/SIGHUP (then it unmounts
-// itself), and exits.
+// `imgbuild mount`: the process serves until the mount is unmounted (umount, fusermount3 -u,
+// `imgbuild umount`) or it gets SIGTERM/SIGINT/SIGHUP (then it unmounts itself), and exits.
 #pragma once
 
 #include <sys/types.h>
 
-#include <functional>
 #include <string>
 
 #include "base/error.h"
@@ -14,11 +12,9 @@
 
 namespace imgbuild::fs {
 
-// Mounts and serves in the calling process until the mount goes away. on_ready runs once the
-// mount is in place. Call before starting other threads: it blocks the termination signals and
-// waits for them on a thread of its own.
-Status serve(const std::string& mountpoint, const MountOptions& options,
-             const std::function<void()>& on_ready);
+// Mounts and serves in the calling process until the mount goes away. Call before starting other
+// threads: it blocks the termination signals and waits for them on a thread of its own.
+Status serve(const std::string& mountpoint, const MountOptions& options);
 
 // Mounts, then forks a server process (a new session, stdio on /dev/null) that serves the mount
 // as serve() does; returns its pid, or the error if mounting failed. Like a daemonising libfuse
