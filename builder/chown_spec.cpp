@@ -1,19 +1,19 @@
 #include "builder/chown_spec.h"
 
-#include <charconv>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "runtime/user.h"
+
 namespace imgbuild::builder {
 namespace {
 
+// A numeric id of up to 32 bits (the range is checked on the result: resolve_chown).
 std::optional<uint32_t> parse_id(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  uint32_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
+  auto v = runtime::parse_numeric_id(s);
+  if (!v || *v > UINT32_MAX) return std::nullopt;
+  return static_cast<uint32_t>(*v);
 }
 
 // Fields of the line in a passwd/group file whose first field is `name`.
@@ -37,9 +37,28 @@ std::optional<std::vector<std::string>> find_entry(const std::string& file, std:
   return std::nullopt;
 }
 
+Result<Owner> resolve_owner(std::string_view spec, const LayerView& image);
+
 }  // namespace
 
 Result<Owner> resolve_chown(std::string_view spec, const LayerView& image) {
+  if (auto id = runtime::parse_numeric_id(spec.substr(0, spec.find(':')))) {
+    TRY(runtime::check_id_range(*id, "--chown " + std::string(spec)));
+  }
+  if (size_t colon = spec.find(':'); colon != std::string_view::npos) {
+    if (auto id = runtime::parse_numeric_id(spec.substr(colon + 1))) {
+      TRY(runtime::check_id_range(*id, "--chown " + std::string(spec)));
+    }
+  }
+  Owner owner = TRY(resolve_owner(spec, image));
+  TRY(runtime::check_id_range(owner.uid, "--chown " + std::string(spec)));
+  TRY(runtime::check_id_range(owner.gid, "--chown " + std::string(spec)));
+  return owner;
+}
+
+namespace {
+
+Result<Owner> resolve_owner(std::string_view spec, const LayerView& image) {
   if (spec.empty()) return fail(ErrorKind::kInvalidArgument, "--chown: empty user");
   size_t colon = spec.find(':');
   std::string_view user = spec.substr(0, colon);
@@ -79,5 +98,7 @@ Result<Owner> resolve_chown(std::string_view spec, const LayerView& image) {
   owner.gid = *parse_id((*entry)[2]);
   return owner;
 }
+
+}  // namespace
 
 }  // namespace imgbuild::builder

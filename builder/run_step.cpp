@@ -16,6 +16,7 @@
 #include "builder/context_mask.h"
 #include "builder/stage_builder.h"
 #include "fs/mount.h"
+#include "runtime/bind_source.h"
 
 namespace imgbuild::builder {
 
@@ -206,7 +207,14 @@ Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
           std::reverse(lowers.begin(), lowers.end());
         } else {
           BuildContext* ctx = TRY(s_.context());
-          auto cleaned = TRY(clean_relative(source));
+          // Resolved inside the context, as BuildKit does: a symlink in the context ("rootlink ->
+          // /") can name only what is in the context.
+          std::string context_real = TRY(runtime::resolve_in_root(ctx->root(), ""));
+          std::string resolved = TRY_CTX(runtime::resolve_in_root(ctx->root(), source),
+                                         "--mount type=bind: source " + source);
+          std::string cleaned = resolved.size() > context_real.size()
+                                    ? resolved.substr(context_real.size() + 1)
+                                    : std::string();
           // What .dockerignore excludes is hidden by a layer of whiteouts on top (as BuildKit
           // mounts the transferred, filtered context).
           temps.push_back(TRY(s_.store.make_staging_dir("bind-mask")));
@@ -215,11 +223,11 @@ Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
           // the command must never write into the user's build context.
           if (!rw && !masked) {
             temps.pop_back();
-            req.mounts.push_back(runtime::BindMount{ctx->abs_path(cleaned), target, true});
+            req.mounts.push_back(runtime::BindMount{cleaned, target, true, context_real});
             continue;
           }
           if (masked) lowers.push_back(temps.back().path());
-          lowers.push_back(ctx->abs_path(cleaned));
+          lowers.push_back(resolved);
           source.clear();
         }
         temps.push_back(TRY(s_.store.make_staging_dir("bind")));
@@ -242,7 +250,8 @@ Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
         }
         const std::string& mountpoint = temps[temps.size() - (rw ? 2 : 1)].path();
         stage_mounts.push_back(TRY(fs::Mount::create(mountpoint, mo)));
-        req.mounts.push_back(runtime::BindMount{fs::join(mountpoint, source), target, !rw});
+        // The source is resolved inside the mounted stage or image: its symlinks stay in it.
+        req.mounts.push_back(runtime::BindMount{source, target, !rw, mountpoint});
       } else if (type == "secret") {
         const std::string& id = spec["id"];
         auto found = s_.options.secrets.find(id);

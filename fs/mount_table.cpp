@@ -6,41 +6,14 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <fstream>
-#include <sstream>
+#include "base/mount_info.h"
 
 namespace imgbuild::fs {
 
-namespace {
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 std::optional<dev_t> mounted_device(const std::string& mountpoint) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
   std::optional<dev_t> found;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, devno, root, point;
-    fields >> id >> parent >> devno >> root >> point;
-    if (unescape(point) != mountpoint) continue;
-    unsigned major = 0, minor = 0;
-    if (std::sscanf(devno.c_str(), "%u:%u", &major, &minor) == 2) found = makedev(major, minor);
+  for (const auto& e : mountinfo::read()) {
+    if (e.mount_point == mountpoint) found = e.dev;
   }
   return found;
 }

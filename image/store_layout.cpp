@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstdlib>
 #include <vector>
 
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/mount_info.h"
 #include "base/sys.h"
 #include "image/file_lock.h"
 #include "image/index.h"
@@ -44,6 +46,14 @@ Result<std::vector<std::string>> list_dir(const std::string& path) {
   }
   ::closedir(dir);
   return names;
+}
+
+Status detach_dead_mounts(const std::string& path) {
+  char* real = ::realpath(path.c_str(), nullptr);
+  if (real == nullptr) return {};
+  std::string canonical(real);
+  std::free(real);
+  return mountinfo::detach_all_under(canonical);
 }
 
 }  // namespace
@@ -116,6 +126,11 @@ Result<size_t> clean_leftovers(const StorePaths& paths) {
   for (const auto& name : TRY(list_dir(paths.tmp))) {
     if (!is_orphaned_staging_name(name)) continue;
     std::string path = fs::join(paths.tmp, name);
+    // A build step killed mid-RUN leaves its FUSE mounts here, their server gone (ENOTCONN).
+    if (auto st = detach_dead_mounts(path); !st) {
+      log::warn("removing crash leftover " + path + ": " + st.error().message());
+      continue;
+    }
     if (auto st = fs::remove_tree(path); !st) {
       log::warn("removing crash leftover " + path + ": " + st.error().message());
       continue;

@@ -8,10 +8,12 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <thread>
 
 #include "base/fs.h"
 #include "base/sys.h"
+#include "runtime/device_policy.h"
 
 namespace imgbuild::runtime {
 namespace {
@@ -65,6 +67,15 @@ std::string own_path(const std::string& controller) {
   return "/";
 }
 
+// True when this process is not in the initial user namespace (its uid map is not the identity).
+bool in_user_namespace() {
+  auto map = fs::read_file("/proc/self/uid_map");
+  if (!map) return false;
+  unsigned long inside = 1, outside = 1, count = 0;
+  if (std::sscanf(map->c_str(), "%lu %lu %lu", &inside, &outside, &count) != 3) return false;
+  return !(inside == 0 && outside == 0 && count == 4294967295UL);
+}
+
 Status write_file(const std::string& dir, const std::string& file, const std::string& value) {
   std::string path = dir + "/" + file;
   auto fd = sys::open(path, O_WRONLY | O_TRUNC);
@@ -83,7 +94,7 @@ Status write_file(const std::string& dir, const std::string& file, const std::st
 // nullptr: every hierarchy a container may have joined (cleanup).
 std::vector<const char*> v1_hierarchies(Layout l, const Resources* r) {
   if (l == Layout::kUnified) return {};
-  if (r == nullptr) return {"memory", "pids", "cpu"};
+  if (r == nullptr) return {"memory", "pids", "cpu", "devices"};
   std::vector<const char*> out;
   if (r->memory_bytes) out.push_back("memory");
   if (r->pids_limit || l == Layout::kLegacy) out.push_back("pids");
@@ -178,7 +189,29 @@ Result<Cgroup> Cgroup::create(const std::string& name, const Resources& r) {
       }
     }
   }
+  TRY_CTX(cg.apply_device_policy(name, static_cast<int>(l)), "device policy");
   return cg;
+}
+
+Status Cgroup::apply_device_policy(const std::string& name, int layout_value) {
+  auto l = static_cast<Layout>(layout_value);
+  Status attached = fail(ErrorKind::kUnsupported, "no cgroup v2 directory");
+  if (clone_fd_) attached = attach_device_program(clone_fd_.get());
+  if (attached) return {};
+  std::string mount = std::string(kCgroupRoot) + "/devices";
+  if (l != Layout::kUnified && fs::is_dir(mount)) {
+    std::string own = own_path("devices");
+    if (own == "/") own.clear();
+    std::string dir = mount + own + "/imgbuild/" + name;
+    TRY(fs::make_dirs(dir.substr(0, dir.rfind('/'))));
+    if (::mkdir(dir.c_str(), 0755) < 0) return fail_errno("mkdir", dir);
+    dirs_.push_back(dir);
+    return write_v1_device_rules(dir);
+  }
+  // In a user namespace the kernel already refuses mknod and honours no device node on the
+  // mounts made there; the program cannot be loaded either.
+  if (in_user_namespace()) return {};
+  return fail(attached.error());
 }
 
 Status Cgroup::add(pid_t pid, bool cloned_into) const {

@@ -16,6 +16,9 @@
 // same amount again (memory.memsw.limit_in_bytes = 2x, memory.swap.max = 1x) where swap
 // accounting exists; pids.max; CFS quota cpus * 100000 per 100000 us period.
 //
+// Every container gets Docker's device policy (runtime/device_policy.h): a BPF device program on
+// its v2 cgroup, or the v1 devices controller where there is no v2 hierarchy.
+//
 // Ownership: Cgroup removes its directories on destruction (retrying while the kernel still
 // counts exiting tasks). Not thread-safe. Errors name the file written ("write 33554432 to
 // /sys/fs/cgroup/memory/.../memory.limit_in_bytes: EINVAL ...").
@@ -59,6 +62,8 @@ class Cgroup {
   static void remove_stale(const std::string& name);
 
  private:
+  // Docker's device policy (runtime/device_policy.h) on the v2 directory, else in v1's devices.
+  Status apply_device_policy(const std::string& name, int layout);
   std::vector<std::string> dirs_;
   UniqueFd clone_fd_;
 };

@@ -29,8 +29,8 @@ struct ChildMount {
   Type type;
   const char* target_rel;  // resolved inside the root by the parent ("etc/hosts")
   const char* target;      // as the user named it, for messages ("/etc/hosts")
-  const char* source;      // kBind: host path
-  bool read_only;
+  const char* source;      // kBind: the source as the user named it, for messages
+  int tree_fd;             // kBind: a detached mount (open_tree clone) made by the parent
 };
 
 struct ChildPlan {

@@ -119,19 +119,10 @@ void mount_dev(int target_fd, const char* target) {
   ::close(dev);
 }
 
+// The tree is a detached mount the parent cloned from the resolved source (and made read-only
+// where asked): nothing is looked up by path here, in the child's copy of the host's mounts.
 void mount_bind(int target_fd, const ChildMount& m) {
-  int tree = static_cast<int>(
-      ::open_tree(AT_FDCWD, m.source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
-  if (tree < 0) die({"open_tree ", m.source});
-  if (m.read_only) {
-    struct mount_attr attr {};
-    attr.attr_set = MOUNT_ATTR_RDONLY;
-    if (::mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
-      die({"mount_setattr ro ", m.source});
-    }
-  }
-  attach(tree, target_fd, m.source, m.target);
-  ::close(tree);
+  attach(m.tree_fd, target_fd, m.source, m.target);
 }
 
 }  // namespace

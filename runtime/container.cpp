@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/subprocess.h"
 #include "base/sys.h"
+#include "runtime/bind_source.h"
 #include "runtime/cgroup.h"
 #include "runtime/child.h"
 #include "runtime/docker_defaults.h"
@@ -25,6 +26,7 @@
 #include "runtime/process_config.h"
 #include "runtime/safe_path.h"
 #include "runtime/seccomp_profile.h"
+#include "runtime/user.h"
 
 namespace imgbuild::runtime {
 
@@ -36,6 +38,9 @@ struct Container::State {
   UniqueFd rootfd;
   MountStubs stubs{-1, ""};
   UniqueFd pty_master;
+  // Detached bind-mount trees for the child; closed once it is cloned (a held tree keeps the
+  // source's filesystem busy).
+  std::vector<UniqueFd> bind_trees;
 
   void cleanup() {
     cgroup.remove();
@@ -151,6 +156,10 @@ Status check_spec(const ProcessSpec& spec) {
     return fail(ErrorKind::kInvalidArgument, "the working directory '" + spec.cwd +
                                                  "' is invalid, it needs to be an absolute path");
   }
+  // setresuid(-1) is "unchanged": an id that large would leave the process as root.
+  TRY(check_id_range(spec.uid, "user " + std::to_string(spec.uid)));
+  TRY(check_id_range(spec.gid, "group " + std::to_string(spec.gid)));
+  for (uint32_t g : spec.additional_gids) TRY(check_id_range(g, "group " + std::to_string(g)));
   for (const auto& m : spec.mounts) {
     if (m.target.empty() || m.target[0] != '/') {
       return fail(ErrorKind::kInvalidArgument,
@@ -264,27 +273,25 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   auto hold = [&keep](std::string s) { return keep.emplace_back(std::move(s)).c_str(); };
   std::vector<ChildMount> mounts;
   auto add = [&](ChildMount::Type type, const std::string& target, TargetKind kind,
-                 const std::string& source, bool ro) -> Status {
+                 const std::string& source, int tree_fd) -> Status {
     std::string rel = TRY(state->stubs.ensure(target, kind));
-    mounts.push_back(ChildMount{type, hold(rel), hold(target), hold(source), ro});
+    mounts.push_back(ChildMount{type, hold(rel), hold(target), hold(source), tree_fd});
     return {};
   };
-  TRY(add(ChildMount::Type::kProc, "/proc", TargetKind::kDirectory, "", false));
-  TRY(add(ChildMount::Type::kDev, "/dev", TargetKind::kDirectory, "", false));
-  TRY(add(ChildMount::Type::kSys, "/sys", TargetKind::kDirectory, "", false));
-  for (const auto& m : spec.mounts) {
-    struct stat st {};
-    if (::stat(m.source.c_str(), &st) < 0) {
-      return fail_errno("bind source", m.source);
-    }
-    TRY(add(ChildMount::Type::kBind, m.target,
-            S_ISDIR(st.st_mode) ? TargetKind::kDirectory : TargetKind::kFile, m.source,
-            m.read_only));
-  }
+  auto add_bind = [&](const BindMount& m) -> Status {
+    BindTree bt = TRY(open_bind_tree(m.root, m.source, m.read_only));
+    int fd = bt.tree.get();
+    state->bind_trees.push_back(std::move(bt.tree));
+    return add(ChildMount::Type::kBind, m.target,
+               bt.is_dir ? TargetKind::kDirectory : TargetKind::kFile, m.source, fd);
+  };
+  TRY(add(ChildMount::Type::kProc, "/proc", TargetKind::kDirectory, "", -1));
+  TRY(add(ChildMount::Type::kDev, "/dev", TargetKind::kDirectory, "", -1));
+  TRY(add(ChildMount::Type::kSys, "/sys", TargetKind::kDirectory, "", -1));
+  for (const auto& m : spec.mounts) TRY(add_bind(m));
   for (const char* name : {"hosts", "resolv.conf", "hostname"}) {
     if (!spec.bind_etc_hostname && std::string_view(name) == "hostname") continue;
-    TRY(add(ChildMount::Type::kBind, std::string("/etc/") + name, TargetKind::kFile,
-            fs::join(etc_dir, name), false));
+    TRY(add_bind(BindMount{fs::join(etc_dir, name), std::string("/etc/") + name, false, ""}));
   }
   TRY_CTX(state->stubs.make_dirs(spec.cwd), "creating the working directory " + spec.cwd);
 
@@ -387,6 +394,7 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   report_w.reset();
   sync_r.reset();
   console_child.reset();
+  state->bind_trees.clear();
 
   // From here on, returning an error destroys the Container, which kills and reaps the child.
   Container container(state.release());

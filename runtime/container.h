@@ -51,9 +51,12 @@
 namespace imgbuild::runtime {
 
 struct BindMount {
-  std::string source;  // host path (followed as the host sees it)
+  std::string source;  // host path (followed as the host sees it), or relative to root
   std::string target;  // path inside the container, resolved inside the root
   bool read_only = false;
+  // Non-empty: source is resolved inside this directory (openat2 RESOLVE_IN_ROOT), so symlinks in
+  // an image, stage or build context never lead out of it (runtime/bind_source.h).
+  std::string root;
 };
 
 enum class NetworkMode {

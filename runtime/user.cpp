@@ -28,12 +28,11 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   }
 }
 
+// Ids as stored: ranges are checked on the result, so an out-of-range id in passwd is refused too.
 std::optional<uint32_t> parse_id(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  uint32_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
+  auto v = parse_numeric_id(s);
+  if (!v || *v > UINT32_MAX) return std::nullopt;
+  return static_cast<uint32_t>(*v);
 }
 
 // Calls f(fields) for every well-formed line (comments and short lines skipped).
@@ -49,8 +48,28 @@ void for_each_entry(std::string_view text, size_t min_fields, F f) {
 
 }  // namespace
 
-Result<ResolvedUser> resolve_user_in(std::string_view user, std::string_view passwd,
-                                     std::string_view group) {
+std::optional<uint64_t> parse_numeric_id(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    unsigned d = static_cast<unsigned>(c - '0');
+    v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
+  }
+  return v;
+}
+
+Status check_id_range(uint64_t id, std::string_view subject) {
+  if (id <= kMaxUserId) return {};
+  return fail(
+      ErrorKind::kInvalidArgument,
+      std::string(subject) + ": uids and gids must be in range 0-" + std::to_string(kMaxUserId));
+}
+
+namespace {
+
+Result<ResolvedUser> resolve_ids(std::string_view user, std::string_view passwd,
+                                 std::string_view group) {
   ResolvedUser out;
   if (user.empty()) user = "0";
   size_t colon = user.find(':');
@@ -58,7 +77,8 @@ Result<ResolvedUser> resolve_user_in(std::string_view user, std::string_view pas
   std::optional<std::string_view> group_part;
   if (colon != std::string_view::npos) group_part = user.substr(colon + 1);
 
-  std::optional<uint32_t> uid_num = parse_id(user_part);
+  std::optional<uint64_t> uid_num = parse_numeric_id(user_part);
+  if (uid_num) TRY(check_id_range(*uid_num, "user " + std::string(user)));
   std::string name;
   bool found = false;
   for_each_entry(passwd, 7, [&](const std::vector<std::string_view>& f) {
@@ -84,7 +104,8 @@ Result<ResolvedUser> resolve_user_in(std::string_view user, std::string_view pas
   }
 
   if (group_part) {
-    std::optional<uint32_t> gid_num = parse_id(*group_part);
+    std::optional<uint64_t> gid_num = parse_numeric_id(*group_part);
+    if (gid_num) TRY(check_id_range(*gid_num, "user " + std::string(user)));
     bool gfound = false;
     for_each_entry(group, 3, [&](const std::vector<std::string_view>& f) {
       if (gfound) return;
@@ -120,6 +141,19 @@ Result<ResolvedUser> resolve_user_in(std::string_view user, std::string_view pas
     });
   }
   return out;
+}
+
+}  // namespace
+
+Result<ResolvedUser> resolve_user_in(std::string_view user, std::string_view passwd,
+                                     std::string_view group) {
+  auto resolved = resolve_ids(user, passwd, group);
+  if (!resolved) return resolved;
+  std::string subject = "user " + std::string(user);
+  TRY(check_id_range(resolved->uid, subject));
+  TRY(check_id_range(resolved->gid, subject));
+  for (uint32_t g : resolved->additional_gids) TRY(check_id_range(g, subject));
+  return resolved;
 }
 
 Result<ResolvedUser> resolve_user(const std::string& rootfs, std::string_view user) {

@@ -4,6 +4,7 @@
 //   "name"      -> passwd entry by name (kNotFound if absent)
 //   "1000"      -> passwd entry by uid if there is one, else uid 1000, gid 0, home "/"
 //   "u:g"       -> u as above; g by name in /etc/group (kNotFound if absent) or numeric
+// Every resulting id (numeric, or from the files) must be at most kMaxUserId (kInvalidArgument).
 // Supplementary groups: without an explicit group, the primary gid followed by every group in
 // /etc/group that lists the user's name as a member; with an explicit group, just that gid.
 //
@@ -13,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +22,15 @@
 #include "base/error.h"
 
 namespace imgbuild::runtime {
+
+// Docker's (runc's) range for user and group ids. setresuid(-1) means "unchanged", so an id of
+// 4294967295 would leave a container running as root: anything above this is refused.
+inline constexpr uint64_t kMaxUserId = 2147483647;
+
+// "1000" -> 1000; not all decimal digits -> nullopt (a name). Saturates at UINT64_MAX.
+std::optional<uint64_t> parse_numeric_id(std::string_view s);
+// kInvalidArgument "<subject>: uids and gids must be in range 0-2147483647" when id > kMaxUserId.
+Status check_id_range(uint64_t id, std::string_view subject);
 
 struct ResolvedUser {
   uint32_t uid = 0, gid = 0;
