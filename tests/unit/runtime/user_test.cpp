@@ -66,3 +66,23 @@ TEST_CASE("unknown user or group names are errors naming them", "[unit]") {
 }
 
 }  // namespace imgbuild::runtime
+
+namespace imgbuild::runtime {
+
+TEST_CASE("user ids above 2147483647 are refused, numeric or from passwd", "[unit]") {
+  const std::string kMsg = ": uids and gids must be in range 0-2147483647";
+  for (const char* user : {"4294967295", "2147483648", "99999999999999999999999", "0:4294967295",
+                           "evil", "app:evilgroup"}) {
+    auto r = resolve_user_in(user, "evil:x:4294967295:0::/:/bin/sh\napp:x:1000:1000::/:/bin/sh\n",
+                             "evilgroup:x:3000000000:\n");
+    INFO(user);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message() == "user " + std::string(user) + kMsg);
+  }
+  auto max = resolve_user_in("2147483647:2147483647", "", "");
+  REQUIRE(max);
+  CHECK(max->uid == 2147483647);
+  CHECK(max->gid == 2147483647);
+}
+
+}  // namespace imgbuild::runtime
