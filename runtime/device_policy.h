@@ -1,8 +1,8 @@
 // Which device nodes a container may use: Docker's default device cgroup policy (runc's default
 // allow list), enforced by the kernel for every process of the container and its build steps.
 //
-//   mknod   character devices (any major:minor): allowed, as in Docker. Block devices: refused
-//           (EPERM), stricter than Docker's "b *:* m": no block node can be made to try.
+//   mknod   any character or block node: allowed, as in Docker and BuildKit (images are built
+//           with device nodes in them: conformance case 04-special-files).
 //   open    only /dev/null, zero, full, random, urandom (c 1:3,5,7,8,9), tty, console, ptmx
 //           (c 5:0,1,2), the container's pseudo-terminals (c 136:*) and tun (c 10:200); any other
 //           node, wherever it is (made with mknod, or shipped in a layer), fails with EPERM.

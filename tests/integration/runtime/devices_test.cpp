@@ -1,5 +1,5 @@
 // Device access control (runtime/device_policy.h): a container opens only Docker's default
-// nodes, whatever nodes it makes or its image ships; block nodes cannot even be made.
+// nodes, whatever nodes it makes (mknod itself is allowed, as in Docker) or its image ships.
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -14,26 +14,26 @@ using testing::busybox_rootfs;
 using testing::cannot_run;
 using testing::sh;
 
-TEST_CASE("a container cannot make block nodes nor open devices it was not given",
-          "[integration]") {
+TEST_CASE("a container cannot open devices it was not given", "[integration]") {
   if (cannot_run()) return;
-  // Each line: what was tried, then busybox's error (the open or mknod errno). A loop device, the
-  // kernel log, kvm, fuse, a raw disk and memory: every one EPERM.
+  // Each line: busybox's error for the open. A loop device, a raw disk, the kernel log, kvm, fuse
+  // and memory: every one EPERM.
   auto o = sh(busybox_rootfs(),
-              "mknod /dev/loop b 7 0 2>&1; mknod /tmp/disk b 8 0 2>&1; "
+              "mknod /dev/loop b 7 0 && (: < /dev/loop) 2>&1; "
+              "mknod /tmp/disk b 8 0 && (echo x > /tmp/disk) 2>&1; "
               "mknod /dev/kmsg c 1 11 && (echo hi > /dev/kmsg) 2>&1; "
               "mknod /dev/kvm c 10 232 && cat /dev/kvm 2>&1; "
               "mknod /dev/fuse c 10 229 && cat /dev/fuse 2>&1; "
               "mknod /tmp/mem c 1 1 && head -c1 /tmp/mem 2>&1; "
-              "ls /dev/loop /tmp/disk 2>&1 | grep -c 'No such file'");
+              "mknod /dev/sda b 8 0 && head -c1 /dev/sda 2>&1");
   CHECK(o.out ==
-        "mknod: /dev/loop: Operation not permitted\n"
-        "mknod: /tmp/disk: Operation not permitted\n"
+        "/bin/sh: can't open /dev/loop: Operation not permitted\n"
+        "/bin/sh: can't create /tmp/disk: Operation not permitted\n"
         "/bin/sh: can't create /dev/kmsg: Operation not permitted\n"
         "cat: can't open '/dev/kvm': Operation not permitted\n"
         "cat: can't open '/dev/fuse': Operation not permitted\n"
         "head: /tmp/mem: Operation not permitted\n"
-        "2\n");
+        "head: /dev/sda: Operation not permitted\n");
 }
 
 TEST_CASE("Docker's default device nodes work", "[integration]") {
