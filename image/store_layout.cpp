@@ -19,13 +19,17 @@
 namespace imgbuild::image {
 namespace {
 
-// Field 22 (starttime, clock ticks since boot) of /proc/<pid>/stat; empty when unreadable.
+// Field 22 (starttime, clock ticks since boot) of /proc/<pid>/stat; empty when unreadable or when
+// the process has exited and is only waiting to be reaped (a zombie: a killed imgbuild whose
+// parent has not waited yet owns nothing any more).
 std::string process_start_time(long pid) {
   auto text = fs::read_file("/proc/" + std::to_string(pid) + "/stat");
   if (!text) return {};
   // comm (field 2) may contain spaces and parentheses: fields resume after the last ')'.
   size_t close = text->rfind(')');
-  if (close == std::string::npos) return {};
+  if (close == std::string::npos || close + 2 >= text->size()) return {};
+  char state = (*text)[close + 2];
+  if (state == 'Z' || state == 'X' || state == 'x') return {};
   size_t pos = close + 2;
   for (int field = 3; field < 22; ++field) {
     pos = text->find(' ', pos);
