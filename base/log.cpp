@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/terminal_text.h"
+
 namespace imgbuild::log {
 
 static Level initial_level() {
@@ -44,7 +46,9 @@ void write(Level l, std::string_view message) {
                   static_cast<long long>(us % 1000));
     line += stamp;
   }
-  line += message;
+  // Messages repeat their input (paths, references, registry answers): no raw control
+  // characters on the terminal.
+  line += escape_control_chars(message);
   line += '\n';
   (void)!::write(STDERR_FILENO, line.data(), line.size());
 }

@@ -1,4 +1,5 @@
 // Logging to stderr. Level from IMGBUILD_LOG (error|warn|info|debug) or set_level(); default warn.
+// Control characters in messages are written escaped (base/terminal_text.h).
 // Thread-safe: each line is written with one write(2). Never log secrets.
 #pragma once
 

@@ -13,6 +13,7 @@
 #include "builder/progress.h"
 #include "builder/step_runner.h"
 #include "cli/command.h"
+#include "cli/escaping_progress.h"
 #include "image/store.h"
 #include "registry-client/pull.h"
 #include "registry-client/push.h"
@@ -27,6 +28,7 @@ struct BuildFlags {
   std::string target;
   bool no_cache = false;
   std::string network = "default";
+  std::vector<std::string> allow;
   std::string progress = "auto";
   bool quiet = false;
   std::string iidfile;
@@ -82,11 +84,21 @@ Result<builder::BuildOptions> make_options(const BuildFlags& f) {
   o.no_cache = f.no_cache;
   if (f.network == "none") {
     o.network = runtime::NetworkMode::kNone;
-  } else if (f.network == "host" || f.network == "default") {
+  } else if (f.network == "host") {
     o.network = runtime::NetworkMode::kHost;
+  } else if (f.network == "default") {
+    o.network = runtime::NetworkMode::kPrivate;
   } else {
     return fail(ErrorKind::kInvalidArgument,
                 "--network \"" + f.network + "\": expected host, none or default");
+  }
+  for (const auto& entitlement : f.allow) {
+    if (entitlement == "network.host") {
+      o.allow_network_host = true;
+    } else {
+      return fail(ErrorKind::kUnsupported,
+                  "--allow " + entitlement + ": not supported (supported: network.host)");
+    }
   }
   o.platform = f.platform;
   o.compression = TRY(image::parse_compression(f.compression));
@@ -132,7 +144,7 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
     auto pulled = TRY(registry::pull_image(st, ref, po));
     return st.load_image(pulled.manifest_digest);
   };
-  auto progress = builder::make_progress(mode, stderr);
+  auto progress = escaping_progress(builder::make_progress(mode, stderr));
   builder::ContainerStepRunner runner(*store);
   auto result = builder::build_image(*store, *options, runner, *progress);
   progress->finish();
@@ -171,7 +183,10 @@ IMGBUILD_COMMAND(
                  sub.add_option("--build-arg", flags->build_args, "Set a build arg K=V");
                  sub.add_option("--target", flags->target, "Build this stage");
                  sub.add_flag("--no-cache", flags->no_cache, "Do not use the build cache");
-                 sub.add_option("--network", flags->network, "RUN network: default, host, none");
+                 sub.add_option("--network", flags->network,
+                                "RUN network: default (own namespace, outbound only), host, none");
+                 sub.add_option("--allow", flags->allow,
+                                "Grant an entitlement: network.host (RUN --network=host)");
                  sub.add_option("--progress", flags->progress, "auto, plain, tty or quiet");
                  sub.add_flag("-q,--quiet", flags->quiet, "Print only the image ID");
                  sub.add_option("--iidfile", flags->iidfile, "Write the image ID to a file");

@@ -156,7 +156,7 @@ int run(const ParseOptions& o) {
   auto parsed = df::parse_dockerfile(*text, name);
   double parse_ms = ms_since(t0);
   if (!parsed) return report_error(parsed.error());
-  for (const std::string& w : parsed->warnings) std::fprintf(stderr, "%s\n", w.c_str());
+  for (const std::string& w : parsed->warnings) print_warning(w);
   df::PlanOptions options;
   options.target = o.target;
   options.build_args = build_arg_map(o.build_args);
@@ -171,7 +171,7 @@ int run(const ParseOptions& o) {
   if (o.timing)
     std::fprintf(stderr, "timing: parse %.2f ms, plan %.2f ms, expand %.2f ms, total %.2f ms\n",
                  parse_ms, plan_ms, expand_ms, parse_ms + plan_ms + expand_ms);
-  for (const std::string& w : plan->warnings) std::fprintf(stderr, "%s\n", w.c_str());
+  for (const std::string& w : plan->warnings) print_warning(w);
   if (o.format == "json")
     print_json(*plan, *stages);
   else

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "base/terminal_text.h"
+
 namespace imgbuild::cli {
 
 static std::vector<Command>& registry() {
@@ -17,8 +19,12 @@ bool register_command(Command command) {
 const std::vector<Command>& commands() { return registry(); }
 
 int report_error(const Error& error, int code) {
-  std::fprintf(stderr, "imgbuild: %s\n", error.message().c_str());
+  std::fprintf(stderr, "imgbuild: %s\n", escape_control_chars(error.message()).c_str());
   return code;
+}
+
+void print_warning(std::string_view line) {
+  std::fprintf(stderr, "%s\n", escape_control_chars(line).c_str());
 }
 
 }  // namespace imgbuild::cli

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -29,8 +30,11 @@ struct Command {
 bool register_command(Command command);
 const std::vector<Command>& commands();
 
-// Prints "imgbuild: <message>" on stderr and returns exit code 1 (or `code`).
+// Prints "imgbuild: <message>" on stderr and returns exit code 1 (or `code`). Messages repeat
+// their input, so control characters are printed escaped (ESC as "\x1b"; base/terminal_text.h).
 int report_error(const Error& error, int code = 1);
+// Prints a warning line (already worded, e.g. "[Warning] ...") on stderr, escaped likewise.
+void print_warning(std::string_view line);
 
 }  // namespace imgbuild::cli
 

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/scope_guard.h"
 #include "base/sys.h"
+#include "base/terminal_text.h"
 #include "cli/command.h"
 #include "image/image_config.h"
 #include "runtime/port_forwarder.h"
@@ -210,7 +211,7 @@ int start_detached(const image::Store& store, const ContainerRecord& record) {
   size_t space = reply->find(' ');
   int code = std::atoi(reply->substr(0, space).c_str());
   if (code != 0) {
-    std::fprintf(stderr, "imgbuild: %s\n", reply->substr(space + 1).c_str());
+    std::fprintf(stderr, "imgbuild: %s\n", escape_control_chars(reply->substr(space + 1)).c_str());
     ContainerRecord leftover = record;
     if (record.auto_remove) (void)remove_container_files(store, leftover);
     return code;

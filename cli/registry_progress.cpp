@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "base/terminal_text.h"
+
 namespace imgbuild::cli {
 
 std::string human_size(int64_t bytes) {
@@ -51,7 +53,7 @@ void RegistryProgress::begin(const image::Digest& blob, int64_t total, std::stri
   if (quiet_ || !tty_) return;
   std::lock_guard lock(mu_);
   Line& l = line_for(blob);
-  l.status = status;
+  l.status = escape_control_chars(status);
   l.total = total;
   l.done = 0;
   redraw(true);
@@ -68,12 +70,11 @@ void RegistryProgress::end(const image::Digest& blob, std::string_view status) {
   if (quiet_) return;
   std::lock_guard lock(mu_);
   if (!tty_) {
-    std::fprintf(out_, "%s: %.*s\n", blob.short_hex().c_str(), static_cast<int>(status.size()),
-                 status.data());
+    std::fprintf(out_, "%s: %s\n", blob.short_hex().c_str(), escape_control_chars(status).c_str());
     std::fflush(out_);
     return;
   }
-  line_for(blob).status = status;
+  line_for(blob).status = escape_control_chars(status);
   redraw(true);
 }
 
@@ -81,7 +82,8 @@ void RegistryProgress::message(std::string_view line) {
   if (quiet_) return;
   std::lock_guard lock(mu_);
   // Messages go below the table, which then starts afresh.
-  std::fprintf(out_, "%.*s\n", static_cast<int>(line.size()), line.data());
+  // Messages name references and repeat registry warnings: no raw control characters.
+  std::fprintf(out_, "%s\n", escape_control_chars(line).c_str());
   std::fflush(out_);
   lines_.clear();
   drawn_ = 0;

@@ -8,10 +8,14 @@
 //
 // load_archive() reads either layout (plain or gzip/zstd/xz-compressed tar; index.json preferred
 // when both are present; Docker archives with uncompressed layer.tar files and symlinked duplicate
-// layers too). Everything is staged under the store's tmp/ and verified (every blob's digest, every
-// manifest and config parsed, every layer present, diff ID counts) before the first blob enters
-// the store, so a truncated or corrupt archive leaves the store unchanged. Errors name the archive
-// entry: `archive entry "blobs/sha256/ab..": digest mismatch`.
+// layers too). Everything is staged under the store's tmp/ and verified before the first blob
+// enters the store: every blob's digest, every manifest and config parsed (JSON documents up to
+// 64 MiB), every layer present, and, as `docker load` does, every layer's content: it must
+// decompress to a tar whose sha256 is the diff ID its config names, and extract under the
+// hostile-tar rules of layer_extractor.h (a layer the store has not unpacked yet is extracted
+// then, and its directory adopted with the blobs). So a truncated, corrupt or hostile archive
+// leaves the store unchanged: no tag, no blob, no layer directory, nothing in tmp/. Errors name
+// the archive and the entry: `x.tar: archive entry "blobs/sha256/ab..": diff ID mismatch: ...`.
 //
 // Both are thread-safe in the sense of the Store; the fds are not closed.
 #pragma once

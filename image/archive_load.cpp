@@ -3,15 +3,20 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "base/fs.h"
 #include "base/sha256.h"
 #include "base/sys.h"
 #include "image/archive.h"
+#include "image/compression_reader.h"
 #include "image/json_util.h"
+#include "image/layer_extractor.h"
 #include "image/media_types.h"
 
 namespace imgbuild::image {
@@ -20,6 +25,15 @@ namespace {
 struct ReadDeleter {
   void operator()(struct archive* a) const { archive_read_free(a); }
 };
+
+// The largest JSON document (index.json, manifest.json, a manifest, index or config) read into
+// memory from an archive.
+constexpr int64_t kMaxJsonEntryBytes = int64_t{64} << 20;
+
+Error too_large(std::string_view source, std::string_view entry) {
+  return Error(ErrorKind::kLimit, std::string(source) + ": archive entry \"" + std::string(entry) +
+                                      "\" is larger than the 64 MiB limit for a JSON document");
+}
 
 struct StagedEntry {
   std::string path;  // in the staging directory
@@ -124,10 +138,7 @@ class StagedArchive {
   Result<std::string> read_small(std::string_view path) const {
     const StagedEntry* e = find(path);
     if (!e) return fail(ErrorKind::kCorrupt, missing(path));
-    if (e->size > (64 << 20)) {
-      return fail(ErrorKind::kLimit, source_ + ": archive entry \"" + std::string(path) +
-                                         "\" is too large for a JSON document");
-    }
+    if (e->size > kMaxJsonEntryBytes) return fail(too_large(source_, path));
     return fs::read_file(e->path);
   }
 
@@ -150,12 +161,20 @@ struct PendingImage {
   std::vector<Reference> tags;
 };
 
+// A layer whose content must be checked against its config's diff ID before anything is stored.
+struct LayerCheck {
+  std::string file;   // the staged archive entry, or the blob in the store
+  std::string label;  // how errors name it: `archive entry "blobs/sha256/ab.."`
+  Digest diff_id;
+};
+
 class Loader {
  public:
   Loader(const Store& store, const StagedArchive& archive) : store_(store), archive_(archive) {}
 
   // A blob the image needs: staged in the archive (digest verified) or already in the store.
-  Result<std::string> need_blob(const Digest& d, std::string_view why, bool want_bytes) {
+  // Returns the file holding it, and in *label how errors should name it.
+  Result<std::string> need_blob(const Digest& d, std::string_view why, std::string* label) {
     std::string path = "blobs/sha256/" + std::string(d.hex());
     const StagedEntry* e = archive_.find(path);
     if (e) {
@@ -165,18 +184,29 @@ class Loader {
                                              ")");
       }
       to_ingest_[d] = e->path;
-      if (want_bytes) return fs::read_file(e->path);
-      return std::string();
+      *label = "archive entry \"" + path + "\"";
+      return e->path;
     }
     if (store_.has_blob(d)) {
-      if (want_bytes) return store_.read_blob(d);
-      return std::string();
+      *label = "blob " + d.str() + " (already in the store)";
+      return store_.blob_path(d);
     }
     return fail(ErrorKind::kCorrupt, archive_.missing(path) + " (" + std::string(why) + ")");
   }
 
+  // A JSON blob the image needs, read whole (at most kMaxJsonEntryBytes).
+  Result<std::string> need_json_blob(const Digest& d, std::string_view why) {
+    std::string label;
+    std::string file = TRY(need_blob(d, why, &label));
+    std::string path = "blobs/sha256/" + std::string(d.hex());
+    const StagedEntry* e = archive_.find(path);
+    int64_t size = e != nullptr ? e->size : TRY(store_.blob_size(d));
+    if (size > kMaxJsonEntryBytes) return fail(too_large(archive_.source(), path));
+    return e != nullptr ? fs::read_file(file) : store_.read_blob(d);
+  }
+
   Result<PendingImage> oci_entry(const Descriptor& desc) {
-    std::string bytes = TRY(need_blob(desc.digest, "listed in index.json", true));
+    std::string bytes = TRY(need_json_blob(desc.digest, "listed in index.json"));
     PendingImage img;
     img.manifest_digest = desc.digest;
     auto j =
@@ -201,7 +231,7 @@ class Loader {
   }
 
   Status check_image(const Manifest& m) {
-    std::string config_bytes = TRY(need_blob(m.config.digest, "image config", true));
+    std::string config_bytes = TRY(need_json_blob(m.config.digest, "image config"));
     ImageConfig config = TRY_CTX(ImageConfig::parse(config_bytes), archive_.source());
     if (config.diff_ids.size() != m.layers.size()) {
       return fail(ErrorKind::kCorrupt, archive_.source() + ": image " + m.config.digest.str() +
@@ -209,7 +239,11 @@ class Loader {
                                            " layers but " + std::to_string(config.diff_ids.size()) +
                                            " diff IDs");
     }
-    for (const auto& l : m.layers) TRY(need_blob(l.digest, "layer", false));
+    for (size_t i = 0; i < m.layers.size(); ++i) {
+      LayerCheck check{.diff_id = config.diff_ids[i]};
+      check.file = TRY(need_blob(m.layers[i].digest, "layer", &check.label));
+      layer_checks_.push_back(std::move(check));
+    }
     return {};
   }
 
@@ -240,11 +274,9 @@ class Loader {
       const StagedEntry* layer = archive_.find(layer_paths[k]);
       if (!layer) return fail(ErrorKind::kCorrupt, archive_.missing(layer_paths[k]));
       std::string media_type = TRY(sniff_layer_type(layer->path));
-      if (media_type == media_types::kOciLayer && layer->digest != config.diff_ids[k]) {
-        return fail(ErrorKind::kCorrupt, archive_.source() + ": archive entry \"" + layer_paths[k] +
-                                             "\": content is " + layer->digest.str() +
-                                             ", the config says " + config.diff_ids[k].str());
-      }
+      layer_checks_.push_back(LayerCheck{.file = layer->path,
+                                         .label = "archive entry \"" + layer_paths[k] + "\"",
+                                         .diff_id = config.diff_ids[k]});
       m.layers.push_back(
           Descriptor{.media_type = media_type, .digest = layer->digest, .size = layer->size});
       to_ingest_[layer->digest] = layer->path;
@@ -274,12 +306,88 @@ class Loader {
   }
 
   const std::map<Digest, std::string>& to_ingest() const { return to_ingest_; }
+  const std::vector<LayerCheck>& layer_checks() const { return layer_checks_; }
 
  private:
   const Store& store_;
   const StagedArchive& archive_;
   std::map<Digest, std::string> to_ingest_;
+  std::vector<LayerCheck> layer_checks_;
 };
+
+// sha256 of a layer's uncompressed stream.
+Result<Digest> plain_digest(const std::string& file) {
+  UniqueFd fd = TRY(sys::open(file, O_RDONLY));
+  auto reader = TRY(DecompressReader::open(fd.get()));
+  Sha256 hasher;
+  for (;;) {
+    std::string_view chunk = TRY(reader->next());
+    if (chunk.empty()) break;
+    hasher.update(chunk);
+  }
+  return Digest::from_hex(hasher.finish_hex());
+}
+
+// Checks every layer as `docker load` does: its uncompressed content must hash to the diff ID its
+// config names, and it must extract under the hostile-tar rules (layer_extractor.h). A layer not
+// yet unpacked in the store is extracted into staging_dir; the directories to adopt once
+// everything has checked out are returned, by diff ID. A layer the store has unpacked already is
+// only hashed: the same diff ID is the same tar, which extracted safely before. Two at a time,
+// since decompression and hashing are CPU-bound.
+Result<std::map<Digest, std::string>> verify_layers(const Store& store, std::string_view source,
+                                                    const std::vector<LayerCheck>& checks,
+                                                    const std::string& staging_dir) {
+  struct Job {
+    const LayerCheck* check;
+    std::string extract_to;  // empty: hash only
+  };
+  std::vector<Job> jobs;
+  std::set<std::pair<std::string, Digest>> seen;
+  std::map<Digest, std::string> to_adopt;
+  for (const auto& c : checks) {
+    if (!seen.insert({c.file, c.diff_id}).second) continue;
+    std::string target;
+    if (!store.has_layer(c.diff_id) && !to_adopt.contains(c.diff_id)) {
+      target = fs::join(staging_dir, "layer-" + std::string(c.diff_id.hex()));
+      to_adopt[c.diff_id] = target;
+    }
+    jobs.push_back(Job{&c, target});
+  }
+  std::atomic<size_t> next{0};
+  std::vector<std::optional<Error>> errors(jobs.size());
+  auto worker = [&] {
+    for (size_t k = next++; k < jobs.size(); k = next++) {
+      const LayerCheck& c = *jobs[k].check;
+      auto run = [&]() -> Status {
+        Digest got;
+        if (jobs[k].extract_to.empty()) {
+          got = TRY(plain_digest(c.file));
+        } else {
+          UniqueFd fd = TRY(sys::open(c.file, O_RDONLY));
+          got = TRY(extract_layer(fd.get(), jobs[k].extract_to)).diff_id;
+        }
+        if (got != c.diff_id) {
+          return fail(ErrorKind::kCorrupt, "diff ID mismatch: the image config says " +
+                                               c.diff_id.str() +
+                                               ", the layer's content hashes to " + got.str());
+        }
+        return {};
+      };
+      if (auto st = run(); !st) {
+        errors[k] = st.error().with_context(std::string(source) + ": " + c.label);
+      }
+    }
+  };
+  size_t nthreads = std::min<size_t>(2, jobs.size());
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  for (auto& e : errors) {
+    if (e) return fail(std::move(*e));
+  }
+  return to_adopt;
+}
 
 }  // namespace
 
@@ -313,11 +421,15 @@ Result<std::vector<LoadedImage>> load_archive(const Store& store, int in_fd,
     return fail(ErrorKind::kCorrupt, std::string(source) + ": the archive lists no images");
   }
 
+  std::map<Digest, std::string> layer_dirs =
+      TRY(verify_layers(store, source, loader.layer_checks(), staging.path()));
+
   // Everything is verified; only now does anything enter the store.
   for (const auto& [digest, path] : loader.to_ingest()) {
     if (store.has_blob(digest)) continue;
     TRY(store.ingest_blob_file(path, digest, Verify::kTrustCaller));
   }
+  for (const auto& [diff_id, dir] : layer_dirs) TRY(store.adopt_layer_dir(dir, diff_id));
   std::vector<LoadedImage> loaded;
   for (auto& img : pending) {
     if (!img.manifest_bytes.empty()) TRY(store.put_blob(img.manifest_bytes));

@@ -67,8 +67,8 @@ Status fetch_blob(Session& session, const image::Store& store, const image::Desc
       }
       if (data.empty()) return {};
       if (written + static_cast<int64_t>(data.size()) > limit) {
-        return fail(ErrorKind::kCorrupt, what + ": registry sent more than the " +
-                                             std::to_string(limit) +
+        // Named by the layers above: "blob sha256:..: <registry>/<repository>: ".
+        return fail(ErrorKind::kCorrupt, "registry sent more than the " + std::to_string(limit) +
                                              " bytes the manifest declares");
       }
       TRY(writer.write(data));
@@ -110,17 +110,30 @@ Status fetch_blob(Session& session, const image::Store& store, const image::Desc
   return {};
 }
 
-Result<std::string> fetch_small_blob(Session& session, const image::Descriptor& blob) {
-  std::string what = "blob " + blob.digest.str();
+Result<std::string> fetch_small_blob(Session& session, const image::Descriptor& blob,
+                                     std::string_view kind, size_t limit) {
+  std::string what = std::string(kind) + " " + blob.digest.str();
+  std::string where = session.registry() + "/" + session.repository();
+  if (blob.size < 0 || static_cast<uint64_t>(blob.size) > limit) {
+    return fail(ErrorKind::kLimit, what + ": the manifest declares " + std::to_string(blob.size) +
+                                       " bytes, more than the " + limit_text(limit) +
+                                       " limit for a " + std::string(kind));
+  }
   Request req;
   req.target = blob_path(session, blob.digest);
-  req.max_body = static_cast<size_t>(std::max<int64_t>(blob.size, 0)) + 1;
-  auto r = TRY_CTX(session.send(req), what);
+  // One byte more than declared tells a registry that sends too much from one that sends enough.
+  req.max_body = static_cast<size_t>(blob.size) + 1;
+  auto sent = session.send(req);
+  if (!sent && sent.error().kind() == ErrorKind::kLimit) {
+    return fail(ErrorKind::kCorrupt, what + ": " + where + " sent more than the " +
+                                         std::to_string(blob.size) +
+                                         " bytes the manifest declares");
+  }
+  auto r = TRY_CTX(std::move(sent), what);
   if (r.status != 200) return fail(session.status_error("GET " + what, r));
   image::Digest got = image::Digest::of(r.body);
   if (got != blob.digest) {
-    return fail(ErrorKind::kCorrupt, session.registry() + "/" + session.repository() + ": " + what +
-                                         ": digest mismatch: got " + got.str());
+    return fail(ErrorKind::kCorrupt, where + ": " + what + ": digest mismatch: got " + got.str());
   }
   if (static_cast<int64_t>(r.body.size()) != blob.size) {
     return fail(ErrorKind::kCorrupt, what + ": size " + std::to_string(r.body.size()) +

@@ -38,8 +38,12 @@ struct BlobTee {
 Status fetch_blob(Session& session, const image::Store& store, const image::Descriptor& blob,
                   Progress* progress, const std::atomic<bool>* cancel, const BlobTee& tee = {});
 
-// A small blob (config) fetched into memory and verified against its descriptor.
-Result<std::string> fetch_small_blob(Session& session, const image::Descriptor& blob);
+// A small blob (an image config) fetched into memory and verified against its descriptor. kind
+// names it in errors ("config sha256:..."); at most `limit` bytes are read whatever the descriptor
+// declares (kLimit when it declares more, before any request; kCorrupt when the registry sends
+// more than declared).
+Result<std::string> fetch_small_blob(Session& session, const image::Descriptor& blob,
+                                     std::string_view kind, size_t limit);
 
 enum class PushOutcome { kExisted, kMounted, kUploaded };
 

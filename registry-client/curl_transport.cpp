@@ -31,6 +31,7 @@ struct Transfer {
   HttpResponse response;
   std::optional<Error> sink_error;
   bool body_too_large = false;
+  bool error_body_cut = false;
   uint64_t upload_pos = 0;
   int upload_errno = 0;
 };
@@ -59,12 +60,19 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * count;
   int status = t->response.status;
-  if (t->request->sink && status >= 200 && status < 300) {
+  bool success = status >= 200 && status < 300;
+  if (t->request->sink && success) {
     auto st = t->request->sink(status, std::string_view(data, n));
     if (!st) {
       t->sink_error = st.error();
       return 0;  // aborts the transfer with CURLE_WRITE_ERROR
     }
+  } else if (!success && t->response.body.size() + n > kMaxErrorBodyBytes) {
+    // An error body is read only for its message: keep what fits and stop reading, so an endless
+    // one costs nothing and the caller still sees the status.
+    t->response.body.append(data, kMaxErrorBodyBytes - t->response.body.size());
+    t->error_body_cut = true;
+    return 0;
   } else {
     if (t->response.body.size() + n > t->request->max_body) {
       t->body_too_large = true;
@@ -171,9 +179,10 @@ class CurlTransport final : public HttpTransport {
     std::string subject = request.method + " " + redact_url(request.url);
     if (t.body_too_large) {
       release(std::move(handle));
-      return fail(ErrorKind::kLimit, subject + ": response body larger than " +
-                                         std::to_string(request.max_body) + " bytes");
+      return fail(ErrorKind::kLimit,
+                  subject + ": response body larger than " + limit_text(request.max_body));
     }
+    if (t.error_body_cut) return std::move(t.response);  // the handle's connection was dropped
     if (rc != CURLE_OK) {
       std::string what = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
       if (t.upload_errno != 0) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "registry-client/limits.h"
 
 namespace imgbuild::registry {
 
@@ -53,8 +54,9 @@ struct HttpRequest {
   // the transfer and perform() returns that error.
   std::function<Status(int status, std::string_view data)> sink;
   TlsVerify tls_verify = TlsVerify::kOn;
-  // Cap on a collected (non-sink) body; larger bodies are an error (manifests are small).
-  size_t max_body = 8u << 20;
+  // Cap on a collected 2xx body (non-sink requests); a larger one is a kLimit error. Error
+  // bodies (non-2xx) are cut at kMaxErrorBodyBytes instead, keeping the status (limits.h).
+  size_t max_body = kMaxResponseBodyBytes;
   // Seconds without progress before the transfer is abandoned.
   long low_speed_timeout = 60;
 };

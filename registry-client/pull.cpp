@@ -12,6 +12,7 @@
 #include "image/streaming_unpack.h"
 #include "registry-client/blob_sources.h"
 #include "registry-client/blob_transfer.h"
+#include "registry-client/limits.h"
 
 namespace imgbuild::registry {
 namespace mt = image::media_types;
@@ -34,8 +35,15 @@ Result<FetchedManifest> fetch_manifest(Session& session, const std::string& refe
   Request req;
   req.target = "/v2/" + session.repository() + "/manifests/" + reference;
   req.headers.emplace_back("Accept", manifest_accept_header());
-  req.max_body = 4u << 20;  // the distribution spec's manifest limit
-  auto r = TRY(session.send(req));
+  req.max_body = kMaxManifestBytes;
+  auto sent = session.send(req);
+  if (!sent && sent.error().kind() == ErrorKind::kLimit) {
+    return fail(ErrorKind::kLimit, "manifest " + reference + ": " + session.registry() + "/" +
+                                       session.repository() + " sent more than " +
+                                       limit_text(kMaxManifestBytes) +
+                                       ", the limit for a manifest or index");
+  }
+  auto r = TRY(std::move(sent));
   if (r.status != 200) return fail(session.status_error("GET manifest " + reference, r));
   FetchedManifest m;
   m.digest = image::Digest::of(r.body);
@@ -192,7 +200,7 @@ Result<PullResult> pull_impl(const image::Store& store, const image::Reference& 
   if (store.has_blob(manifest.config.digest)) {
     config_bytes = TRY(store.read_blob(manifest.config.digest));
   } else {
-    config_bytes = TRY(fetch_small_blob(session, manifest.config));
+    config_bytes = TRY(fetch_small_blob(session, manifest.config, "config", kMaxConfigBytes));
   }
   auto config =
       TRY_CTX(image::ImageConfig::parse(config_bytes), "config " + manifest.config.digest.str());

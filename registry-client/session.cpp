@@ -7,6 +7,8 @@
 #include "base/log.h"
 #include "registry-client/auth_challenge.h"
 #include "registry-client/endpoint.h"
+#include "registry-client/limits.h"
+#include "registry-client/redirect.h"
 
 namespace imgbuild::registry {
 namespace {
@@ -291,6 +293,7 @@ Status Session::authenticate(const std::vector<std::string>& extra_scopes) {
   HttpRequest req;
   req.tls_verify =
       (insecure_ || allows_insecure(realm_auth, {})) ? TlsVerify::kOff : TlsVerify::kOn;
+  req.max_body = kMaxTokenResponseBytes;
   std::string scopes = scope_string();
   if (!credential_.identity_token.empty()) {
     // OAuth2 refresh-token grant (RFC 6749 section 6), as the token spec's "oauth" endpoint.
@@ -436,16 +439,9 @@ Result<HttpResponse> Session::send(const Request& request, TransferProgress* pro
         return fail(ErrorKind::kRegistry,
                     what + ": too many redirects (" + registry_ + "/" + repository_ + ")");
       }
-      if (location->starts_with("http://") || location->starts_with("https://")) {
-        url = *location;
-      } else if (location->starts_with('/')) {
-        url = origin_of(url) + *location;
-      } else {
-        std::string base = url.substr(0, url.find('?'));
-        url = base.substr(0, base.rfind('/') + 1) + *location;
-      }
-      // A redirect to plain HTTP off loopback would expose the download to tampering; the
-      // digest check catches that, so only the credentials need protecting (with_auth above).
+      // Credentials never follow a redirect to another host (with_auth above); the scheme and
+      // downgrade rules are resolve_redirect's.
+      url = TRY_CTX(resolve_redirect(url, *location), what);
       continue;
     }
     return r;

@@ -7,7 +7,8 @@
 // Thread safety: send() may be called from several threads; the token is shared under a mutex.
 // Errors: kNetwork when no answer came after the retries; kRegistry for an error status, with a
 // message naming the registry, repository, request and HTTP status (and the registry's error
-// code); never a credential or token.
+// code); never a credential or token. A redirect is followed only where redirect.h allows (a
+// refusal is kRegistry), and collected bodies are capped as limits.h says (kLimit).
 #pragma once
 
 #include <chrono>
@@ -20,6 +21,7 @@
 
 #include "registry-client/credentials.h"
 #include "registry-client/http.h"
+#include "registry-client/limits.h"
 #include "registry-client/retry.h"
 
 namespace imgbuild::registry {
@@ -42,7 +44,7 @@ struct Request {
   std::string body;
   std::optional<FileBody> file_body;
   std::function<Status(int status, std::string_view data)> sink;
-  size_t max_body = 8u << 20;
+  size_t max_body = kMaxResponseBodyBytes;  // for a collected (non-sink) body
 };
 
 class Session {

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <optional>
+
 #include "base/sha256.h"
 #include "registry-client/credentials.h"
 
@@ -80,6 +82,27 @@ bool FaultRegistry::has_blob(const std::string& repo, const std::string& digest)
 void FaultRegistry::cut_only(const std::string& digest) {
   std::lock_guard lock(mu_);
   cut_digest_ = digest;
+}
+
+void FaultRegistry::serve_endless(const std::string& digest) {
+  std::lock_guard lock(mu_);
+  blob_modes_[digest] = {BlobMode::kEndless, ""};
+}
+
+void FaultRegistry::serve_short(const std::string& digest) {
+  std::lock_guard lock(mu_);
+  blob_modes_[digest] = {BlobMode::kShort, ""};
+}
+
+void FaultRegistry::redirect_blob(const std::string& digest, const std::string& location) {
+  std::lock_guard lock(mu_);
+  blob_modes_[digest] = {BlobMode::kRedirect, location};
+}
+
+void FaultRegistry::put_huge_manifest(const std::string& repo, const std::string& ref,
+                                      uint64_t size, int status) {
+  std::lock_guard lock(mu_);
+  huge_manifests_[repo + ":" + ref] = {size, status};
 }
 
 std::vector<std::string> FaultRegistry::range_headers() {
@@ -189,6 +212,17 @@ void FaultRegistry::install_routes() {
         res.set_header("Location", "/v2/" + repo + "/manifests/" + digest);
         return;
       }
+      if (auto huge = huge_manifests_.find(repo + ":" + rest); huge != huge_manifests_.end()) {
+        res.status = huge->second.second;
+        res.set_content_provider(huge->second.first, "application/vnd.oci.image.manifest.v1+json",
+                                 [this](size_t offset, size_t length, httplib::DataSink& sink) {
+                                   std::string chunk(std::min<size_t>(length, 64 * 1024), ' ');
+                                   if (offset == 0) chunk[0] = '{';
+                                   generated_bytes += chunk.size();
+                                   return sink.write(chunk.data(), chunk.size());
+                                 });
+        return;
+      }
       auto it = manifests_.find(repo + ":" + rest);
       if (it == manifests_.end())
         return error_body(res, 404, "MANIFEST_UNKNOWN", "manifest unknown");
@@ -206,6 +240,34 @@ void FaultRegistry::install_routes() {
           return error_body(res, 404, "BLOB_UNKNOWN", "blob unknown to registry");
         }
         bytes = it->second;
+      }
+      std::optional<std::pair<BlobMode, std::string>> mode;
+      {
+        std::lock_guard lock(mu_);
+        if (auto m = blob_modes_.find(rest); m != blob_modes_.end()) mode = m->second;
+      }
+      if (mode && req.method == "GET") {
+        switch (mode->first) {
+          case BlobMode::kRedirect:
+            res.status = 307;
+            res.set_header("Location", mode->second);
+            return;
+          case BlobMode::kShort:
+            res.set_content(bytes.substr(0, bytes.size() / 2), "application/octet-stream");
+            return;
+          case BlobMode::kEndless:
+            res.set_chunked_content_provider("application/octet-stream",
+                                             [this](size_t offset, httplib::DataSink& sink) {
+                                               if (offset >= kEndlessCap) {
+                                                 sink.done();
+                                                 return true;
+                                               }
+                                               std::string chunk(64 * 1024, 'x');
+                                               generated_bytes += chunk.size();
+                                               return sink.write(chunk.data(), chunk.size());
+                                             });
+            return;
+        }
       }
       if (redirect_blobs && req.method == "GET") {
         res.status = 307;

@@ -285,3 +285,150 @@ TEST_CASE("an image missing from the registry is kNotFound naming the reference"
                                    "/nope:1: GET manifest 1: " + f.reg.host() +
                                    "/nope: HTTP 404 Not Found: MANIFEST_UNKNOWN: manifest unknown");
 }
+
+namespace {
+
+// One malicious registry, one repository per attack. Each pull must fail at once with the exact
+// error listed, read no more than a few MiB from the registry, and leave the store as it was.
+struct MaliciousRegistry : Fixture {
+  struct Attack {
+    std::string repo;
+    std::string error;  // the whole message, "pulling <ref>: ..."
+  };
+  std::vector<Attack> attacks;
+  static constexpr const char* kPwned = "/tmp/imgbuild-malicious-registry-pwned";
+
+  MaliciousRegistry() : Fixture(1) {
+    const std::string h = reg.host();
+    nlohmann::json config = {
+        {"architecture", "amd64"},
+        {"os", "linux"},
+        {"rootfs", {{"type", "layers"}, {"diff_ids", {"sha256:" + std::string(64, 'd')}}}}};
+    const std::string good_config = config.dump();
+    const std::string unused_layer = image::Digest::of("unused").str();
+
+    // A layer digest that is a path: refused when the manifest is parsed, before any request.
+    const std::string traversal = "sha256:../../../../../../.." + std::string(kPwned);
+    publish("evil/traversal", good_config, -1, layer(traversal, 10));
+    attacks.push_back(
+        {"evil/traversal", "pulling " + h + "/evil/traversal:1: manifest " +
+                               manifest_digest("evil/traversal") +
+                               ": manifest: layers[0]: descriptor: invalid digest \"" + traversal +
+                               "\": sha256 needs 64 lowercase hex characters"});
+
+    // A 200 MB manifest: no more than kMaxManifestBytes of it is read.
+    reg.put_huge_manifest("evil/huge-manifest", "1", uint64_t{200} << 20);
+    attacks.push_back({"evil/huge-manifest",
+                       "pulling " + h + "/evil/huge-manifest:1: manifest 1: " + h +
+                           "/evil/huge-manifest sent more than 4 MiB, the limit for a manifest "
+                           "or index"});
+
+    // A 200 MB error body: cut after kMaxErrorBodyBytes, the status is still reported.
+    reg.put_huge_manifest("evil/huge-error", "1", uint64_t{200} << 20, 404);
+    attacks.push_back({"evil/huge-error", "pulling " + h + "/evil/huge-error:1: GET manifest 1: " +
+                                              h + "/evil/huge-error: HTTP 404 Not Found: {"});
+
+    // A config that declares 10 GB and streams without end: refused before it is requested.
+    const std::string huge = image::Digest::of("huge config").str();
+    publish("evil/huge-config", "huge config", int64_t{10} << 30, layer(unused_layer, 10));
+    reg.serve_endless(huge);
+    attacks.push_back({"evil/huge-config", "pulling " + h + "/evil/huge-config:1: config " + huge +
+                                               ": the manifest declares 10737418240 bytes, more "
+                                               "than the 8 MiB limit for a config"});
+
+    // A config that declares its true size, then streams without end.
+    const std::string endless_config = image::Digest::of("{}").str();
+    publish("evil/endless-config", "{}", -1, layer(unused_layer, 10));
+    reg.serve_endless(endless_config);
+    attacks.push_back(
+        {"evil/endless-config", "pulling " + h + "/evil/endless-config:1: config " +
+                                    endless_config + ": " + h +
+                                    "/evil/endless-config sent more than the 2 bytes the manifest "
+                                    "declares"});
+
+    // A layer that streams without end: cut at its declared size.
+    const std::string endless = layer_blob("evil/endless-blob", "endless layer");
+    publish("evil/endless-blob", good_config, -1, layer(endless, 13));
+    reg.serve_endless(endless);
+    attacks.push_back(
+        {"evil/endless-blob", "pulling " + h + "/evil/endless-blob:1: blob " + endless + ": " + h +
+                                  "/evil/endless-blob: registry sent more than the 13 bytes the "
+                                  "manifest declares"});
+
+    // A layer cut short: half the bytes, with a Content-Length to match.
+    const std::string short_blob = layer_blob("evil/short-blob", std::string(4096, 's'));
+    publish("evil/short-blob", good_config, -1, layer(short_blob, 4096));
+    reg.serve_short(short_blob);
+    attacks.push_back({"evil/short-blob", "pulling " + h + "/evil/short-blob:1: blob " +
+                                              short_blob +
+                                              ": truncated: received 2048 of 4096 bytes"});
+
+    // A layer whose download redirects to a local file.
+    const std::string redirected = layer_blob("evil/redirect-file", "redirected layer");
+    publish("evil/redirect-file", good_config, -1, layer(redirected, 16));
+    reg.redirect_blob(redirected, "file:///etc/passwd");
+    attacks.push_back({"evil/redirect-file",
+                       "pulling " + h + "/evil/redirect-file:1: blob " + redirected +
+                           ": GET http://" + h + "/v2/evil/redirect-file/blobs/" + redirected +
+                           ": redirect to \"file:///etc/passwd\" refused: only http and https "
+                           "URLs are followed"});
+  }
+
+  static nlohmann::json layer(const std::string& digest, int64_t size) {
+    return {{"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"},
+            {"digest", digest},
+            {"size", size}};
+  }
+  std::string layer_blob(const std::string& repo, const std::string& bytes) {
+    std::string digest = image::Digest::of(bytes).str();
+    reg.put_blob(repo, digest, bytes);
+    return digest;
+  }
+  // Serves config_bytes as the repository's config, declared with config_size (-1: its size),
+  // and a manifest "1" of that config and the one layer.
+  void publish(const std::string& repo, const std::string& config_bytes, int64_t config_size,
+               const nlohmann::json& layer_desc) {
+    std::string config_digest = image::Digest::of(config_bytes).str();
+    reg.put_blob(repo, config_digest, config_bytes);
+    nlohmann::json manifest = {
+        {"schemaVersion", 2},
+        {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+        {"config",
+         {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+          {"digest", config_digest},
+          {"size", config_size < 0 ? static_cast<int64_t>(config_bytes.size()) : config_size}}},
+        {"layers", {layer_desc}}};
+    manifests_[repo] = manifest.dump();
+    reg.put_manifest(repo, "1", manifests_[repo], "application/vnd.oci.image.manifest.v1+json");
+  }
+  std::string manifest_digest(const std::string& repo) {
+    return image::Digest::of(manifests_[repo]).str();
+  }
+
+ private:
+  std::map<std::string, std::string> manifests_;
+};
+
+}  // namespace
+
+TEST_CASE("a malicious registry gets a clear error for each attack and the store stays as it was") {
+  MaliciousRegistry m;
+  std::string before = m.snapshot();
+  for (const auto& attack : m.attacks) {
+    INFO(attack.repo);
+    m.reg.generated_bytes = 0;
+    auto started = std::chrono::steady_clock::now();
+    auto r = m.pull(attack.repo + ":1");
+    REQUIRE(!r);
+    CHECK(r.error().message() == attack.error);
+    // Endless bodies are abandoned once the cap is reached; what the registry wrote beyond
+    // that is what the sockets buffered.
+    CHECK(m.reg.generated_bytes.load() < (uint64_t{32} << 20));
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
+    CHECK(m.snapshot() == before);
+    CHECK_FALSE(m.store.resolve(m.reg.host() + "/" + attack.repo + ":1"));
+  }
+  CHECK_FALSE(fs::exists(MaliciousRegistry::kPwned));
+  CHECK(must_run({"ls", "-A", m.store.root() + "/blobs/sha256"}).value_or("?") == "");
+  CHECK(must_run({"ls", "-A", m.store.root() + "/layers/sha256"}).value_or("?") == "");
+}

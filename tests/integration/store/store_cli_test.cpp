@@ -88,6 +88,68 @@ struct Fixture {
   }
 };
 
+// The hostile-tar corpus (testdata/hostile-tars), made once per test process.
+const std::string& hostile_tars() {
+  static fs::TempDir dir = *fs::TempDir::create("/tmp", "imgbuild-hostile-");
+  static bool made = [] {
+    auto r =
+        run({"python3", IMGBUILD_TESTDATA_DIR "/hostile-tars/make-hostile-tars.py", dir.path()});
+    REQUIRE(r.exit_code == 0);
+    return true;
+  }();
+  (void)made;
+  return dir.path();
+}
+
+std::string sha256_of(const std::string& bytes) { return "sha256:" + Sha256::hex_of(bytes); }
+
+std::string gzip(const std::string& bytes) {
+  auto r = run({"gzip", "-n", "-c"}, bytes);
+  REQUIRE(r.exit_code == 0);
+  return r.out;
+}
+
+// Writes an OCI archive at `tar` of one image, "evil:1": one gzip layer `layer_blob` and a config
+// that names `diff_id` for it. Returns the layer blob's digest.
+std::string write_oci_archive(const std::string& tar, const std::string& layer_blob,
+                              const std::string& diff_id) {
+  fs::TempDir dir = *fs::TempDir::create("/tmp", "imgbuild-archive-");
+  std::string blobs = dir.path() + "/blobs/sha256/";
+  REQUIRE(fs::make_dirs(blobs));
+  auto put = [&](const std::string& bytes) {
+    std::string digest = sha256_of(bytes);
+    REQUIRE(fs::write_file_atomic(blobs + digest.substr(7), bytes));
+    return digest;
+  };
+  nlohmann::json config = {{"architecture", "amd64"},
+                           {"os", "linux"},
+                           {"rootfs", {{"type", "layers"}, {"diff_ids", {diff_id}}}}};
+  std::string config_bytes = config.dump();
+  std::string layer_digest = put(layer_blob);
+  nlohmann::json manifest = {{"schemaVersion", 2},
+                             {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                             {"config",
+                              {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                               {"digest", put(config_bytes)},
+                               {"size", config_bytes.size()}}},
+                             {"layers",
+                              {{{"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"},
+                                {"digest", layer_digest},
+                                {"size", layer_blob.size()}}}}};
+  std::string manifest_bytes = manifest.dump();
+  nlohmann::json index = {
+      {"schemaVersion", 2},
+      {"manifests",
+       {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+         {"digest", put(manifest_bytes)},
+         {"size", manifest_bytes.size()},
+         {"annotations", {{"io.containerd.image.name", "docker.io/library/evil:1"}}}}}}};
+  REQUIRE(fs::write_file_atomic(dir.path() + "/index.json", index.dump()));
+  REQUIRE(fs::write_file_atomic(dir.path() + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
+  REQUIRE(run({"tar", "-cf", tar, "-C", dir.path(), "."}).exit_code == 0);
+  return layer_digest;
+}
+
 }  // namespace
 
 TEST_CASE("import creates an image that images and inspect show") {
@@ -447,4 +509,64 @@ TEST_CASE("every image command has --help") {
     CHECK(r.exit_code == 0);
     CHECK(r.out.find("Usage:") != std::string::npos);
   }
+}
+
+TEST_CASE("load refuses a compressed layer whose content is not its diff ID, storing nothing") {
+  fs::TempDir dir = *fs::TempDir::create("/tmp", "imgbuild-store-it-");
+  std::string root = dir.path() + "/store";
+  REQUIRE(ib(root, {"images"}).exit_code == 0);
+  auto before = snapshot(root);
+  std::string content = *fs::read_file(hostile_tars() + "/replace-file.tar");
+  std::string claimed = *fs::read_file(hostile_tars() + "/whiteouts.tar");
+
+  std::string tar = dir.path() + "/mismatch.tar";
+  std::string layer = write_oci_archive(tar, gzip(content), sha256_of(claimed));
+  auto r = ib(root, {"load", "-i", tar});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out == "");
+  CHECK(r.err == "imgbuild: load: " + tar + ": archive entry \"blobs/sha256/" + layer.substr(7) +
+                     "\": diff ID mismatch: the image config says " + sha256_of(claimed) +
+                     ", the layer's content hashes to " + sha256_of(content) + "\n");
+  CHECK(snapshot(root) == before);
+  CHECK(dir_empty(root + "/tmp"));
+  CHECK(ib(root, {"inspect", "evil:1"}).exit_code == 1);
+
+  // The same archive with the true diff ID loads, and its layer is unpacked there and then.
+  std::string good = dir.path() + "/good.tar";
+  write_oci_archive(good, gzip(content), sha256_of(content));
+  auto ok = ib(root, {"load", "-i", good});
+  INFO(ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out == "Loaded image: evil:1\n");
+  CHECK(fs::is_dir(root + "/layers/sha256/" + Sha256::hex_of(content)));
+  CHECK(dir_empty(root + "/tmp"));
+}
+
+TEST_CASE("load refuses a hostile layer tar at load, not at first use, storing nothing") {
+  fs::TempDir dir = *fs::TempDir::create("/tmp", "imgbuild-store-it-");
+  std::string root = dir.path() + "/store";
+  REQUIRE(ib(root, {"images"}).exit_code == 0);
+  auto before = snapshot(root);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"dotdot", "entry \"../imgbuild-hostile-evil\": path escapes the layer root"},
+      {"symlink-parent-absolute",
+       "entry \"link/imgbuild-hostile-evil\": parent \"link\" is a symlink"},
+      {"hardlink-escape",
+       "entry \"h\": hard link target \"../../etc/passwd\" escapes the layer root"},
+  };
+  for (const auto& [name, error] : cases) {
+    INFO(name);
+    std::string content = *fs::read_file(hostile_tars() + "/" + name + ".tar");
+    std::string tar = dir.path() + "/" + name + ".tar";
+    std::string layer = write_oci_archive(tar, gzip(content), sha256_of(content));
+    auto r = ib(root, {"load", "-i", tar});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.starts_with("imgbuild: load: " + tar + ": archive entry \"blobs/sha256/" +
+                            layer.substr(7) + "\": "));
+    CHECK(r.err.ends_with(": " + error + "\n"));
+    CHECK(snapshot(root) == before);
+    CHECK(dir_empty(root + "/tmp"));
+    CHECK(ib(root, {"inspect", "evil:1"}).exit_code == 1);
+  }
+  CHECK_FALSE(fs::exists(dir.path() + "/imgbuild-hostile-evil"));
 }
