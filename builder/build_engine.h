@@ -39,8 +39,11 @@ struct BuildOptions {
   std::map<std::string, std::string> build_args;
   std::string target;
   bool no_cache = false;
-  runtime::NetworkMode network = runtime::NetworkMode::kHost;
-  std::string platform;  // "linux/amd64"; empty: the host's
+  // RUN's network (BuildKit's default: an own namespace with outbound access, the host's
+  // loopback unreachable). `RUN --network=host` needs kHost here or allow_network_host.
+  runtime::NetworkMode network = runtime::NetworkMode::kPrivate;
+  bool allow_network_host = false;  // --allow network.host: BuildKit's network.host entitlement
+  std::string platform;             // "linux/amd64"; empty: the host's
   image::Compression compression = image::Compression::kGzip;
   std::map<std::string, std::string> labels;
   std::optional<int64_t> source_date_epoch;

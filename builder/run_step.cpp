@@ -119,7 +119,16 @@ Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
   }
   runtime::NetworkMode network = s_.options.network;
   if (run->network == "none") network = runtime::NetworkMode::kNone;
-  if (run->network == "host") network = runtime::NetworkMode::kHost;
+  if (run->network == "host") {
+    // A Dockerfile (an untrusted pull request, in CI) must not opt itself into the host's
+    // network: BuildKit asks for the network.host entitlement.
+    if (network != runtime::NetworkMode::kHost && !s_.options.allow_network_host) {
+      return fail(ErrorKind::kPermission,
+                  "RUN --network=host needs the network.host entitlement: build with --allow "
+                  "network.host (or --network host)");
+    }
+    network = runtime::NetworkMode::kHost;
+  }
 
   KeyInputs inputs;
   inputs.parent = st_.key;

@@ -15,7 +15,7 @@ namespace {
 
 struct RunArgs {
   bool rm = false, detach = false, interactive = false, tty = false, read_only = false;
-  std::string name, workdir, user, hostname, entrypoint, network = "none", memory;
+  std::string name, workdir, user, hostname, entrypoint, network = "bridge", memory;
   std::vector<std::string> env, env_files, volumes, publish, security_opts;
   bool publish_all = false;
   int64_t pids_limit = 0;
@@ -119,14 +119,12 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
   if (!a.workdir.empty()) o.overrides.working_dir = a.workdir;
   if (!a.user.empty()) o.overrides.user = a.user;
   o.spec.hostname = a.hostname;
-  if (a.network == "host") {
-    o.spec.network = runtime::NetworkMode::kHost;
-  } else if (a.network == "none") {
-    o.spec.network = runtime::NetworkMode::kNone;
-  } else {
+  auto network = runtime::parse_network_mode(a.network);
+  if (!network) {
     return fail(ErrorKind::kInvalidArgument,
-                "network " + a.network + " not found (supported: none, host)");
+                "network " + a.network + " not found (supported: bridge, none, host)");
   }
+  o.spec.network = *network;
   for (const auto& p : a.publish) {
     auto ports = TRY(runtime::parse_port_spec(p));
     o.ports.insert(o.ports.end(), ports.begin(), ports.end());
@@ -186,7 +184,9 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_option("-u,--user", args->user, "User (name|uid[:group|gid])");
   sub.add_option("--hostname", args->hostname, "Container host name");
   auto* ep = sub.add_option("--entrypoint", args->entrypoint, "Override the image's ENTRYPOINT");
-  sub.add_option("--network", args->network, "Network: none (default; loopback only) or host");
+  sub.add_option("--network", args->network,
+                 "Network: bridge (default: own namespace, outbound access through slirp4netns), "
+                 "none (loopback only) or host");
   sub.add_option("-v,--volume", args->volumes, "Bind mount SRC:DST[:ro]")->allow_extra_args(false);
   sub.add_option("-p,--publish", args->publish,
                  "Publish a container's port to the host ([IP:][HOST_PORT:]PORT[/udp])")

@@ -29,18 +29,12 @@ json spec_to_json(const runtime::ProcessSpec& s) {
   if (s.resources.memory_bytes) res["memory"] = *s.resources.memory_bytes;
   if (s.resources.pids_limit) res["pids"] = *s.resources.pids_limit;
   if (s.resources.cpus) res["cpus"] = *s.resources.cpus;
-  return {{"args", s.args},
-          {"env", s.env},
-          {"cwd", s.cwd},
-          {"uid", s.uid},
-          {"gid", s.gid},
-          {"additional_gids", s.additional_gids},
-          {"hostname", s.hostname},
-          {"network", s.network == runtime::NetworkMode::kHost ? "host" : "none"},
-          {"mounts", mounts},
-          {"read_only_rootfs", s.read_only_rootfs},
-          {"seccomp", s.seccomp},
-          {"tty", s.tty},
+  return {{"args", s.args},         {"env", s.env},
+          {"cwd", s.cwd},           {"uid", s.uid},
+          {"gid", s.gid},           {"additional_gids", s.additional_gids},
+          {"hostname", s.hostname}, {"network", runtime::network_mode_name(s.network)},
+          {"mounts", mounts},       {"read_only_rootfs", s.read_only_rootfs},
+          {"seccomp", s.seccomp},   {"tty", s.tty},
           {"resources", res}};
 }
 
@@ -53,7 +47,8 @@ runtime::ProcessSpec spec_from_json(const json& j) {
   s.gid = j.at("gid").get<uint32_t>();
   s.additional_gids = j.at("additional_gids").get<std::vector<uint32_t>>();
   s.hostname = j.at("hostname").get<std::string>();
-  s.network = j.at("network") == "host" ? runtime::NetworkMode::kHost : runtime::NetworkMode::kNone;
+  s.network = runtime::parse_network_mode(j.at("network").get<std::string>())
+                  .value_or(runtime::NetworkMode::kNone);
   for (const auto& m : j.at("mounts")) {
     s.mounts.push_back({m.at("source").get<std::string>(), m.at("target").get<std::string>(),
                         m.at("read_only").get<bool>()});

@@ -27,6 +27,7 @@
 #include "runtime/safe_path.h"
 #include "runtime/seccomp_profile.h"
 #include "runtime/user.h"
+#include "runtime/user_network.h"
 
 namespace imgbuild::runtime {
 
@@ -41,9 +42,11 @@ struct Container::State {
   // Detached bind-mount trees for the child; closed once it is cloned (a held tree keeps the
   // source's filesystem busy).
   std::vector<UniqueFd> bind_trees;
+  std::optional<UserNetwork> user_network;  // NetworkMode::kPrivate
 
   void cleanup() {
     cgroup.remove();
+    user_network.reset();
     if (rootfd) stubs.remove_all(rootfd.get());
     // An fd on the rootfs keeps its mount busy: the caller unmounts it next.
     rootfd.reset();
@@ -216,6 +219,22 @@ Result<int> Container::wait() {
 
 UniqueFd Container::take_pty_master() {
   return state_ != nullptr ? std::move(state_->pty_master) : UniqueFd();
+}
+
+const char* network_mode_name(NetworkMode mode) {
+  switch (mode) {
+    case NetworkMode::kHost: return "host";
+    case NetworkMode::kPrivate: return "bridge";
+    case NetworkMode::kNone: break;
+  }
+  return "none";
+}
+
+std::optional<NetworkMode> parse_network_mode(std::string_view name) {
+  if (name == "none") return NetworkMode::kNone;
+  if (name == "host") return NetworkMode::kHost;
+  if (name == "bridge" || name == "default" || name == "slirp4netns") return NetworkMode::kPrivate;
+  return std::nullopt;
 }
 
 int exit_code_for_start_error(const Error& error) {
@@ -402,6 +421,16 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   // If the child already failed, its report explains more than these errors would.
   Status placed = st->cgroup.add(st->pid, cloned_into);
   log::debug("container: in its cgroup");
+  if (placed && spec.network == NetworkMode::kPrivate) {
+    // The child sets up its mounts meanwhile; it execs only after the sync byte below.
+    auto net = UserNetwork::start(st->pid);
+    if (net) {
+      st->user_network.emplace(std::move(*net));
+      log::debug("container: network up (slirp4netns)");
+    } else {
+      placed = fail(net.error().with_context("network"));
+    }
+  }
   if (placed) {
     if (::send(sync_w.get(), "g", 1, MSG_NOSIGNAL) != 1) placed = fail_errno("send", "sync socket");
   }

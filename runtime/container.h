@@ -43,6 +43,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -62,7 +63,16 @@ struct BindMount {
 enum class NetworkMode {
   kNone,  // own network namespace with only the loopback interface, up
   kHost,  // the host's network namespace (and the host's hostname unless one is given)
+  // Own network namespace with outbound access through a user-mode stack (slirp4netns,
+  // runtime/user_network.h); the host's loopback is unreachable. BuildKit's default for RUN.
+  kPrivate,
 };
+
+// "none", "host", "bridge" (kPrivate: Docker's name for a container's own network with outbound
+// access; BuildKit calls it "default").
+const char* network_mode_name(NetworkMode mode);
+// Accepts those names, plus "default" and "slirp4netns" for kPrivate.
+std::optional<NetworkMode> parse_network_mode(std::string_view name);
 
 struct Resources {
   std::optional<int64_t> memory_bytes;  // memory limit; swap limited to the same amount again

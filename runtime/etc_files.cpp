@@ -2,6 +2,7 @@
 
 #include "base/fs.h"
 #include "base/sys.h"
+#include "runtime/user_network.h"
 
 namespace imgbuild::runtime {
 namespace {
@@ -18,6 +19,30 @@ std::string host_resolv_conf() {
     if (auto upstream = fs::read_file("/run/systemd/resolve/resolv.conf")) return *upstream;
   }
   return *text;
+}
+
+// The host's resolv.conf for a private network namespace, as Docker does for its bridge: loopback
+// nameservers (a resolver on the host's 127.0.0.x, unreachable from the namespace) are dropped;
+// when none is left, slirp4netns's forwarder (which asks the host's resolver) takes their place.
+std::string private_resolv_conf(const std::string& host) {
+  std::string out;
+  bool have_server = false;
+  size_t pos = 0;
+  while (pos < host.size()) {
+    size_t end = host.find('\n', pos);
+    if (end == std::string::npos) end = host.size();
+    std::string line = host.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.starts_with("nameserver")) {
+      std::string addr = line.substr(10);
+      addr.erase(0, addr.find_first_not_of(" \t"));
+      if (addr.starts_with("127.") || addr.starts_with("::1")) continue;
+      have_server = true;
+    }
+    out += line + "\n";
+  }
+  if (!have_server) out += std::string("nameserver ") + kUserNetworkDns + "\n";
+  return out;
 }
 
 }  // namespace
@@ -38,7 +63,9 @@ Status write_etc_files(const std::string& dir, const std::string& hostname, Netw
     hosts += "127.0.1.1\t" + hostname + "\n";
   }
   TRY(write_plain(fs::join(dir, "hosts"), hosts));
-  TRY(write_plain(fs::join(dir, "resolv.conf"), host_resolv_conf()));
+  std::string resolv = host_resolv_conf();
+  if (network == NetworkMode::kPrivate) resolv = private_resolv_conf(resolv);
+  TRY(write_plain(fs::join(dir, "resolv.conf"), resolv));
   TRY(write_plain(fs::join(dir, "hostname"), hostname + "\n"));
   return {};
 }

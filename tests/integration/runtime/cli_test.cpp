@@ -108,6 +108,11 @@ TEST_CASE("run: flags as Docker's", "[integration]") {
   CHECK(r.out == "");
   r = cli.run({"run", "--rm", "--network", "none", "busybox:test", "ls", "/sys/class/net"});
   CHECK(r.out == "lo\n");
+  // Docker's default, bridge: an own namespace with outbound access (slirp4netns's tap0).
+  r = cli.run({"run", "--rm", "busybox:test", "sh", "-c", "ls /sys/class/net; ip route"});
+  CHECK(r.out ==
+        "lo\ntap0\ndefault via 10.0.2.2 dev tap0 \n"
+        "10.0.2.0/24 dev tap0 scope link  src 10.0.2.100 \n");
   r = cli.run({"run", "--rm", "--read-only", "busybox:test", "touch", "/x"});
   CHECK(r.err == "touch: /x: Read-only file system\n");
   CHECK(r.exit_code == 1);
@@ -130,9 +135,9 @@ TEST_CASE("run: exit codes and errors", "[integration]") {
   r = cli.run({"run", "--rm", "busybox:test", "/etc/passwd"});
   CHECK(r.exit_code == 126);
   CHECK(r.err == "imgbuild: exec: \"/etc/passwd\": permission denied\n");
-  r = cli.run({"run", "--rm", "--network", "bridge", "busybox:test", "true"});
+  r = cli.run({"run", "--rm", "--network", "mynet", "busybox:test", "true"});
   CHECK(r.exit_code == 125);
-  CHECK(r.err == "imgbuild: network bridge not found (supported: none, host)\n");
+  CHECK(r.err == "imgbuild: network mynet not found (supported: bridge, none, host)\n");
   r = cli.run({"run", "--rm", "nosuchimage", "true"});
   CHECK(r.exit_code == 125);
   CHECK(r.err == "imgbuild: image not found: nosuchimage:latest\n");

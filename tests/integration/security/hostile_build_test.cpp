@@ -1,11 +1,18 @@
 // Hostile Dockerfiles, contexts and images against the host (docs/security.md): bind-mount
-// sources that are symlinks to host paths, out-of-range user ids, device nodes in RUN steps, and a
-// build killed mid-RUN. Each checks host canaries: a secret file that must stay unread (its
-// content never reaches an image) and a directory that must stay unwritten. Needs root and
-// /dev/fuse.
+// sources that are symlinks to host paths, out-of-range user ids, device nodes in RUN steps, the
+// host's loopback from RUN steps, and a build killed mid-RUN. Each checks host canaries: a secret
+// file that must stay unread (its content never reaches an image) and a directory that must stay
+// unwritten. Needs root and /dev/fuse.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
@@ -233,4 +240,106 @@ TEST_CASE("kill -9 during a RUN leaves no dead mount behind once the store is ne
   auto left = run_process({"ls", "-A", tmp});
   REQUIRE(left);
   CHECK(left->out == "");
+}
+
+namespace {
+
+// A TCP listener on this machine that counts the connections it accepts, until destroyed.
+class Listener {
+ public:
+  explicit Listener(const char* addr) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    ::inet_pton(AF_INET, addr, &sa.sin_addr);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+    REQUIRE(::listen(fd_, 16) == 0);
+    socklen_t len = sizeof sa;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len);
+    port_ = ntohs(sa.sin_port);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 50) == 1) {
+          int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+          if (c >= 0) {
+            ++accepted_;
+            ::close(c);
+          }
+        }
+      }
+    });
+  }
+  ~Listener() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  int port() const { return port_; }
+  int accepted() const { return accepted_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+};
+
+// This machine's first non-loopback IPv4 address ("" when it has none).
+std::string host_address() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return "";
+  std::string out;
+  for (ifaddrs* i = list; i != nullptr && out.empty(); i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    if ((i->ifa_flags & IFF_LOOPBACK) != 0) continue;
+    char buf[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
+    out = buf;
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("RUN steps cannot reach the host's loopback unless the build asks for the host network") {
+  if (!can_run()) return;
+  Env env;
+  Listener loopback("127.0.0.1");
+  Listener outside("0.0.0.0");
+  std::string lo = std::to_string(loopback.port());
+  std::string probe = "RUN for a in 127.0.0.1 10.0.2.2; do (echo | nc -w 2 $a " + lo +
+                      " >/dev/null 2>&1) && echo reached $a || echo refused $a; done > /probe\n";
+  std::string addr = host_address();
+  if (!addr.empty()) {
+    // Outbound access leaves through the host's own address, as a connection to the internet
+    // would (CI reaches nothing else).
+    probe += "RUN (echo | nc -w 2 " + addr + " " + std::to_string(outside.port()) +
+             " >/dev/null 2>&1) && echo outbound ok > /outbound || echo no outbound > /outbound\n";
+  }
+  auto built = env.build("FROM busybox\n" + probe, "app");
+  INFO(built.err);
+  REQUIRE(built.exit_code == 0);
+  CHECK(env.file_in("app", "/probe") == "refused 127.0.0.1\nrefused 10.0.2.2\n");
+  CHECK(loopback.accepted() == 0);
+  if (!addr.empty()) {
+    CHECK(env.file_in("app", "/outbound") == "outbound ok\n");
+    CHECK(outside.accepted() == 1);
+  }
+  // The build's explicit choice reaches it.
+  auto host = env.imgbuild({"--network", "host", "--no-cache", "-t", "app", env.ctx});
+  INFO(host.err);
+  REQUIRE(host.exit_code == 0);
+  CHECK(env.file_in("app", "/probe") == "reached 127.0.0.1\nrefused 10.0.2.2\n");
+  CHECK(loopback.accepted() == 1);
+  // A Dockerfile cannot opt itself in: RUN --network=host needs the entitlement, as in BuildKit.
+  auto opt_in = env.build("FROM busybox\nRUN --network=host true\n", "app");
+  CHECK(opt_in.exit_code != 0);
+  CHECK(opt_in.err.find("RUN --network=host needs the network.host entitlement: build with "
+                        "--allow network.host (or --network host)") != std::string::npos);
+  auto allowed = env.imgbuild({"--allow", "network.host", "-t", "app", env.ctx});
+  INFO(allowed.err);
+  CHECK(allowed.exit_code == 0);
 }
