@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "base/fs.h"
@@ -27,6 +28,22 @@ std::vector<uint32_t> buildkit_additional_gids(const std::string& user_spec,
   std::vector<uint32_t> gids = user.additional_gids;
   if (!gids.empty() && gids.front() == user.gid) gids.erase(gids.begin());
   return gids;
+}
+
+// BuildKit's RUN leaves /dev, /proc and /sys in the layer as empty 0755 directories when the
+// image has none (its runtime creates them as mount points and never removes them); the runtime
+// here removes the stubs it makes, which is right for `imgbuild run` but not for builds, whose
+// layers (and digests) should match BuildKit's. Creating them up front keeps them.
+Status keep_system_mount_points(const std::string& rootfs) {
+  for (const char* name : {"dev", "proc", "sys"}) {
+    std::string path = fs::join(rootfs, name);
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) continue;
+    if (errno != ENOENT) return fail_errno("lstat", path);
+    if (::mkdir(path.c_str(), 0755) < 0 && errno != EEXIST) return fail_errno("mkdir", path);
+    if (::chmod(path.c_str(), 0755) < 0) return fail_errno("chmod", path);
+  }
+  return {};
 }
 
 }  // namespace
@@ -61,6 +78,7 @@ Result<int> ContainerStepRunner::run(const RunRequest& request) {
   auto t0 = std::chrono::steady_clock::now();
   auto mount = TRY_CTX(fs::Mount::create(rootfs, options), "mounting the build step's rootfs");
   auto t_mounted = std::chrono::steady_clock::now();
+  TRY_CTX(keep_system_mount_points(rootfs), "creating the build step's mount points");
 
   runtime::ProcessSpec spec;
   spec.args = request.args;
@@ -69,6 +87,12 @@ Result<int> ContainerStepRunner::run(const RunRequest& request) {
   auto user = TRY(runtime::resolve_user(rootfs, request.user));
   spec.uid = user.uid;
   spec.gid = user.gid;
+  // As runc under BuildKit: HOME comes from the step user's passwd entry ("/" without one) unless
+  // the environment already has it. PATH is in the stage's config env already; HOSTNAME and TERM
+  // are not set, the umask is the runtime's 0022.
+  bool has_home =
+      std::ranges::any_of(spec.env, [](const std::string& kv) { return kv.starts_with("HOME="); });
+  if (!has_home) spec.env.push_back("HOME=" + user.home);
   if (request.user.empty()) {
     auto root = runtime::resolve_user(rootfs, "root");
     spec.additional_gids = root ? buildkit_additional_gids("root", *root) : user.additional_gids;
@@ -79,6 +103,7 @@ Result<int> ContainerStepRunner::run(const RunRequest& request) {
   spec.bind_etc_hostname = false;  // as BuildKit: a RUN may change the image's /etc/hostname
   spec.network = request.network;
   spec.mounts = request.mounts;
+  spec.tmpfs_mounts = request.tmpfs_mounts;
   spec.etc_dir = etc;
 
   int fds[2];

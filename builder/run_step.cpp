@@ -3,11 +3,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <deque>
 #include <map>
 #include <memory>
+#include <string_view>
 
 #include "base/fs.h"
 #include "base/sha256.h"
@@ -106,6 +109,33 @@ Status make_cache_dir(const std::string& dir, std::map<std::string, std::string>
   return {};
 }
 
+// BuildKit reads tmpfs size= with go-units' RAMInBytes: a decimal number, an optional space, then
+// k, m, g, t or p (powers of 1024), optionally followed by "i" and "b", in any case: "64m",
+// "1.5GiB", "4096".
+Result<uint64_t> parse_tmpfs_size(const std::string& text) {
+  auto bad = [&] { return fail(ErrorKind::kInvalidArgument, "invalid size: '" + text + "'"); };
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) return bad();
+  double value = 0;
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
+  if (ec != std::errc()) return bad();
+  std::string unit(end, text.data() + text.size());
+  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (unit.starts_with(' ')) unit.erase(0, 1);
+  uint64_t multiplier = 1;
+  constexpr std::string_view kUnits = "kmgtp";
+  if (!unit.empty()) {
+    if (size_t pos = kUnits.find(unit[0]); pos != std::string_view::npos) {
+      multiplier = uint64_t{1} << (10 * (pos + 1));
+      unit.erase(0, 1);
+    }
+  }
+  if (unit.starts_with('i')) unit.erase(0, 1);
+  if (unit.starts_with('b')) unit.erase(0, 1);
+  if (!unit.empty()) return bad();
+  return static_cast<uint64_t>(value * static_cast<double>(multiplier));
+}
+
 }  // namespace
 
 Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
@@ -196,8 +226,11 @@ Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
         if (!fs::is_dir(dir)) TRY(make_cache_dir(dir, spec));
         req.mounts.push_back(runtime::BindMount{dir, target, ro});
       } else if (type == "tmpfs") {
-        temps.push_back(TRY(s_.store.make_staging_dir("tmpfs")));
-        req.mounts.push_back(runtime::BindMount{temps.back().path(), target, false});
+        uint64_t size = 0;
+        if (spec.contains("size")) {
+          size = TRY_CTX(parse_tmpfs_size(spec["size"]), "--mount type=tmpfs");
+        }
+        req.tmpfs_mounts.push_back(runtime::TmpfsMount{target, size});
       } else if (type == "bind") {
         std::string source = spec.contains("source") ? spec["source"] : "";
         bool rw = spec["rw"] == "true" || spec["readwrite"] == "true";

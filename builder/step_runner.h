@@ -28,8 +28,9 @@ struct RunRequest {
   std::string cwd = "/";
   std::string user;  // USER as written in the config (resolved in the image)
   runtime::NetworkMode network = runtime::NetworkMode::kHost;
-  std::vector<runtime::BindMount> mounts;        // RUN --mount=type=cache|bind|tmpfs
-  std::function<void(std::string_view)> output;  // stdout and stderr, as produced
+  std::vector<runtime::BindMount> mounts;         // RUN --mount=type=cache|bind|secret
+  std::vector<runtime::TmpfsMount> tmpfs_mounts;  // RUN --mount=type=tmpfs
+  std::function<void(std::string_view)> output;   // stdout and stderr, as produced
 };
 
 class StepRunner {

@@ -25,12 +25,14 @@ struct ChildReport {
 };
 
 struct ChildMount {
-  enum class Type { kProc, kDev, kSys, kBind };
+  enum class Type { kProc, kDev, kSys, kBind, kTmpfs };
   Type type;
   const char* target_rel;  // resolved inside the root by the parent ("etc/hosts")
   const char* target;      // as the user named it, for messages ("/etc/hosts")
-  const char* source;      // kBind: the source as the user named it, for messages
-  int tree_fd;             // kBind: a detached mount (open_tree clone) made by the parent
+  // kBind: the source as the user named it, for messages. kTmpfs: the size option in bytes
+  // ("1048576"), "" for the kernel's default.
+  const char* source;
+  int tree_fd;  // kBind: a detached mount (open_tree clone) made by the parent
 };
 
 struct ChildPlan {

@@ -161,6 +161,16 @@ void mount_all(int rootfd, const ChildPlan& plan) {
       }
       case ChildMount::Type::kDev: mount_dev(target_fd, m.target); break;
       case ChildMount::Type::kBind: mount_bind(target_fd, m); break;
+      case ChildMount::Type::kTmpfs: {
+        // Source "tmpfs" as runc names it (/proc/mounts would say "none").
+        int t = *m.source == '\0'
+                    ? new_fs("tmpfs", {{"source", "tmpfs"}}, MOUNT_ATTR_NOSUID, m.target)
+                    : new_fs("tmpfs", {{"source", "tmpfs"}, {"size", m.source}}, MOUNT_ATTR_NOSUID,
+                             m.target);
+        attach(t, target_fd, "tmpfs", m.target);
+        ::close(t);
+        break;
+      }
     }
     ::close(target_fd);
   }

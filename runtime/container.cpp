@@ -163,10 +163,13 @@ Status check_spec(const ProcessSpec& spec) {
   TRY(check_id_range(spec.uid, "user " + std::to_string(spec.uid)));
   TRY(check_id_range(spec.gid, "group " + std::to_string(spec.gid)));
   for (uint32_t g : spec.additional_gids) TRY(check_id_range(g, "group " + std::to_string(g)));
-  for (const auto& m : spec.mounts) {
-    if (m.target.empty() || m.target[0] != '/') {
+  std::vector<std::string> targets;
+  for (const auto& m : spec.mounts) targets.push_back(m.target);
+  for (const auto& m : spec.tmpfs_mounts) targets.push_back(m.target);
+  for (const auto& target : targets) {
+    if (target.empty() || target[0] != '/') {
       return fail(ErrorKind::kInvalidArgument,
-                  "invalid mount target " + m.target + ": must be an absolute path");
+                  "invalid mount target " + target + ": must be an absolute path");
     }
   }
   return {};
@@ -288,7 +291,7 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   // Mount targets, resolved (and created when missing) inside the root. Strings live in `keep`
   // (reserved up front, so pointers into it stay valid) until the child has exec'd.
   std::vector<std::string> keep;
-  keep.reserve(4 * spec.mounts.size() + 64);
+  keep.reserve(4 * (spec.mounts.size() + spec.tmpfs_mounts.size()) + 64);
   auto hold = [&keep](std::string s) { return keep.emplace_back(std::move(s)).c_str(); };
   std::vector<ChildMount> mounts;
   auto add = [&](ChildMount::Type type, const std::string& target, TargetKind kind,
@@ -308,6 +311,10 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   TRY(add(ChildMount::Type::kDev, "/dev", TargetKind::kDirectory, "", -1));
   TRY(add(ChildMount::Type::kSys, "/sys", TargetKind::kDirectory, "", -1));
   for (const auto& m : spec.mounts) TRY(add_bind(m));
+  for (const auto& m : spec.tmpfs_mounts) {
+    std::string size = m.size_bytes == 0 ? std::string() : std::to_string(m.size_bytes);
+    TRY(add(ChildMount::Type::kTmpfs, m.target, TargetKind::kDirectory, size, -1));
+  }
   for (const char* name : {"hosts", "resolv.conf", "hostname"}) {
     if (!spec.bind_etc_hostname && std::string_view(name) == "hostname") continue;
     TRY(add_bind(BindMount{fs::join(etc_dir, name), std::string("/etc/") + name, false, ""}));

@@ -60,6 +60,13 @@ struct BindMount {
   std::string root;
 };
 
+// A new, empty tmpfs at target (nosuid, as BuildKit mounts RUN --mount=type=tmpfs); its contents
+// go with the container.
+struct TmpfsMount {
+  std::string target;       // path inside the container, resolved (and created) inside the root
+  uint64_t size_bytes = 0;  // the tmpfs size= option; 0: the kernel's default (half of RAM)
+};
+
 enum class NetworkMode {
   kNone,  // own network namespace with only the loopback interface, up
   kHost,  // the host's network namespace (and the host's hostname unless one is given)
@@ -89,6 +96,7 @@ struct ProcessSpec {
   std::string hostname;  // empty: the first 12 characters of id (the host's name with kHost)
   NetworkMode network = NetworkMode::kNone;
   std::vector<BindMount> mounts;
+  std::vector<TmpfsMount> tmpfs_mounts;  // mounted after (so inside) the bind mounts
   bool read_only_rootfs = false;
   // Docker's default seccomp profile (runtime/seccomp_profile.h); false: unconfined
   // (`--security-opt seccomp=unconfined`).

@@ -1,0 +1,105 @@
+// What a RUN step's process gets by default, checked against the values BuildKit (runc) gives:
+// HOME from the step user's passwd entry, "/" when there is none, unless ENV sets it. The
+// conformance case tests/conformance/cases/19-run-defaults compares the same against BuildKit
+// itself. Needs root and /dev/fuse.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "base/fs.h"
+#include "base/subprocess.h"
+#include "tests/support/busybox_image.h"
+
+using namespace imgbuild;
+
+namespace {
+
+bool can_run() {
+  if (::geteuid() != 0 || !fs::exists("/dev/fuse")) {
+    WARN("SKIPPED: build parity tests need root and /dev/fuse");
+    return false;
+  }
+  return true;
+}
+
+struct Env {
+  fs::TempDir dir = fs::TempDir::create("/tmp", "imgbuild-parity-it-").value();
+  std::string store = dir.path() + "/store";
+
+  ProcessResult imgbuild(std::vector<std::string> args) {
+    std::vector<std::string> argv{IMGBUILD_BINARY, "--root", store};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_process(argv);
+    REQUIRE(r);
+    return *r;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("RUN steps get HOME from the step user's passwd entry unless ENV sets it") {
+  if (!can_run()) return;
+  Env env;
+  testing::import_busybox(env.store, "busybox:latest", env.dir.path() + "/busybox.tar");
+  std::string ctx = env.dir.path() + "/ctx";
+  REQUIRE(fs::make_dirs(ctx));
+  REQUIRE(fs::write_file_atomic(ctx + "/Dockerfile",
+                                "FROM busybox\n"
+                                "RUN mkdir -m 0777 /out && "
+                                "echo \"$HOME\" > /out/root\n"
+                                "USER app\n"
+                                "RUN echo \"$HOME\" > /out/app\n"
+                                "USER 1234:1234\n"
+                                "RUN echo \"$HOME\" > /out/numeric\n"
+                                "USER root\n"
+                                "ENV HOME=/custom\n"
+                                "RUN echo \"$HOME\" > /out/env\n"));
+  auto built = env.imgbuild({"-q", "-t", "homes", ctx});
+  INFO(built.err);
+  REQUIRE(built.exit_code == 0);
+  auto ran = env.imgbuild(
+      {"run", "--rm", "homes", "cat", "/out/root", "/out/app", "/out/numeric", "/out/env"});
+  INFO(ran.err);
+  REQUIRE(ran.exit_code == 0);
+  CHECK(ran.out == "/root\n/home/app\n/\n/custom\n");
+}
+
+TEST_CASE("RUN --mount=type=tmpfs is a real tmpfs of the given size that leaves nothing behind") {
+  if (!can_run()) return;
+  Env env;
+  testing::import_busybox(env.store, "busybox:latest", env.dir.path() + "/busybox.tar");
+  std::string ctx = env.dir.path() + "/ctx";
+  REQUIRE(fs::make_dirs(ctx));
+  REQUIRE(fs::write_file_atomic(
+      ctx + "/Dockerfile",
+      "FROM busybox\n"
+      "RUN --mount=type=tmpfs,target=/scratch,size=1m "
+      "grep ' /scratch ' /proc/mounts > /mounts && echo data > /scratch/file && "
+      "if dd if=/dev/zero of=/scratch/big bs=1024 count=2048 2>/dev/null; then echo fits; "
+      "else echo full; fi > /dd\n"
+      "RUN --mount=type=tmpfs,target=/scratch ls -A /scratch > /second\n"
+      "RUN if [ -e /scratch/file ]; then echo left; else echo clean; fi > /after\n"));
+  auto built = env.imgbuild({"-q", "-t", "tmpfs", ctx});
+  INFO(built.err);
+  REQUIRE(built.exit_code == 0);
+  auto ran = env.imgbuild({"run", "--rm", "tmpfs", "cat", "/mounts", "/dd", "/second", "/after"});
+  INFO(ran.err);
+  REQUIRE(ran.exit_code == 0);
+  INFO(ran.out);
+  CHECK(ran.out.starts_with("tmpfs /scratch tmpfs rw,nosuid,"));
+  CHECK(ran.out.find(",size=1024k") != std::string::npos);
+  CHECK(ran.out.find("\nfull\nclean\n") != std::string::npos);
+}
+
+TEST_CASE("RUN --mount=type=tmpfs refuses a size it cannot read") {
+  if (!can_run()) return;
+  Env env;
+  testing::import_busybox(env.store, "busybox:latest", env.dir.path() + "/busybox.tar");
+  std::string ctx = env.dir.path() + "/ctx";
+  REQUIRE(fs::make_dirs(ctx));
+  REQUIRE(fs::write_file_atomic(ctx + "/Dockerfile",
+                                "FROM busybox\nRUN --mount=type=tmpfs,target=/t,size=1x true\n"));
+  auto built = env.imgbuild({"-q", "-t", "bad", ctx});
+  CHECK(built.exit_code != 0);
+  CHECK(built.err.find("--mount type=tmpfs: invalid size: '1x'") != std::string::npos);
+}
