@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
+#include <map>
 
 #include "base/fs.h"
 #include "base/sys.h"
@@ -14,6 +15,7 @@
 #include "builder/step_runner.h"
 #include "cli/command.h"
 #include "cli/escaping_progress.h"
+#include "image/platform.h"
 #include "image/store.h"
 #include "registry-client/pull.h"
 #include "registry-client/push.h"
@@ -47,6 +49,26 @@ Result<std::pair<std::string, std::string>> split_kv(const std::string& text, co
                 std::string(flag) + " \"" + text + "\": expected KEY=VALUE");
   }
   return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
+}
+
+// RUN steps of a build for another architecture run through a binfmt_misc emulator
+// (qemu-user-static registers "qemu-<cpu>"); without one the build would produce a mislabelled
+// image or fail deep inside a RUN. An amd64 machine runs 386 natively.
+Status check_platform_runnable(const std::string& flag) {
+  image::Platform wanted = TRY(image::Platform::parse(flag));
+  image::Platform host = image::Platform::host();
+  if (wanted.architecture == host.architecture) return {};
+  if (host.architecture == "amd64" && wanted.architecture == "386") return {};
+  static const std::map<std::string, std::string> kQemuNames = {
+      {"arm64", "aarch64"},   {"arm", "arm"},     {"386", "i386"},        {"amd64", "x86_64"},
+      {"ppc64le", "ppc64le"}, {"s390x", "s390x"}, {"riscv64", "riscv64"}, {"mips64le", "mips64el"}};
+  auto it = kQemuNames.find(wanted.architecture);
+  std::string cpu = it == kQemuNames.end() ? wanted.architecture : it->second;
+  auto handler = fs::read_file("/proc/sys/fs/binfmt_misc/qemu-" + cpu);
+  if (handler && handler->starts_with("enabled\n")) return {};
+  return fail(ErrorKind::kUnsupported, "--platform " + flag + ": this machine runs " + host.str() +
+                                           " and has no emulator for " + wanted.architecture +
+                                           " (install qemu-user-static and binfmt-support)");
 }
 
 Result<builder::BuildOptions> make_options(const BuildFlags& f) {
@@ -100,6 +122,7 @@ Result<builder::BuildOptions> make_options(const BuildFlags& f) {
                   "--allow " + entitlement + ": not supported (supported: network.host)");
     }
   }
+  if (!f.platform.empty()) TRY(check_platform_runnable(f.platform));
   o.platform = f.platform;
   o.compression = TRY(image::parse_compression(f.compression));
   std::string epoch;

@@ -103,3 +103,22 @@ TEST_CASE("RUN --mount=type=tmpfs refuses a size it cannot read") {
   CHECK(built.exit_code != 0);
   CHECK(built.err.find("--mount type=tmpfs: invalid size: '1x'") != std::string::npos);
 }
+
+TEST_CASE("build --platform refuses an architecture the machine cannot run") {
+  if (!can_run()) return;
+#if defined(__x86_64__)
+  if (fs::exists("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
+    WARN("SKIPPED: this machine has an arm64 emulator");
+    return;
+  }
+  Env env;
+  auto built = env.imgbuild({"build", "--platform", "linux/arm64", "-t", "arm",
+                             std::string(IMGBUILD_SOURCE_DIR) + "/examples/hello"});
+  CHECK(built.exit_code != 0);
+  CHECK(built.err ==
+        "imgbuild: --platform linux/arm64: this machine runs linux/amd64 and has no emulator for "
+        "arm64 (install qemu-user-static and binfmt-support)\n");
+#else
+  WARN("SKIPPED: written for an amd64 machine");
+#endif
+}
