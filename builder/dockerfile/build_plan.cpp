@@ -60,7 +60,6 @@ Result<BuildPlan> make_build_plan(const ParsedDockerfile& parsed, const PlanOpti
   plan.escape = parsed.escape;
   plan.global = TRY(GlobalScope::create(all.meta_arg_instructions, options.build_args,
                                         options.platform, file, parsed.escape));
-  EnvLookup global = plan.global.lookup_fn();
 
   std::vector<PlanStage> stages;
   std::map<std::string, size_t> by_name;
@@ -72,14 +71,14 @@ Result<BuildPlan> make_build_plan(const ParsedDockerfile& parsed, const PlanOpti
     ps.from = stage.from;
     ps.instructions = std::move(stage.instructions);
     auto at_from = [&](const Error& e) {
-      return std::unexpected(parse_error(file, stage.from.start_line, e.message()));
+      return std::unexpected(located_error(file, stage.from.start_line, e));
     };
-    auto base = expand_word(from.base_name, global, parsed.escape);
+    auto base = plan.global.expand_word(from.base_name);
     if (!base) return at_from(base.error());
     if (base->empty())
       return std::unexpected(parse_error(file, stage.from.start_line,
                                          "base name (" + from.base_name + ") should not be blank"));
-    auto platform = expand_word(from.platform, global, parsed.escape);
+    auto platform = plan.global.expand_word(from.platform);
     if (!platform) return at_from(platform.error());
     ps.platform = std::move(*platform);
 
@@ -114,10 +113,9 @@ Result<BuildPlan> make_build_plan(const ParsedDockerfile& parsed, const PlanOpti
           if (std::string f = mount_from(m); !f.empty()) refs.push_back(f);
       }
       for (const std::string& raw : refs) {
-        auto value = expand_word(raw, global, parsed.escape);
+        auto value = plan.global.expand_word(raw);
         if (!value)
-          return std::unexpected(
-              parse_error(file, instruction.start_line, value.error().message()));
+          return std::unexpected(located_error(file, instruction.start_line, value.error()));
         FromRef ref;
         ref.instruction = i;
         ref.value = *value;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "builder/dockerfile/limits.h"
 #include "builder/dockerfile/text_util.h"
 
 namespace imgbuild::builder::dockerfile {
@@ -231,17 +232,29 @@ Result<bool> glob_match(std::string_view pattern, std::string_view name) {
 Result<IgnoreMatcher> IgnoreMatcher::create(const std::vector<std::string>& lines,
                                             std::string_view source) {
   IgnoreMatcher m;
+  size_t total = 0;
   for (size_t n = 0; n < lines.size(); ++n) {
+    total += lines[n].size() + 1;
+    if (total > kMaxIgnoreFileBytes + 1)
+      return fail(ErrorKind::kLimit, std::string(source) + ": file is larger than " +
+                                         format_size(kMaxIgnoreFileBytes));
     std::string_view raw = lines[n];
     if (n == 0 && raw.substr(0, 3) == "\xEF\xBB\xBF") raw.remove_prefix(3);
     if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
     if (!raw.empty() && raw[0] == '#') continue;
     std::string_view pattern = text::trim_space(raw);
     if (pattern.empty()) continue;
-    auto where = [&](std::string_view message) {
-      return fail(ErrorKind::kParse,
+    auto where = [&](std::string_view message, ErrorKind kind = ErrorKind::kParse) {
+      return fail(kind,
                   std::string(source) + ":" + std::to_string(n + 1) + ": " + std::string(message));
     };
+    // Matching costs patterns x pattern length for every path of the context.
+    if (m.patterns_.size() == kMaxIgnorePatterns)
+      return where("more than " + std::to_string(kMaxIgnorePatterns) + " patterns",
+                   ErrorKind::kLimit);
+    if (pattern.size() > kMaxIgnorePatternBytes)
+      return where("pattern is longer than " + format_size(kMaxIgnorePatternBytes),
+                   ErrorKind::kLimit);
     Pattern p;
     if (pattern[0] == '!') {
       p.exclusion = true;
@@ -276,6 +289,9 @@ Result<IgnoreMatcher> IgnoreMatcher::create(const std::vector<std::string>& line
 }
 
 Result<IgnoreMatcher> IgnoreMatcher::parse(std::string_view text, std::string_view source) {
+  if (text.size() > kMaxIgnoreFileBytes)
+    return fail(ErrorKind::kLimit,
+                std::string(source) + ": file is larger than " + format_size(kMaxIgnoreFileBytes));
   std::vector<std::string> lines;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -366,7 +382,7 @@ Result<IgnoreMatcher> load_dockerignore(const std::string& context_dir,
     file = fs::join(context_dir, ".dockerignore");
   IgnoreMatcher matcher;
   if (!file.empty()) {
-    std::string text = TRY(fs::read_file(file));
+    std::string text = TRY(read_file_limited(file, kMaxIgnoreFileBytes));
     matcher = TRY(IgnoreMatcher::parse(text, file));
   }
   matcher.always_include(".dockerignore");

@@ -13,7 +13,11 @@
 // Paths given to the matcher are relative to the context root, '/'-separated, without a
 // leading "./" or "/" (they are cleaned anyway). A matcher is immutable after creation and safe
 // to use from several threads at once. Errors are kParse naming the file and line
-// (".dockerignore:3: syntax error in pattern: [a-"), or kIo for an unreadable file.
+// (".dockerignore:3: syntax error in pattern: [a-"), or kIo for an unreadable file, or kLimit
+// for the limits of limits.h, checked before the file is read further or compiled:
+//   ".dockerignore: file is larger than 1 MiB"
+//   ".dockerignore:10001: more than 10000 patterns"
+//   ".dockerignore:3: pattern is longer than 4096 bytes"
 #pragma once
 
 #include <memory>

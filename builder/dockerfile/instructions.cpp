@@ -335,7 +335,7 @@ Result<InstructionData> parse_data(const Node& node) {
 
 Result<Instruction> parse_instruction(const Node& node, std::string_view filename) {
   auto data = parse_data(node);
-  if (!data) return std::unexpected(parse_error(filename, node.start_line, data.error().message()));
+  if (!data) return std::unexpected(located_error(filename, node.start_line, data.error()));
   Instruction out;
   out.name = text::to_upper(node.name);
   out.original = node.original;

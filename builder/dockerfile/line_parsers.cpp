@@ -334,7 +334,10 @@ Result<std::vector<Heredoc>> heredocs_from_line(std::string_view line) {
   options.skip_unset_env = true;
   auto words = expand(line, none, options);
   std::vector<Heredoc> docs;
-  if (!words) return docs;  // BuildKit ignores lexing errors here: no heredocs
+  // BuildKit ignores lexing errors here (no heredocs), but a limit is not one: ignoring it would
+  // read the heredoc bodies that follow as instructions.
+  if (!words && words.error().kind() == ErrorKind::kLimit) return std::unexpected(words.error());
+  if (!words) return docs;
   for (const std::string& word : words->words) {
     std::optional<Heredoc> doc = TRY(parse_heredoc_marker(word));
     if (doc) docs.push_back(std::move(*doc));

@@ -6,17 +6,22 @@
 #include <set>
 #include <string>
 
+#include "builder/dockerfile/limits.h"
 #include "builder/dockerfile/line_parsers.h"
 #include "builder/dockerfile/text_util.h"
 
 namespace imgbuild::builder::dockerfile {
 
 Error parse_error(std::string_view filename, int line, std::string_view message) {
+  return located_error(filename, line, Error(ErrorKind::kParse, std::string(message)));
+}
+
+Error located_error(std::string_view filename, int line, const Error& cause) {
   std::string text(filename);
   if (line > 0) text += ":" + std::to_string(line);
   text += ": ";
-  text += message;
-  return Error(ErrorKind::kParse, std::move(text));
+  text += cause.message();
+  return Error(cause.kind(), std::move(text));
 }
 
 namespace {
@@ -114,15 +119,25 @@ Result<ParsedDockerfile> parse_dockerfile(std::string_view text, std::string_vie
   out.filename = std::string(filename);
   if (text.empty())
     return fail(ErrorKind::kParse, "the Dockerfile (" + out.filename + ") cannot be empty");
+  auto limit = [&](int line, std::string message) {
+    return std::unexpected(located_error(filename, line, Error(ErrorKind::kLimit, message)));
+  };
+  if (text.size() > kMaxDockerfileBytes)
+    return limit(0, "file is larger than " + format_size(kMaxDockerfileBytes));
 
   // Lines keep their newline, as BuildKit's scanner does (heredoc bodies need them).
-  std::vector<std::string_view> lines;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t nl = text.find('\n', pos);
+  size_t offset = 0;
+  auto more_lines = [&] { return offset < text.size(); };
+  auto next_line = [&] {
+    size_t nl = text.find('\n', offset);
     size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
-    lines.push_back(text.substr(pos, end - pos));
-    pos = end;
-  }
+    std::string_view line = text.substr(offset, end - offset);
+    offset = end;
+    return line;
+  };
+  auto line_too_long = [&](int line) {
+    return limit(line, "line is longer than " + format_size(kMaxLineBytes));
+  };
 
   DirectiveReader directives(&out);
   auto process_line = [&](std::string_view raw, bool strip_left,
@@ -138,9 +153,8 @@ Result<ParsedDockerfile> parse_dockerfile(std::string_view text, std::string_vie
 
   std::vector<std::string> comments;
   int current = 0;
-  size_t i = 0;
-  while (i < lines.size()) {
-    std::string_view raw = lines[i++];
+  while (more_lines()) {
+    std::string_view raw = next_line();
     if (current == 0 && raw.substr(0, 3) == "\xEF\xBB\xBF") raw.remove_prefix(3);
     if (is_comment(raw)) {
       std::string_view body = trim_newline(raw).substr(1);
@@ -149,6 +163,7 @@ Result<ParsedDockerfile> parse_dockerfile(std::string_view text, std::string_vie
     std::string line = TRY(process_line(raw, true, current + 1));
     ++current;
     int start_line = current;
+    if (line.size() > kMaxLineBytes) return line_too_long(start_line);
     bool continues = trim_continuation(line, out.escape);
     if (!continues && line.empty()) {
       if (!is_comment(raw)) comments.clear();
@@ -156,8 +171,8 @@ Result<ParsedDockerfile> parse_dockerfile(std::string_view text, std::string_vie
     }
 
     bool empty_continuation = false;
-    while (continues && i < lines.size()) {
-      std::string_view next_raw = lines[i++];
+    while (continues && more_lines()) {
+      std::string_view next_raw = next_line();
       std::string next = TRY(process_line(next_raw, false, current + 1));
       ++current;
       if (is_comment(next_raw)) continue;
@@ -166,22 +181,24 @@ Result<ParsedDockerfile> parse_dockerfile(std::string_view text, std::string_vie
         continue;
       }
       continues = trim_continuation(next, out.escape);
+      if (next.size() > kMaxLineBytes - line.size()) return line_too_long(start_line);
       line += next;
     }
     if (empty_continuation)
       out.warnings.push_back("[WARNING]: Empty continuation line found in:\n    " + line);
 
+    if (out.nodes.size() == kMaxInstructions)
+      return limit(start_line, "more than " + std::to_string(kMaxInstructions) + " instructions");
     auto node = node_from_line(line, out.escape);
-    if (!node) return std::unexpected(parse_error(filename, start_line, node.error().message()));
+    if (!node) return std::unexpected(located_error(filename, start_line, node.error()));
 
     if (can_contain_heredoc(*node)) {
       auto heredocs = heredocs_from_line(line);
-      if (!heredocs)
-        return std::unexpected(parse_error(filename, start_line, heredocs.error().message()));
+      if (!heredocs) return std::unexpected(located_error(filename, start_line, heredocs.error()));
       for (Heredoc& heredoc : *heredocs) {
         bool terminated = false;
-        while (i < lines.size()) {
-          std::string_view body = lines[i++];
+        while (more_lines()) {
+          std::string_view body = next_line();
           ++current;
           std::string_view candidate = trim_newline(body);
           if (heredoc.chomp)

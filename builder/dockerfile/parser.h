@@ -11,6 +11,10 @@
 //   "Dockerfile:3: file with no instructions"              (only comments / blank lines)
 // Unknown instruction names are not an error at this level (BuildKit's parser keeps them);
 // instructions.h rejects them ("Dockerfile:7: unknown instruction: COPPY (did you mean copy?)").
+// The limits of limits.h are kLimit errors, checked before the input is split up or copied:
+//   "Dockerfile: file is larger than 4 MiB"
+//   "Dockerfile:3: line is longer than 1 MiB"                (a logical line: at its first line)
+//   "Dockerfile:10001: more than 10000 instructions"
 //
 // Pure functions, no I/O, thread-safe. Input is arbitrary bytes (fuzzed); never crashes.
 #pragma once
@@ -32,5 +36,7 @@ Result<Node> parse_instruction_line(std::string_view text, std::string_view file
 
 // "<filename>:<line>: <message>" as a kParse error; line 0 omits the line.
 Error parse_error(std::string_view filename, int line, std::string_view message);
+// The same location before cause's message, keeping cause's kind (kParse, kLimit).
+Error located_error(std::string_view filename, int line, const Error& cause);
 
 }  // namespace imgbuild::builder::dockerfile

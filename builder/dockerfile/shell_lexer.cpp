@@ -2,8 +2,9 @@
 // recursive core (used for the whole word and for the inside of ${...}).
 #include "builder/dockerfile/shell_lexer.h"
 
-#include <algorithm>
+#include <unordered_set>
 
+#include "builder/dockerfile/limits.h"
 #include "builder/dockerfile/shell_pattern.h"
 #include "builder/dockerfile/text_util.h"
 
@@ -37,6 +38,16 @@ struct Words {
   void add_string(std::string_view s) {
     size_t pos = 0;
     while (pos < s.size()) {
+      // Runs of ASCII other than blanks go in whole: expanded values can be megabytes long.
+      size_t run = pos;
+      while (run < s.size() && static_cast<unsigned char>(s[run]) < 0x80 &&
+             !text::is_ascii_space(s[run]))
+        ++run;
+      if (run > pos) {
+        add_raw_string(s.substr(pos, run - pos));
+        pos = run;
+        continue;
+      }
       size_t w;
       add_char(text::decode_rune(s, pos, &w));
       pos += w;
@@ -67,6 +78,7 @@ class Lexer {
       : src_(src), env_(env), opt_(options), raw_escapes_(options.raw_escapes), out_(out) {}
 
   Result<Piece> run() { return stop_on(kEof, raw_escapes_); }
+  uint64_t steps() const { return steps_; }
 
  private:
   long peek() const {
@@ -84,6 +96,30 @@ class Lexer {
   static void put(std::string& s, long ch) { text::append_rune(s, static_cast<uint32_t>(ch)); }
   static std::unexpected<Error> error(std::string message) {
     return fail(ErrorKind::kParse, std::move(message));
+  }
+
+  // Limits (limits.h). Every string the lexer builds grows through append() or put() + fits(),
+  // so no intermediate result, kept or discarded, passes kMaxWordBytes, and all the copying
+  // counts as steps.
+  Status charge(uint64_t n) {
+    steps_ += n;
+    if (steps_ > kMaxWordSteps) return std::unexpected(word_too_costly());
+    return {};
+  }
+  Status append(std::string& to, std::string_view s) {
+    TRY(charge(s.size()));
+    if (s.size() > kMaxWordBytes - to.size()) return std::unexpected(word_too_large());
+    to.append(s);
+    return {};
+  }
+  static Status fits(const std::string& s) {
+    if (s.size() > kMaxWordBytes) return std::unexpected(word_too_large());
+    return {};
+  }
+  // A missing closing character is reported as a syntax error, unless a limit stopped the lexer
+  // before it could get there.
+  static bool at_end_because_of_syntax(long peeked, const Error& e) {
+    return peeked == kEof && e.kind() != ErrorKind::kLimit;
   }
 
   Result<Piece> stop_on(long stop, bool raw_escapes) {
@@ -105,11 +141,11 @@ class Lexer {
       }
       if (ch == '$') {
         std::string tmp = TRY(dollar());
-        result += tmp;
+        TRY(append(result, tmp));
         words.add_string(tmp);
       } else if (!opt_.skip_process_quotes && (ch == '\'' || ch == '"')) {
         std::string tmp = ch == '\'' ? TRY(single_quote()) : TRY(double_quote());
-        result += tmp;
+        TRY(append(result, tmp));
         words.add_raw_string(tmp);
       } else {
         ch = next();
@@ -125,6 +161,7 @@ class Lexer {
           words.add_char(static_cast<uint32_t>(ch));
         }
         put(result, ch);
+        TRY(fits(result));
       }
     }
     if (stop != kEof) {
@@ -149,6 +186,7 @@ class Lexer {
         return result;
       }
       put(result, ch);
+      TRY(fits(result));
     }
   }
 
@@ -168,7 +206,7 @@ class Lexer {
         return result;
       }
       if (p == '$') {
-        result += TRY(dollar());
+        TRY(append(result, TRY(dollar())));
         continue;
       }
       ch = next();
@@ -179,13 +217,16 @@ class Lexer {
         if (q == '"' || q == '$' || q == escape) ch = next();
       }
       put(result, ch);
+      TRY(fits(result));
     }
   }
 
-  std::optional<std::string> get_env(const std::string& name) {
+  Result<std::optional<std::string>> get_env(const std::string& name) {
     std::optional<std::string> value = env_ ? env_(name) : std::nullopt;
     auto& list = value ? out_->used : out_->unset;
-    if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
+    auto& seen = value ? used_ : unset_;
+    if (seen.insert(name).second) list.push_back(name);
+    TRY(charge(name.size() + (value ? value->size() : 0)));
     return value;
   }
 
@@ -228,11 +269,23 @@ class Lexer {
     if (peek() != '{') {
       std::string n = name();
       if (n.empty()) return std::string("$");
-      auto value = get_env(n);
+      auto value = TRY(get_env(n));
       if (!value && opt_.skip_unset_env) return "$" + n;
       return value.value_or("");
     }
     next();  // '{'
+    // Each level below costs a few stack frames: bound the nesting before the stack runs out.
+    if (depth_ == kMaxSubstitutionDepth)
+      return fail(ErrorKind::kLimit, "substitutions nested more than " +
+                                         std::to_string(kMaxSubstitutionDepth) + " levels deep");
+    ++depth_;
+    auto result = braced();
+    --depth_;
+    return result;
+  }
+
+  // ${...} after the opening brace.
+  Result<std::string> braced() {
     long p = peek();
     if (p == kEof) return error("syntax error: missing '}'");
     if (p == '{' || p == '}' || p == ':') return error("syntax error: bad substitution");
@@ -244,7 +297,7 @@ class Lexer {
     bool null_is_unset = false;
 
     if (ch == '}') {
-      auto value = get_env(n);
+      auto value = TRY(get_env(n));
       if (!value && opt_.skip_unset_env) return "${" + n + "}";
       return value.value_or("");
     }
@@ -258,11 +311,12 @@ class Lexer {
       bool raw = ch == '#' || ch == '%';
       auto piece = stop_on('}', raw);
       if (!piece) {
-        if (peek() == kEof) return error("syntax error: missing '}'");
+        if (at_end_because_of_syntax(peek(), piece.error()))
+          return error("syntax error: missing '}'");
         return std::unexpected(piece.error());
       }
       std::string word = std::move(piece->result);
-      auto value = get_env(n);
+      auto value = TRY(get_env(n));
       if (opt_.skip_unset_env && !value) return "${" + n + modifier + word + "}";
       bool empty = !value || (null_is_unset && value->empty());
       switch (ch) {
@@ -282,7 +336,8 @@ class Lexer {
             return error("invalid pattern (" + word +
                          ") in substitution: " + pattern.error().message());
           std::string v = value.value_or("");
-          return ch == '%' ? pattern->trim_suffix(v, greedy) : pattern->trim_prefix(v, greedy);
+          return ch == '%' ? pattern->trim_suffix(v, greedy, &steps_)
+                           : pattern->trim_prefix(v, greedy, &steps_);
         }
         default: return error("unsupported modifier (" + modifier + ") in substitution");
       }
@@ -292,22 +347,24 @@ class Lexer {
       if (all) next();
       auto pattern_piece = stop_on('/', true);
       if (!pattern_piece) {
-        if (peek() == kEof) return error("syntax error: missing '/' in ${}");
+        if (at_end_because_of_syntax(peek(), pattern_piece.error()))
+          return error("syntax error: missing '/' in ${}");
         return std::unexpected(pattern_piece.error());
       }
       auto replacement = stop_on('}', true);
       if (!replacement) {
-        if (peek() == kEof) return error("syntax error: missing '}'");
+        if (at_end_because_of_syntax(peek(), replacement.error()))
+          return error("syntax error: missing '}'");
         return std::unexpected(replacement.error());
       }
-      auto value = get_env(n);
+      auto value = TRY(get_env(n));
       if (opt_.skip_unset_env && !value)
         return "${" + n + "/" + pattern_piece->result + "/" + replacement->result + "}";
       auto pattern = ShellPattern::compile(pattern_piece->result);
       if (!pattern)
         return error("invalid pattern (" + pattern_piece->result +
                      ") in substitution: " + pattern.error().message());
-      return pattern->replace(value.value_or(""), replacement->result, all);
+      return pattern->replace(value.value_or(""), replacement->result, all, &steps_);
     }
     return error("unsupported modifier (" + modifier + ") in substitution");
   }
@@ -318,7 +375,19 @@ class Lexer {
   const LexOptions& opt_;
   bool raw_escapes_;
   Expansion* out_;
+  std::unordered_set<std::string> used_, unset_;  // what out_->used and out_->unset hold
+  int depth_ = 0;                                 // ${ currently open
+  uint64_t steps_ = 0;
 };
+
+// The subject of a limit error: a word that hit a limit is often huge, so only its start.
+std::string quote_start(std::string_view text) {
+  constexpr size_t kShown = 48;
+  if (text.size() <= kShown) return text::go_quote(text);
+  size_t end = kShown;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text::go_quote(text.substr(0, end)) + "...";
+}
 
 }  // namespace
 
@@ -326,11 +395,15 @@ Result<Expansion> expand(std::string_view text, const EnvLookup& env, const LexO
   Expansion out;
   Lexer lexer(text, env, options, &out);
   auto piece = lexer.run();
-  if (!piece)
-    return fail(ErrorKind::kParse,
-                "failed to process " + text::go_quote(text) + ": " + piece.error().message());
+  if (!piece) {
+    bool limit = piece.error().kind() == ErrorKind::kLimit;
+    return fail(piece.error().kind(), "failed to process " +
+                                          (limit ? quote_start(text) : text::go_quote(text)) +
+                                          ": " + piece.error().message());
+  }
   out.word = std::move(piece->result);
   out.words = std::move(piece->words);
+  out.steps = lexer.steps();
   return out;
 }
 

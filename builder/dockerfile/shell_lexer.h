@@ -12,9 +12,18 @@
 // which matters for ${X-w} vs ${X:-w}). Errors are kParse with BuildKit's text, e.g.
 //   failed to process "${X:?}": X: is not allowed to be unset
 //   failed to process "${}": syntax error: bad substitution
+// or kLimit when the word passes a limit of limits.h (checked as the word grows, so no time or
+// memory is spent past it; only the first 48 bytes of a long word are quoted). With A set to 16
+// "A"s and B to 1 MiB:
+//   failed to process "${A//A/${A//A/${A//A/${A//A/${A//A/${A//A/$A}}}}"...: expands to more
+//   than 1 MiB
+//   failed to process "${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A"...: substitutions
+//   nested more than 64 levels deep
+//   failed to process "${B#$B}": expansion takes more than 16777216 steps
 // Stateless functions; safe to call from any thread (the lookup must be too).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -40,6 +49,7 @@ struct Expansion {
   std::vector<std::string> words;  // split on unquoted whitespace
   std::vector<std::string> used;   // variables that were found (in order of first use)
   std::vector<std::string> unset;  // variables referenced but unset
+  uint64_t steps = 0;              // work done (limits.h), at most kMaxWordSteps
 };
 
 Result<Expansion> expand(std::string_view text, const EnvLookup& env,

@@ -1,6 +1,10 @@
 // Internal: the shell patterns of ${VAR#p}, ${VAR%p} and ${VAR/p/r}, with BuildKit's rules
 // (`*` any run of characters, `?` one character, neither crossing a newline, `\*` `\?` `\\`
 // literal, `\}` and `\/` stand for `}` and `/`). Matching is on UTF-8 runes. Thread-safe.
+//
+// The matchers add their work to *steps (limits.h: bytes decoded and copied, plus every pattern
+// state visited per rune) and fail with word_too_costly() once it passes kMaxWordSteps, and
+// replace() with word_too_large() before its result passes kMaxWordBytes.
 #pragma once
 
 #include <cstdint>
@@ -18,11 +22,12 @@ class ShellPattern {
   static Result<ShellPattern> compile(std::string_view pattern);
 
   // ${v#p} / ${v##p}: removes the shortest (longest when greedy) matching prefix.
-  std::string trim_prefix(std::string_view value, bool greedy) const;
+  Result<std::string> trim_prefix(std::string_view value, bool greedy, uint64_t* steps) const;
   // ${v%p} / ${v%%p}: removes the shortest (longest when greedy) matching suffix.
-  std::string trim_suffix(std::string_view value, bool greedy) const;
+  Result<std::string> trim_suffix(std::string_view value, bool greedy, uint64_t* steps) const;
   // ${v/p/r} and ${v//p/r}: leftmost-longest matches, as Go's regexp ReplaceAllString.
-  std::string replace(std::string_view value, std::string_view replacement, bool all) const;
+  Result<std::string> replace(std::string_view value, std::string_view replacement, bool all,
+                              uint64_t* steps) const;
 
  private:
   enum class Kind : uint8_t { kLiteral, kAny, kStar };
@@ -30,9 +35,11 @@ class ShellPattern {
     Kind kind;
     uint32_t rune;
   };
-  // Ends (in runes consumed) of matches of `tokens` anchored at runes[start]; -1 when none.
-  static long match_end(const std::vector<Token>& tokens, const std::vector<uint32_t>& runes,
-                        size_t start, bool longest);
+  // End (in runes consumed) of the shortest or longest match of `tokens` anchored at rune 0 of
+  // the `count` runes rune_at(0..count); -1 when none.
+  template <class RuneAt>
+  static Result<long> match_end(const std::vector<Token>& tokens, size_t count, RuneAt rune_at,
+                                bool longest, uint64_t* steps);
 
   std::vector<Token> tokens_;
 };

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "builder/dockerfile/limits.h"
 #include "builder/dockerfile/parser.h"
 #include "builder/dockerfile/text_util.h"
 
@@ -64,6 +65,29 @@ bool is_proxy_arg(std::string_view name) {
   return false;
 }
 
+Status ExpansionBudget::charge(uint64_t bytes, uint64_t steps) {
+  if (bytes_.fetch_add(bytes) + bytes > kMaxBuildExpandedBytes)
+    return fail(ErrorKind::kLimit,
+                "expanded words exceed " + format_size(kMaxBuildExpandedBytes) + " in total");
+  if (steps_.fetch_add(steps) + steps > kMaxBuildSteps)
+    return fail(ErrorKind::kLimit,
+                "expansions take more than " + std::to_string(kMaxBuildSteps) + " steps in total");
+  return {};
+}
+
+Result<Expansion> GlobalScope::expand(std::string_view text, const EnvLookup& env,
+                                      LexOptions options) const {
+  options.escape = escape_;
+  Expansion e = TRY(dockerfile::expand(text, env, options));
+  TRY(budget_->charge(e.word.size(), e.steps));
+  return e;
+}
+
+Result<std::string> GlobalScope::expand_word(std::string_view text) const {
+  Expansion e = TRY(expand(text, lookup_fn()));
+  return std::move(e.word);
+}
+
 Result<GlobalScope> GlobalScope::create(const std::vector<Instruction>& meta_arg_instructions,
                                         std::map<std::string, std::string> build_args,
                                         const PlatformArgs& platform, std::string_view filename,
@@ -89,10 +113,9 @@ Result<GlobalScope> GlobalScope::create(const std::vector<Instruction>& meta_arg
     for (const ArgDecl& decl : arg->args) {
       std::optional<std::string> value;
       if (decl.value) {
-        auto expanded = expand_word(*decl.value, g.lookup_fn(), escape);
+        auto expanded = g.expand_word(*decl.value);
         if (!expanded)
-          return std::unexpected(
-              parse_error(filename, instruction.start_line, expanded.error().message()));
+          return std::unexpected(located_error(filename, instruction.start_line, expanded.error()));
         value = std::move(*expanded);
       }
       if (auto it = g.build_args_.find(decl.key); it != g.build_args_.end()) value = it->second;
@@ -157,18 +180,21 @@ EnvList StageScope::history_args() const {
 }
 
 Status StageScope::apply_arg(ArgInstr& arg, const Instruction& raw) {
-  char escape = global_->escape();
   // Each declaration sees the ones before it on the same line, as in a shell.
   EnvLookup snapshot = lookup_fn();
+  auto word = [&](const std::string& s) -> Result<std::string> {
+    Expansion e = TRY(global_->expand(s, snapshot));
+    return std::move(e.word);
+  };
   for (ArgDecl& decl : arg.args) {
-    decl.key = TRY(expand_word(decl.key, snapshot, escape));
+    decl.key = TRY(word(decl.key));
     std::optional<std::string> value;
     auto given = global_->build_args().find(decl.key);
     if (given != global_->build_args().end()) {
-      if (decl.value) TRY(expand_word(*decl.value, snapshot, escape));  // still must be valid
+      if (decl.value) TRY(word(*decl.value));  // still must be valid
       value = given->second;
     } else if (decl.value) {
-      value = TRY(expand_word(*decl.value, snapshot, escape));
+      value = TRY(word(*decl.value));
     } else {
       value = global_->lookup(decl.key);  // global ARG or automatic platform arg
     }
@@ -182,10 +208,10 @@ Status StageScope::apply_arg(ArgInstr& arg, const Instruction& raw) {
 
 Result<Instruction> StageScope::dispatch(const Instruction& raw) {
   Instruction out = raw;
-  const char escape = global_->escape();
   EnvLookup env = lookup_fn();
   auto word = [&](std::string& s) -> Status {
-    s = TRY(expand_word(s, env, escape));
+    Expansion e = TRY(global_->expand(s, env));
+    s = std::move(e.word);
     return {};
   };
   auto run = [&]() -> Status {
@@ -205,8 +231,8 @@ Result<Instruction> StageScope::dispatch(const Instruction& raw) {
     } else if (auto* expose = out.get<ExposeInstr>()) {
       std::vector<std::string> ports;
       for (const std::string& p : expose->ports) {
-        std::vector<std::string> words = TRY(expand_words(p, env, escape));
-        ports.insert(ports.end(), words.begin(), words.end());
+        Expansion e = TRY(global_->expand(p, env));
+        ports.insert(ports.end(), e.words.begin(), e.words.end());
       }
       expose->ports = std::move(ports);
     } else if (auto* copy = out.get<CopyInstr>()) {
@@ -216,13 +242,12 @@ Result<Instruction> StageScope::dispatch(const Instruction& raw) {
       for (std::string& e : copy->excludes) TRY(word(e));
       for (std::string& s : copy->sources) TRY(word(s));
       TRY(word(copy->dest));
-      if (!copy->from.empty())
-        copy->from = TRY(expand_word(copy->from, global_->lookup_fn(), escape));
+      if (!copy->from.empty()) copy->from = TRY(global_->expand_word(copy->from));
       for (InlineFile& f : copy->inline_sources) {
         if (!f.expand) continue;
         LexOptions options;
         options.skip_process_quotes = true;
-        Expansion e = TRY(expand(f.data, env, options));
+        Expansion e = TRY(global_->expand(f.data, env, options));
         f.data = std::move(e.word);
       }
     } else if (auto* workdir = out.get<WorkdirInstr>()) {
@@ -239,13 +264,16 @@ Result<Instruction> StageScope::dispatch(const Instruction& raw) {
       TRY(word(stop->signal));
     } else if (auto* run_i = out.get<RunInstr>()) {
       for (std::string& m : run_i->mounts) TRY(word(m));
+      // Every RUN's history entry repeats the stage's ARG values ("|2 A=1 B=2 sh -c ...").
+      uint64_t history = 0;
+      for (const auto& [k, v] : args_) history += k.size() + v.size() + 2;
+      TRY(global_->charge(history));
     }
     return {};
   };
   auto status = run();
   if (!status)
-    return std::unexpected(
-        parse_error(global_->filename(), raw.start_line, status.error().message()));
+    return std::unexpected(located_error(global_->filename(), raw.start_line, status.error()));
   return out;
 }
 

@@ -25,9 +25,18 @@
 // dispatched first. Not thread-safe; one scope per stage, owned by whoever runs the stage.
 // A StageScope keeps a pointer to its GlobalScope (usually BuildPlan::global): the plan must
 // outlive it.
+//
+// Every word a build expands (meta ARGs, FROM, stage instructions, ONBUILD triggers) is charged
+// to one ExpansionBudget shared by the GlobalScope, its copies and every StageScope using it,
+// so that many words together cannot build a huge image config (limits.h):
+//   "Dockerfile:9: expanded words exceed 4 MiB in total"
+//   "Dockerfile:9: expansions take more than 33554432 steps in total"
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -55,6 +64,17 @@ PlatformArgs host_platform();
 // True for the proxy args Docker predefines (usable without ARG, kept out of history).
 bool is_proxy_arg(std::string_view name);
 
+// The build-wide totals of limits.h. Thread-safe: stages of one wave are dispatched at once.
+class ExpansionBudget {
+ public:
+  // Adds one expanded word; kLimit (without location) once a total is exceeded.
+  Status charge(uint64_t bytes, uint64_t steps);
+
+ private:
+  std::atomic<uint64_t> bytes_{0};
+  std::atomic<uint64_t> steps_{0};
+};
+
 class GlobalScope {
  public:
   GlobalScope() = default;
@@ -74,12 +94,21 @@ class GlobalScope {
   std::string_view filename() const { return filename_; }
   char escape() const { return escape_; }
 
+  // Word expansion with the Dockerfile's escape character, charged to the build's budget.
+  Result<Expansion> expand(std::string_view text, const EnvLookup& env,
+                           LexOptions options = {}) const;
+  // expand_word() over the global args (FROM lines, --from values), charged.
+  Result<std::string> expand_word(std::string_view text) const;
+  // Charges what is not a word but grows the config by as much (ARG values in RUN history).
+  Status charge(uint64_t bytes) const { return budget_->charge(bytes, bytes); }
+
  private:
   std::map<std::string, std::string> build_args_;
   EnvList values_;
   std::set<std::string> declared_;
   std::string filename_ = "Dockerfile";
   char escape_ = '\\';
+  std::shared_ptr<ExpansionBudget> budget_ = std::make_shared<ExpansionBudget>();
 };
 
 class StageScope {

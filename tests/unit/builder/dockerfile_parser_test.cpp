@@ -156,3 +156,46 @@ TEST_CASE("parse_instruction_line parses one trigger and rejects more") {
   REQUIRE_FALSE(two);
   CHECK(two.error().message() == "ONBUILD: onbuild trigger should be a single expression");
 }
+
+namespace {
+
+std::string limit_of(std::string_view text, std::string_view name = "Dockerfile") {
+  auto parsed = df::parse_dockerfile(text, name);
+  REQUIRE_FALSE(parsed);
+  CHECK(parsed.error().kind() == imgbuild::ErrorKind::kLimit);
+  return parsed.error().message();
+}
+
+}  // namespace
+
+TEST_CASE("parser refuses a Dockerfile over 4 MiB before splitting it") {
+  std::string text = "FROM a\n" + std::string(4 << 20, '#');
+  CHECK(limit_of(text, "app.Dockerfile") == "app.Dockerfile: file is larger than 4 MiB");
+  text.resize(4 << 20);
+  CHECK(df::parse_dockerfile(text));
+}
+
+TEST_CASE("parser refuses a logical line over 1 MiB at its first line") {
+  std::string word(1 << 20, 'x');
+  CHECK(limit_of("FROM a\nRUN " + word + "\n") == "Dockerfile:2: line is longer than 1 MiB");
+  std::string half(1 << 19, 'x');
+  CHECK(limit_of("FROM a\n\nRUN " + half + " \\\n# comment\n" + half + "\n") ==
+        "Dockerfile:3: line is longer than 1 MiB");
+  CHECK(df::parse_dockerfile("FROM a\nRUN " + word.substr(4) + "\n"));
+}
+
+TEST_CASE("parser refuses more than 10000 instructions") {
+  std::string text;
+  for (int i = 0; i < 10'000; ++i) text += "RUN x\n";
+  CHECK(df::parse_dockerfile("FROM a\n" + text.substr(6)));
+  CHECK(limit_of("FROM a\n\n" + text) == "Dockerfile:10002: more than 10000 instructions");
+}
+
+TEST_CASE("parser refuses substitutions nested too deep in a RUN line (heredoc scan)") {
+  std::string deep;
+  for (int i = 0; i < 10'000; ++i) deep += "${A:-";
+  deep += std::string(10'000, '}');
+  CHECK(limit_of("FROM a\nRUN echo " + deep + "\n") ==
+        "Dockerfile:2: failed to process \"RUN echo ${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:\"...: "
+        "substitutions nested more than 64 levels deep");
+}

@@ -160,3 +160,64 @@ TEST_CASE("scope: expansion errors name file and line") {
   REQUIRE_FALSE(volume);
   CHECK(volume.error().message() == "Dockerfile:2: VOLUME specified can not be an empty string");
 }
+
+namespace {
+
+// The error of expanding every stage of `text`, with its kind checked.
+std::string limit_error(std::string_view text) {
+  auto parsed = df::parse_dockerfile(text, "Dockerfile");
+  if (!parsed) FAIL(parsed.error().message());
+  auto p = df::make_build_plan(*parsed, {});
+  if (!p) {
+    CHECK(p.error().kind() == imgbuild::ErrorKind::kLimit);
+    return p.error().message();
+  }
+  auto stages = df::expand_stages(*p);
+  REQUIRE_FALSE(stages);
+  CHECK(stages.error().kind() == imgbuild::ErrorKind::kLimit);
+  return stages.error().message();
+}
+
+// ${A//A/...$A} nested `depth` times: 16^(depth+1) bytes from ARG A=AAAAAAAAAAAAAAAA.
+std::string bomb(int depth) {
+  std::string s;
+  for (int i = 0; i < depth; ++i) s += "${A//A/";
+  return s + "$A" + std::string(static_cast<size_t>(depth), '}');
+}
+
+}  // namespace
+
+TEST_CASE("scope: an ENV value stops at 1 MiB (the word-expansion bomb of issue 18)") {
+  std::string head = "FROM a\nARG A=AAAAAAAAAAAAAAAA\n";
+  auto stages = df::expand_stages(plan(head + "ENV B=" + bomb(4) + "\n"));
+  REQUIRE(stages);
+  CHECK(stages->at(0).env.at(0).second.size() == 1u << 20);
+  // Six deep built 268 MB in 10 s; the expansion now stops as the word passes 1 MiB.
+  CHECK(limit_error(head + "ENV B=" + bomb(6) + "\n") ==
+        "Dockerfile:3: failed to process \"${A//A/${A//A/${A//A/${A//A/${A//A/${A//A/$A}}}}\"...: "
+        "expands to more than 1 MiB");
+}
+
+TEST_CASE("scope: all the words of a build together stop at 4 MiB") {
+  std::string text = "FROM a\nARG A=AAAAAAAAAAAAAAAA\n";
+  for (int i = 0; i < 5; ++i) text += "LABEL l" + std::to_string(i) + "=" + bomb(4) + "\n";
+  CHECK(limit_error(text) == "Dockerfile:6: expanded words exceed 4 MiB in total");
+  // A stage's ARG values are repeated in the history of each of its RUN steps.
+  std::string runs = "FROM a\nARG A=AAAAAAAAAAAAAAAA\nARG B=" + bomb(4) + "\n";
+  for (int i = 0; i < 4; ++i) runs += "RUN true\n";
+  CHECK(limit_error(runs) == "Dockerfile:6: expanded words exceed 4 MiB in total");
+}
+
+TEST_CASE("scope: the work of all the words of a build together is bounded") {
+  std::string discard;
+  for (int i = 0; i < 15; ++i) discard += "${B:+}";
+  std::string text = "FROM a\nARG A=AAAAAAAAAAAAAAAA\nENV B=" + bomb(4) + "\n";
+  for (int i = 0; i < 3; ++i) text += "ENV C=" + discard + "\n";
+  CHECK(limit_error(text) == "Dockerfile:5: expansions take more than 33554432 steps in total");
+}
+
+TEST_CASE("scope: a FROM line's expansion is bounded like any word") {
+  CHECK(limit_error("ARG A=AAAAAAAAAAAAAAAA\nFROM " + bomb(5) + "\n") ==
+        "Dockerfile:2: failed to process \"${A//A/${A//A/${A//A/${A//A/${A//A/$A}}}}}\": expands "
+        "to more than 1 MiB");
+}

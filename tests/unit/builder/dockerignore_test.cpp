@@ -128,3 +128,35 @@ TEST_CASE("dockerignore: <Dockerfile>.dockerignore wins; Dockerfile and ignore f
   REQUIRE(none);
   CHECK(none->empty());
 }
+
+TEST_CASE("dockerignore: limits on file size, pattern count and pattern length") {
+  auto big = df::IgnoreMatcher::parse(std::string((1 << 20) + 1, 'a'));
+  REQUIRE_FALSE(big);
+  CHECK(big.error().kind() == imgbuild::ErrorKind::kLimit);
+  CHECK(big.error().message() == ".dockerignore: file is larger than 1 MiB");
+
+  std::string many = "# patterns\n";
+  for (int i = 0; i < 10'000; ++i) many += "f" + std::to_string(i) + "\n";
+  CHECK(df::IgnoreMatcher::parse(many)->size() == 10'000);
+  auto too_many = df::IgnoreMatcher::parse(many + "\nlast\n");
+  REQUIRE_FALSE(too_many);
+  CHECK(too_many.error().kind() == imgbuild::ErrorKind::kLimit);
+  CHECK(too_many.error().message() == ".dockerignore:10003: more than 10000 patterns");
+
+  CHECK(df::IgnoreMatcher::parse(std::string(4096, '*')));
+  auto long_pattern = df::IgnoreMatcher::parse("ok\n" + std::string(4097, '*') + "\n");
+  REQUIRE_FALSE(long_pattern);
+  CHECK(long_pattern.error().message() == ".dockerignore:2: pattern is longer than 4096 bytes");
+}
+
+TEST_CASE("dockerignore: an ignore file over 1 MiB is refused without reading it all") {
+  auto dir = imgbuild::fs::TempDir::create();
+  REQUIRE(dir);
+  const std::string& root = dir->path();
+  REQUIRE(
+      imgbuild::fs::write_file_atomic(root + "/.dockerignore", std::string((1 << 20) + 1, 'a')));
+  auto m = df::load_dockerignore(root, "");
+  REQUIRE_FALSE(m);
+  CHECK(m.error().kind() == imgbuild::ErrorKind::kLimit);
+  CHECK(m.error().message() == root + "/.dockerignore: file is larger than 1 MiB");
+}

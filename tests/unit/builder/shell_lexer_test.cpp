@@ -89,3 +89,70 @@ TEST_CASE("shell lexer: reports used and unset variables") {
   CHECK(e->used == std::vector<std::string>{"A"});
   CHECK(e->unset == std::vector<std::string>{"NOPE"});
 }
+
+namespace {
+
+std::string nested(std::string_view open, size_t depth, std::string_view inner) {
+  std::string s;
+  for (size_t i = 0; i < depth; ++i) s += open;
+  s += inner;
+  return s + std::string(depth, '}');
+}
+
+df::Expansion expansion_of(std::string_view text) {
+  auto e = df::expand(text, env());
+  if (!e) FAIL(e.error().message());
+  return std::move(*e);
+}
+
+std::string limit_error(std::string_view text) {
+  auto e = df::expand(text, env());
+  REQUIRE_FALSE(e);
+  CHECK(e.error().kind() == imgbuild::ErrorKind::kLimit);
+  return e.error().message();
+}
+
+}  // namespace
+
+TEST_CASE("shell lexer: substitutions nest 64 levels deep, not more") {
+  CHECK(expansion_of(nested("${NOPE:-", 64, "x")).word == "x");
+  CHECK(limit_error(nested("${NOPE:-", 65, "x")) ==
+        "failed to process \"${NOPE:-${NOPE:-${NOPE:-${NOPE:-${NOPE:-${NOPE:-\"...: "
+        "substitutions nested more than 64 levels deep");
+  // 10,000 levels overflowed the stack; inside double quotes too.
+  CHECK(limit_error(nested("${A:-", 10'000, "x")) ==
+        "failed to process \"${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A\"...: "
+        "substitutions nested more than 64 levels deep");
+  CHECK(limit_error(nested("\"${A:-", 10'000, "x"))
+            .ends_with(": substitutions nested more than 64 levels deep"));
+}
+
+TEST_CASE("shell lexer: a word stops growing at 1 MiB, before the next substitution runs") {
+  // An empty pattern matches at the 12 boundaries of the 11 runes of "hello world": every level
+  // multiplies the size by 12, and the fuzzer's nesting (tests/fuzz/corpus/shell) had no end.
+  CHECK(expansion_of(nested("${A///", 4, "0123456789abcdef")).word.size() == 352'511);
+  CHECK(limit_error(nested("${A///", 5, "0123456789abcdef")) ==
+        "failed to process \"${A///${A///${A///${A///${A///0123456789abcdef}}\"...: expands to "
+        "more than 1 MiB");
+  // A word of literal text is a word too.
+  CHECK(limit_error(std::string((1 << 20) + 1, 'x')).ends_with(": expands to more than 1 MiB"));
+}
+
+TEST_CASE("shell lexer: work on values looked up or matched is bounded too") {
+  const std::string big(1 << 20, 'a');
+  df::EnvLookup lookup = df::env_lookup({{"B", big}});
+  // Each ${B:+} copies the value and throws it away.
+  std::string discard;
+  for (int i = 0; i < 40; ++i) discard += "${B:+}";
+  auto copies = df::expand(discard, lookup);
+  REQUIRE_FALSE(copies);
+  CHECK(copies.error().message() == "failed to process \"" + discard.substr(0, 48) +
+                                        "\"...: expansion takes more than 16777216 steps");
+  // A 1 MiB pattern against a 1 MiB value would take 10^12 steps.
+  auto matched = df::expand("${B#$B}", lookup);
+  REQUIRE_FALSE(matched);
+  CHECK(matched.error().kind() == imgbuild::ErrorKind::kLimit);
+  CHECK(matched.error().message() ==
+        "failed to process \"${B#$B}\": expansion takes more than 16777216 steps");
+  CHECK(df::expand("${B#a}", lookup)->word.size() == big.size() - 1);
+}
