@@ -11,6 +11,7 @@
 #include "base/fs.h"
 #include "base/sys.h"
 #include "builder/build_engine.h"
+#include "builder/dockerfile/limits.h"
 #include "builder/progress.h"
 #include "builder/step_runner.h"
 #include "cli/command.h"
@@ -75,12 +76,17 @@ Result<builder::BuildOptions> make_options(const BuildFlags& f) {
   builder::BuildOptions o;
   o.context_dir = f.context;
   if (f.file == "-") {
-    o.dockerfile_text = std::string(std::istreambuf_iterator<char>(std::cin), {});
+    o.dockerfile_text =
+        TRY_CTX(builder::dockerfile::read_fd_limited(STDIN_FILENO, "stdin",
+                                                     builder::dockerfile::kMaxDockerfileBytes),
+                "reading the Dockerfile from stdin");
     o.dockerfile_name = "Dockerfile";
   } else {
     std::string path = f.file.empty() ? fs::join(f.context, "Dockerfile") : f.file;
     o.dockerfile_path = path;
-    o.dockerfile_text = TRY_CTX(fs::read_file(path), "reading the Dockerfile");
+    o.dockerfile_text = TRY_CTX(
+        builder::dockerfile::read_file_limited(path, builder::dockerfile::kMaxDockerfileBytes),
+        "reading the Dockerfile");
     auto slash = path.rfind('/');
     o.dockerfile_name = slash == std::string::npos ? path : path.substr(slash + 1);
   }

@@ -14,6 +14,7 @@
 #include "base/fs.h"
 #include "base/sys.h"
 #include "builder/dockerfile/build_plan.h"
+#include "builder/dockerfile/limits.h"
 #include "builder/dockerfile/parser.h"
 #include "cli/command.h"
 
@@ -36,8 +37,10 @@ double ms_since(std::chrono::steady_clock::time_point start) {
 }
 
 Result<std::string> read_input(const std::string& file) {
-  if (file == "-") return sys::read_all(STDIN_FILENO, "stdin");
-  return fs::read_file(file);
+  // Bounded as the parser bounds it: a huge input is an error before it is all in memory.
+  constexpr size_t kMax = builder::dockerfile::kMaxDockerfileBytes;
+  if (file == "-") return builder::dockerfile::read_fd_limited(STDIN_FILENO, "stdin", kMax);
+  return builder::dockerfile::read_file_limited(file, kMax);
 }
 
 // --build-arg K=V, or K alone to take the value from the environment (skipped when unset), as

@@ -21,17 +21,21 @@ Error word_too_costly() {
                "expansion takes more than " + std::to_string(kMaxWordSteps) + " steps");
 }
 
-Result<std::string> read_file_limited(const std::string& path, size_t max_bytes) {
-  UniqueFd fd = TRY(sys::open(path, O_RDONLY));
+Result<std::string> read_fd_limited(int fd, const std::string& name, size_t max_bytes) {
   std::string out;
   char buf[65536];
   for (;;) {
-    size_t n = TRY(sys::read_some(fd.get(), buf, path));
+    size_t n = TRY(sys::read_some(fd, buf, name));
     if (n == 0) return out;
     if (n > max_bytes - out.size())
-      return fail(ErrorKind::kLimit, path + ": file is larger than " + format_size(max_bytes));
+      return fail(ErrorKind::kLimit, name + ": file is larger than " + format_size(max_bytes));
     out.append(buf, n);
   }
+}
+
+Result<std::string> read_file_limited(const std::string& path, size_t max_bytes) {
+  UniqueFd fd = TRY(sys::open(path, O_RDONLY));
+  return read_fd_limited(fd.get(), path, max_bytes);
 }
 
 }  // namespace imgbuild::builder::dockerfile

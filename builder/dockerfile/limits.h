@@ -51,5 +51,7 @@ Error word_too_costly();  // "expansion takes more than 16777216 steps"
 // Reads a whole file of at most max_bytes, without reading further when it is larger:
 // "<path>: file is larger than 1 MiB" (kLimit). Other errors as fs::read_file.
 Result<std::string> read_file_limited(const std::string& path, size_t max_bytes);
+// The same for an open fd (stdin: a pipe, a socket), named `name` in errors.
+Result<std::string> read_fd_limited(int fd, const std::string& name, size_t max_bytes);
 
 }  // namespace imgbuild::builder::dockerfile
