@@ -130,32 +130,36 @@ int copy_regular(const struct stat& st, int src_fd, int dir, const std::string& 
 }  // namespace
 
 int Filesystem::copy_up(Node& node) {
-  if (node.upper) return 0;
+  if (node.has_upper) return 0;
   if (!writable()) return EROFS;
   if (!node.parent || node.lowers.empty()) return EIO;
   Node& parent = *node.parent;
   if (int err = copy_up(parent)) return err;
-  int dir = parent.upper.get();
+  PinnedFd dir_fd = upper_fd(parent);
+  if (!dir_fd) return dir_fd.error();
+  int dir = dir_fd.get();
   const std::string& name = node.name;
 
   // Already there: another name of a hard link, or a directory copied up as a whole.
   struct stat existing;
   if (::fstatat(dir, name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 &&
       !is_overlay_whiteout(existing) && (existing.st_mode & S_IFMT) == node.type) {
-    node.upper = open_path(dir, name);
-    if (!node.upper) return errno;
-    bind_ino(upper_dev_, existing.st_ino, node.ino);
-    node.in_upper = true;
+    set_upper(node, existing);
     return 0;
   }
 
-  int src = node.lowers[0].fd.get();
+  PinnedFd src_fd = lower_fd(node, 0);
+  if (!src_fd) return src_fd.error();
+  int src = src_fd.get();
   struct stat st;
   if (::fstatat(src, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) return errno;
   int err = 0;
   auto hl = hardlink_uppers_.find(node.ino);
-  if (hl != hardlink_uppers_.end()) {
-    if (::linkat(AT_FDCWD, proc_fd_path(hl->second.get()).c_str(), dir, name.c_str(),
+  bool linked = hl != hardlink_uppers_.end() && hl->second.get() != &node;
+  if (linked) {
+    PinnedFd other = upper_fd(*hl->second);
+    if (!other) return other.error();
+    if (::linkat(AT_FDCWD, proc_fd_path(other.get()).c_str(), dir, name.c_str(),
                  AT_SYMLINK_FOLLOW) < 0) {
       return errno;
     }
@@ -185,17 +189,13 @@ int Filesystem::copy_up(Node& node) {
     }
   }
   if (err) return err;
-  node.upper = open_path(dir, name);
-  if (!node.upper) return errno;
   struct stat up;
-  if (::fstatat(node.upper.get(), "", &up, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) return errno;
-  bind_ino(upper_dev_, up.st_ino, node.ino);
-  if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && hl == hardlink_uppers_.end()) {
-    hardlink_uppers_[node.ino] = UniqueFd(::fcntl(node.upper.get(), F_DUPFD_CLOEXEC, 0));
-    node.in_upper = true;
+  if (::fstatat(dir, name.c_str(), &up, AT_SYMLINK_NOFOLLOW) < 0) return errno;
+  set_upper(node, up);
+  if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && !linked) {
+    hardlink_uppers_[node.ino] = node.shared_from_this();
     link_lower_siblings(node, st);
   }
-  node.in_upper = true;
   return 0;
 }
 
@@ -215,7 +215,11 @@ int Filesystem::copy_up_tree(const std::shared_ptr<Node>& dir) {
   }
   // Everything visible now has an upper copy: cut the directory loose from the lowers, so it
   // means the same wherever it is renamed to.
-  if (int err = make_opaque(dir->upper.get(), style())) return err;
+  {
+    PinnedFd up = upper_fd(*dir);
+    if (!up) return up.error();
+    if (int err = make_opaque(up.get(), style())) return err;
+  }
   dir->lowers.clear();
   return 0;
 }
@@ -223,15 +227,20 @@ int Filesystem::copy_up_tree(const std::shared_ptr<Node>& dir) {
 int link_other_name(Filesystem& fs, Node& node, const std::shared_ptr<Node>& dir,
                     const std::string& name) {
   if (int err = fs.copy_up(*dir)) return err;
+  PinnedFd to = fs.upper_fd(*dir);
+  if (!to) return to.error();
   struct stat st;
-  if (::fstatat(dir->upper.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return 0;
-  if (::linkat(AT_FDCWD, proc_fd_path(node.upper.get()).c_str(), dir->upper.get(), name.c_str(),
-               AT_SYMLINK_FOLLOW) < 0) {
-    int err = errno;
-    log::warn("imgfs: linking copied-up hard link " + name + ": " + std::string(errno_name(err)));
-    return err;
+  if (::fstatat(to.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return 0;
+  PinnedFd file = fs.upper_fd(node);
+  int err = file ? 0 : file.error();
+  if (!err && ::linkat(AT_FDCWD, proc_fd_path(file.get()).c_str(), to.get(), name.c_str(),
+                       AT_SYMLINK_FOLLOW) < 0) {
+    err = errno;
   }
-  return 0;
+  if (err) {
+    log::warn("imgfs: linking copied-up hard link " + name + ": " + std::string(errno_name(err)));
+  }
+  return err;
 }
 
 }  // namespace imgbuild::fs

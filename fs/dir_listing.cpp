@@ -22,9 +22,8 @@ struct DirCloser {
 };
 using DirPtr = std::unique_ptr<DIR, DirCloser>;
 
-int open_dir_stream(int opath_fd, DirPtr* out) {
-  int fd = reopen_fd(opath_fd, O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return -fd;
+// Takes fd (a directory opened for reading) as a stream. 0 or errno.
+int open_dir_stream(int fd, DirPtr* out) {
   DIR* d = ::fdopendir(fd);
   if (!d) {
     int err = errno;
@@ -56,10 +55,13 @@ unsigned char entry_type(DIR* d, const dirent* e, bool* overlay_whiteout) {
 
 }  // namespace
 
-int list_dir(Filesystem& fs, const Node& dir, std::vector<DirEntry>* out) {
+int list_dir(Filesystem& fs, Node& dir, std::vector<DirEntry>* out) {
   std::unordered_map<std::string, DirEntry> seen;
   std::unordered_set<std::string> hidden;  // whited out by a layer above the one being read
-  auto read_layer = [&](int fd, dev_t dev) -> int {
+  auto read_layer = [&](const PinnedFd& opath, dev_t dev) -> int {
+    if (!opath) return opath.error();
+    int fd = reopen_fd(opath.get(), O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return -fd;
     DirPtr d;
     if (int err = open_dir_stream(fd, &d)) return err;
     std::vector<std::string> layer_hidden;
@@ -86,11 +88,11 @@ int list_dir(Filesystem& fs, const Node& dir, std::vector<DirEntry>* out) {
     for (auto& name : layer_hidden) hidden.insert(std::move(name));
     return 0;
   };
-  if (dir.upper) {
-    if (int err = read_layer(dir.upper.get(), fs.upper_dev())) return err;
+  if (dir.has_upper) {
+    if (int err = read_layer(fs.upper_fd(dir), fs.upper_dev())) return err;
   }
-  for (const LowerRef& lower : dir.lowers) {
-    if (int err = read_layer(lower.fd.get(), fs.lower_dev(lower.layer))) return err;
+  for (size_t i = 0; i < dir.lowers.size(); ++i) {
+    if (int err = read_layer(fs.lower_fd(dir, i), fs.lower_dev(dir.lowers[i].layer))) return err;
   }
   out->clear();
   out->reserve(seen.size());
@@ -100,9 +102,12 @@ int list_dir(Filesystem& fs, const Node& dir, std::vector<DirEntry>* out) {
   return 0;
 }
 
-int clear_markers(int upper_dir) {
+int clear_markers(int parent_upper, const std::string& dir_name) {
+  int fd =
+      ::openat(parent_upper, dir_name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return errno;
   DirPtr d;
-  if (int err = open_dir_stream(upper_dir, &d)) return err;
+  if (int err = open_dir_stream(fd, &d)) return err;
   errno = 0;
   std::vector<std::string> names;
   while (dirent* e = ::readdir(d.get())) {

@@ -18,10 +18,11 @@ struct DirEntry {
 };
 
 // Fills out with dir's entries sorted by name (without "." and ".."). 0 or errno.
-int list_dir(Filesystem& fs, const Node& dir, std::vector<DirEntry>* out);
+int list_dir(Filesystem& fs, Node& dir, std::vector<DirEntry>* out);
 
-// True if the upper copy of a directory that looks empty through the mount holds only markers;
-// removes them so the directory can be rmdir'ed. 0 or errno (ENOTEMPTY if anything else).
-int clear_markers(int upper_dir);
+// For the directory dir_name in parent_upper (the upper copy of a directory that looks empty
+// through the mount): checks it holds only markers and removes them so it can be rmdir'ed. 0 or
+// errno (ENOTEMPTY if anything else is there).
+int clear_markers(int parent_upper, const std::string& dir_name);
 
 }  // namespace imgbuild::fs

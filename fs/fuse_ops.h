@@ -29,7 +29,7 @@ inline Filesystem& fs_of(fuse_req_t req) {
 }
 
 // Fills e for node with its attributes and cache timeouts. 0 or errno.
-int fill_entry(Filesystem& fs, const Node& node, fuse_entry_param* e);
+int fill_entry(Filesystem& fs, Node& node, fuse_entry_param* e);
 
 // Checks a name that is about to be created: ENAMETOOLONG, or EPERM for marker names.
 int check_new_name(const std::string& name);

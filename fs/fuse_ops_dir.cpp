@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "fs/dir_listing.h"
@@ -71,7 +72,7 @@ int do_readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_
   h->started = true;
   buf->resize(size);
   size_t used = 0;
-  const Node& dir = *h->node;
+  Node& dir = *h->node;
   for (off_t i = offset; i < static_cast<off_t>(h->entries.size()) + 2; ++i) {
     std::string name;
     fuse_entry_param e;
@@ -147,8 +148,9 @@ void sfs_fsyncdir(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info*) {
   {
     std::lock_guard lock(fs.mu);
     auto node = fs.node(ino);
-    if (node && node->upper) {
-      UniqueFd fd(reopen_fd(node->upper.get(), O_RDONLY | O_DIRECTORY));
+    if (node && node->has_upper) {
+      PinnedFd upper = fs.upper_fd(*node);
+      UniqueFd fd(upper ? reopen_fd(upper.get(), O_RDONLY | O_DIRECTORY) : -1);
       if (fd && ::fsync(fd.get()) < 0) err = errno;
     }
   }
@@ -161,8 +163,8 @@ void sfs_statfs(fuse_req_t req, fuse_ino_t) {
   int err = 0;
   {
     std::lock_guard lock(fs.mu);
-    auto root = fs.node(FUSE_ROOT_ID);
-    if (::fstatvfs(root->fd(), &st) < 0) err = errno;
+    PinnedFd root = fs.top_fd(*fs.node(FUSE_ROOT_ID));
+    if (::fstatvfs(root.get(), &st) < 0) err = errno;
   }
   if (err) {
     fuse_reply_err(req, err);
@@ -176,17 +178,23 @@ bool internal_xattr(std::string_view name) {
   return name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.");
 }
 
-// xattrs are read and written through /proc/self/fd paths of the node's O_PATH fd; symlinks and
-// special files (which Linux does not give user xattrs anyway) are not supported.
+// xattrs are read and written through /proc/self/fd paths (Filesystem::top_path); symlinks and
+// special files (which Linux does not give user xattrs anyway) are not supported. The kernel
+// caches ACLs (FUSE_POSIX_ACL) but no other xattr: `ls -l` still asks for security.selinux once
+// per file each time.
 int do_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size,
                 std::vector<char>* value, size_t* len, bool list) {
   Filesystem& fs = fs_of(req);
+  if (!list) fs.getxattrs_served.fetch_add(1, std::memory_order_relaxed);
   if (!list && internal_xattr(name)) return ENODATA;
   std::lock_guard lock(fs.mu);
   auto node = fs.node(ino);
   if (!node) return ESTALE;
   if (!S_ISREG(node->type) && !S_ISDIR(node->type)) return list ? 0 : ENODATA;
-  std::string path = proc_fd_path(node->fd());
+  std::optional<PinnedFd> hold;
+  int err = 0;
+  std::string path = fs.top_path(*node, &hold, &err);
+  if (path.empty()) return err;
   value->resize(list ? (size ? size : 65536) : size);
   ssize_t n = list ? ::listxattr(path.c_str(), value->data(), value->size())
                    : ::getxattr(path.c_str(), name, value->data(), value->size());
@@ -242,10 +250,16 @@ int do_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* va
   if (!S_ISREG(node->type) && !S_ISDIR(node->type)) return EPERM;
   if (remove) {
     // Removing an attribute that is not there changes nothing: no copy-up for it.
-    if (::getxattr(proc_fd_path(node->fd()).c_str(), name, nullptr, 0) < 0) return errno;
+    std::optional<PinnedFd> hold;
+    int err = 0;
+    std::string path = fs.top_path(*node, &hold, &err);
+    if (path.empty()) return err;
+    if (::getxattr(path.c_str(), name, nullptr, 0) < 0) return errno;
   }
   if (int err = fs.copy_up(*node)) return err;
-  std::string path = proc_fd_path(node->upper.get());
+  PinnedFd upper = fs.upper_fd(*node);
+  if (!upper) return upper.error();
+  std::string path = proc_fd_path(upper.get());
   int res = remove ? ::removexattr(path.c_str(), name)
                    : ::setxattr(path.c_str(), name, value, size, flags);
   return res < 0 ? errno : 0;

@@ -13,7 +13,7 @@
 
 namespace imgbuild::fs {
 
-int fill_entry(Filesystem& fs, const Node& node, fuse_entry_param* e) {
+int fill_entry(Filesystem& fs, Node& node, fuse_entry_param* e) {
   std::memset(e, 0, sizeof(*e));
   if (int err = fs.stat_node(node, &e->attr)) return err;
   e->ino = node.ino;
@@ -100,15 +100,12 @@ void sfs_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   }
 }
 
-bool times_only_flush(const Node& node, const struct stat* attr, int to_set) {
+bool times_only_flush(Filesystem& fs, Node& node, const struct stat* attr, int to_set) {
   if (to_set & ~(FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_CTIME | FUSE_SET_ATTR_ATIME)) return false;
   if (node.unlinked) return true;
   if (to_set & FUSE_SET_ATTR_ATIME) return false;
   struct stat st;
-  if (node.lowers.empty() ||
-      ::fstatat(node.lowers[0].fd.get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
-    return false;
-  }
+  if (fs.stat_lower(node, &st) != 0) return false;
   return !(to_set & FUSE_SET_ATTR_MTIME) ||
          (st.st_mtim.tv_sec == attr->st_mtim.tv_sec && st.st_mtim.tv_nsec == attr->st_mtim.tv_nsec);
 }
@@ -119,7 +116,7 @@ int do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, st
   std::lock_guard lock(fs.mu);
   auto node = fs.node(ino);
   if (!node) return ESTALE;
-  if (!node->upper && times_only_flush(*node, attr, to_set)) {
+  if (!node->has_upper && times_only_flush(fs, *node, attr, to_set)) {
     // The writeback cache flushes the times it keeps for an inode (after unlink, rename, ...):
     // an unchanged mtime on a lower file, or anything on a lower file that is gone, is no
     // change and must not copy the file up (or bring it back).
@@ -127,7 +124,9 @@ int do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, st
     return fs.stat_node(*node, out);
   }
   if (int err = fs.copy_up(*node)) return err;
-  int fd = node->upper.get();
+  PinnedFd upper = fs.upper_fd(*node);
+  if (!upper) return upper.error();
+  int fd = upper.get();
   std::string path = proc_fd_path(fd);
   bool symlink = S_ISLNK(node->type);
   if (to_set & FUSE_SET_ATTR_MODE) {
@@ -159,9 +158,14 @@ int do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, st
     } else if (to_set & FUSE_SET_ATTR_MTIME) {
       times[1] = attr->st_mtim;
     }
-    int res = symlink ? ::utimensat(node->parent->upper.get(), node->name.c_str(), times,
-                                    AT_SYMLINK_NOFOLLOW)
-                      : ::utimensat(AT_FDCWD, path.c_str(), times, 0);
+    int res = 0;
+    if (symlink) {
+      PinnedFd dir = fs.upper_fd(*node->parent);
+      if (!dir) return dir.error();
+      res = ::utimensat(dir.get(), node->name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+    } else {
+      res = ::utimensat(AT_FDCWD, path.c_str(), times, 0);
+    }
     if (res < 0) return errno;
   }
   *timeout = fs.timeout_for(*node);
@@ -184,8 +188,10 @@ int do_readlink(fuse_req_t req, fuse_ino_t ino, std::string* out) {
   std::lock_guard lock(fs.mu);
   auto node = fs.node(ino);
   if (!node) return ESTALE;
+  PinnedFd fd = fs.top_fd(*node);
+  if (!fd) return fd.error();
   std::vector<char> buf(PATH_MAX + 1);
-  ssize_t n = ::readlinkat(node->fd(), "", buf.data(), buf.size());
+  ssize_t n = ::readlinkat(fd.get(), "", buf.data(), buf.size());
   if (n < 0) return errno;
   out->assign(buf.data(), static_cast<size_t>(n));
   return 0;
@@ -215,7 +221,9 @@ int do_make(fuse_req_t req, fuse_ino_t parent, const std::string& name, mode_t m
   if (r.exists) return EEXIST;
   bool opaque = false;
   if (int err = fs.prepare_create(*dir, name, &opaque)) return err;
-  int d = dir->upper.get();
+  PinnedFd dir_fd = fs.upper_fd(*dir);
+  if (!dir_fd) return dir_fd.error();
+  int d = dir_fd.get();
   int res = 0;
   if (link_target) {
     res = ::symlinkat(link_target, d, name.c_str());

@@ -29,7 +29,7 @@ namespace {
 // Makes h a passthrough handle when node allows it (see the file comment). Call with fs.mu held.
 void choose_io_mode(Filesystem& fs, Node& node, FileHandle& h) {
   // On a read-only mount nothing is ever copied up, so lower files can be passed through too.
-  bool fixed = node.upper || !fs.writable();
+  bool fixed = node.has_upper || !fs.writable();
   if (fs.passthrough && fixed && node.cached_opens == 0) {
     if (node.backing_id == 0) {
       int id = passthrough::open_backing(fs.fuse_fd, h.fd.get());
@@ -63,21 +63,22 @@ int do_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     if (!fs.writable()) return EROFS;
     if (int err = fs.copy_up(*node)) return err;
   }
-  int fd = reopen_fd(node->fd(), open_flags(fs, fi->flags));
+  int fd = fs.open_top(*node, open_flags(fs, fi->flags));
   if (fd < 0) return -fd;
   auto h = std::make_unique<FileHandle>();
   h->node = node;
   h->fd.reset(fd);
-  h->lower = !node->upper;
+  h->lower = !node->has_upper;
   h->flags = fi->flags;
   bool had_cached = node->cached_opens > 0;
   choose_io_mode(fs, *node, *h);
   // Every change to a file goes through this mount, so cached pages stay valid across opens
   // (and a lower file's pages equal its copy-up's); but an upper file's pages may predate writes
   // made through passthrough handles, unless cached handles have been open all along.
-  fi->keep_cache = !fs.passthrough || !fs.writable() || !node->upper || had_cached;
+  fi->keep_cache = !fs.passthrough || !fs.writable() || !node->has_upper || had_cached;
   // flush does nothing here (no locks to drop, nothing buffered): spare the request per close.
   fi->noflush = 1;
+  fs.add_handle(h.get());
   fi->fh = reinterpret_cast<uint64_t>(h.release());
   return 0;
 }
@@ -119,7 +120,9 @@ int do_create(fuse_req_t req, fuse_ino_t parent, const std::string& name, mode_t
   if (r.exists) return EEXIST;  // the kernel only sends create for names it found missing
   bool opaque = false;
   if (int err = fs.prepare_create(*dir, name, &opaque)) return err;
-  int d = dir->upper.get();
+  PinnedFd dir_fd = fs.upper_fd(*dir);
+  if (!dir_fd) return dir_fd.error();
+  int d = dir_fd.get();
   UniqueFd fd(
       ::openat(d, name.c_str(), open_flags(fs, fi->flags) | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd) return errno;
@@ -140,6 +143,7 @@ int do_create(fuse_req_t req, fuse_ino_t parent, const std::string& name, mode_t
   choose_io_mode(fs, *node, *h);
   fi->keep_cache = 1;
   fi->noflush = 1;
+  fs.add_handle(h.get());
   fi->fh = reinterpret_cast<uint64_t>(h.release());
   return 0;
 }
@@ -163,7 +167,8 @@ int io_fd(fuse_req_t req, FileHandle* h) {
   std::lock_guard lock(fs.mu);
   std::lock_guard hlock(h->mu);
   if (!h->upper_fd) {
-    int fd = reopen_fd(h->node->upper.get(), O_RDONLY);
+    PinnedFd upper = fs.upper_fd(*h->node);
+    int fd = upper ? reopen_fd(upper.get(), O_RDONLY) : -1;
     if (fd < 0) return h->fd.get();
     h->upper_fd.reset(fd);
   }
@@ -202,6 +207,7 @@ void sfs_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   {
     Filesystem& fs = fs_of(req);
     std::lock_guard lock(fs.mu);
+    fs.remove_handle(h.get());
     Node& node = *h->node;
     if (!h->backing_id) {
       --node.cached_opens;
@@ -255,6 +261,12 @@ void sfs_init(void* userdata, fuse_conn_info* conn) {
   want(FUSE_CAP_PARALLEL_DIROPS);
   want(FUSE_CAP_CACHE_SYMLINKS);
   want(FUSE_CAP_ASYNC_READ);
+  // The kernel caches ACLs (also their absence) and checks permissions with them, as for kernel
+  // overlayfs; otherwise every ACL read (`ls -l` does one per file) is a request here. Lowers
+  // never change and every change to the upper goes through the kernel, which drops what it
+  // cached on setxattr and setattr. New files get the upper parent's default ACL from the upper
+  // filesystem, as they did before.
+  if (fs->options().posix_acl) want(FUSE_CAP_POSIX_ACL);
   conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;
 }
 

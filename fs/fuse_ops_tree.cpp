@@ -16,19 +16,27 @@ namespace imgbuild::fs {
 
 namespace {
 
-// The existing Node (if the kernel holds one) for a resolved entry.
+// The existing Node (if anything still holds one) for a resolved entry.
 std::shared_ptr<Node> existing_node(Filesystem& fs, const Resolved& r) {
-  dev_t dev = r.upper ? fs.upper_dev() : fs.lower_dev(r.lowers[0].layer);
-  return fs.node(fs.ino_for(dev, r.st.st_ino));
+  dev_t dev = r.upper ? fs.upper_dev() : fs.lower_dev(r.lowers[0]);
+  return fs.live_node(fs.ino_for(dev, r.st.st_ino));
+}
+
+// Before the name `name` in dir is removed or replaced: a node known by that name keeps its upper
+// copy's fd, since the copy cannot be found by name again (it may stay open, or keep other names).
+void before_name_goes(Filesystem& fs, const std::shared_ptr<Node>& node, const Node& dir,
+                      const std::string& name) {
+  if (node && node->parent.get() == &dir && node->name == name) fs.keep_upper_fd(*node);
 }
 
 // After a name of node was removed: a node left with no name reports st_nlink 0 (open files
 // unlinked while open). Upper files tell by their own link count.
-void mark_removed(const std::shared_ptr<Node>& node, const Resolved& r) {
+void mark_removed(Filesystem& fs, const std::shared_ptr<Node>& node, const Resolved& r) {
   if (!node) return;
-  if (node->upper) {
+  if (node->has_upper) {
+    PinnedFd fd = fs.upper_fd(*node);
     struct stat st;
-    if (::fstatat(node->upper.get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 &&
+    if (fd && ::fstatat(fd.get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 &&
         st.st_nlink > 0 && !S_ISDIR(st.st_mode)) {
       return;
     }
@@ -65,8 +73,9 @@ int do_remove(fuse_req_t req, fuse_ino_t parent, const std::string& name, bool r
     if (int err = dir_is_empty(fs, dir, name)) return err;
   }
   auto node = existing_node(fs, r);
+  before_name_goes(fs, node, *dir, name);
   if (int err = fs.remove_entry(*dir, name, r)) return err;
-  mark_removed(node, r);
+  mark_removed(fs, node, r);
   return 0;
 }
 
@@ -120,32 +129,40 @@ int do_rename(fuse_req_t req, fuse_ino_t parent, const std::string& name, fuse_i
   // depends on lower directories at its old path.
   if (int err = src_dir ? fs.copy_up_tree(node) : fs.copy_up(*node)) return err;
   if (int err = fs.copy_up(*newdir)) return err;
-  int to = newdir->upper.get();
+  PinnedFd from = fs.upper_fd(*olddir);
+  PinnedFd to = fs.upper_fd(*newdir);
+  if (!from || !to) return from ? to.error() : from.error();
   bool opaque = false;
   if (dst.exists) {
     if (dst.upper) {
       bool dst_dir = S_ISDIR(dst.st.st_mode);
       if (dst_dir) {
-        if (int err = clear_markers(dst.upper.get())) return err;
+        if (int err = clear_markers(to.get(), newname)) return err;
       }
-      if (::unlinkat(to, newname.c_str(), dst_dir ? AT_REMOVEDIR : 0) < 0) return errno;
+      before_name_goes(fs, dst_node, *newdir, newname);
+      if (::unlinkat(to.get(), newname.c_str(), dst_dir ? AT_REMOVEDIR : 0) < 0) return errno;
       if (dst_dir || dst.st.st_nlink <= 1) fs.forget_ino(fs.upper_dev(), dst.st.st_ino);
     }
     if (dst.lower_visible) opaque = true;
-    mark_removed(dst_node, dst);
+    mark_removed(fs, dst_node, dst);
   }
   bool had_whiteout = false;
   if (int err = fs.prepare_create(*newdir, newname, &had_whiteout)) return err;
   opaque = opaque || had_whiteout;
-  if (::renameat(olddir->upper.get(), name.c_str(), to, newname.c_str()) < 0) return errno;
-  if (src_lower_visible) {
-    if (int err = make_whiteout(olddir->upper.get(), name, fs.style())) return err;
-  }
-  if (src_dir && opaque && !is_opaque_dir(node->upper.get())) {
-    if (int err = make_opaque(node->upper.get(), fs.style())) return err;
-  }
+  if (::renameat(from.get(), name.c_str(), to.get(), newname.c_str()) < 0) return errno;
+  // The node is found under its new name from here on (its fd, if open, is still right).
   node->parent = newdir;
   node->name = newname;
+  if (src_lower_visible) {
+    if (int err = make_whiteout(from.get(), name, fs.style())) return err;
+  }
+  if (src_dir && opaque) {
+    PinnedFd moved = fs.upper_fd(*node);
+    if (!moved) return moved.error();
+    if (!is_opaque_dir(moved.get())) {
+      if (int err = make_opaque(moved.get(), fs.style())) return err;
+    }
+  }
   fs.release_unused(node);
   return 0;
 }
@@ -171,9 +188,10 @@ int do_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const std::str
   if (int err = fs.copy_up(*node)) return err;
   bool opaque = false;
   if (int err = fs.prepare_create(*dir, newname, &opaque)) return err;
-  if (::linkat(node->upper.get(), "", dir->upper.get(), newname.c_str(), AT_EMPTY_PATH) < 0) {
-    return errno;
-  }
+  PinnedFd file = fs.upper_fd(*node);
+  PinnedFd to = fs.upper_fd(*dir);
+  if (!file || !to) return file ? to.error() : file.error();
+  if (::linkat(file.get(), "", to.get(), newname.c_str(), AT_EMPTY_PATH) < 0) return errno;
   ++node->nlookup;
   node->unlinked = false;
   return fill_entry(fs, *node, e);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 
 #include "fs/union_fs.h"
 
@@ -18,44 +19,54 @@ namespace {
 
 using Path = std::vector<std::string>;
 
-// Walks the layer with fd-relative calls and an explicit stack (depth is not bounded by PATH_MAX).
+struct DirCloser {
+  void operator()(DIR* d) const { ::closedir(d); }
+};
+
+// Walks the layer depth first with fd-relative calls, holding one open directory per level of the
+// current path (not one per pending subdirectory: a wide tree must not need a descriptor per
+// directory); depth is not bounded by PATH_MAX.
 void index_layer(int root, std::unordered_map<ino_t, std::vector<Path>>* out) {
-  struct Pending {
-    UniqueFd fd;
+  struct Level {
+    std::unique_ptr<DIR, DirCloser> dir;
     Path path;
   };
-  std::vector<Pending> stack;
-  stack.push_back({UniqueFd(::openat(root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)), {}});
-  while (!stack.empty()) {
-    Pending cur = std::move(stack.back());
-    stack.pop_back();
-    if (!cur.fd) continue;
-    int fd = ::dup(cur.fd.get());
-    DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
+  std::vector<Level> stack;
+  auto descend = [&stack](int at, const char* name, Path path) {
+    int fd = ::openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;
+    DIR* d = ::fdopendir(fd);
     if (!d) {
-      if (fd >= 0) ::close(fd);
+      ::close(fd);
+      return;
+    }
+    stack.push_back({std::unique_ptr<DIR, DirCloser>(d), std::move(path)});
+  };
+  descend(root, ".", {});
+  while (!stack.empty()) {
+    DIR* d = stack.back().dir.get();
+    dirent* e = ::readdir(d);
+    if (!e) {
+      stack.pop_back();
       continue;
     }
-    while (dirent* e = ::readdir(d)) {
-      std::string name = e->d_name;
-      if (name == "." || name == "..") continue;
-      if (e->d_type == DT_DIR) {
-        Path p = cur.path;
-        p.push_back(name);
-        stack.push_back({UniqueFd(::openat(cur.fd.get(), name.c_str(),
-                                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)),
-                         std::move(p)});
-        continue;
-      }
-      if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN) continue;
-      struct stat st;
-      if (::fstatat(cur.fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
-      if (!S_ISREG(st.st_mode) || st.st_nlink < 2) continue;
-      Path p = cur.path;
-      p.push_back(name);
-      (*out)[st.st_ino].push_back(std::move(p));
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    Path p = stack.back().path;
+    p.push_back(name);
+    if (e->d_type == DT_DIR) {
+      descend(::dirfd(d), name.c_str(), std::move(p));
+      continue;
     }
-    ::closedir(d);
+    if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN) continue;
+    struct stat st;
+    if (::fstatat(::dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      descend(::dirfd(d), name.c_str(), std::move(p));
+      continue;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_nlink < 2) continue;
+    (*out)[st.st_ino].push_back(std::move(p));
   }
 }
 
@@ -65,9 +76,11 @@ void Filesystem::link_lower_siblings(Node& file, const struct stat& lower_st) {
   int layer = file.lowers[0].layer;
   auto [it, fresh] = hardlink_index_.try_emplace(layer);
   if (fresh) {
-    UniqueFd root(::openat(AT_FDCWD, options_.lowers[static_cast<size_t>(layer)].c_str(),
-                           O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (root) index_layer(root.get(), &it->second);
+    int fd = reopen_fd(layer_roots_[static_cast<size_t>(layer)].get(), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+      UniqueFd root(fd);
+      index_layer(root.get(), &it->second);
+    }
   }
   auto names = it->second.find(lower_st.st_ino);
   if (names == it->second.end()) return;
@@ -77,6 +90,7 @@ void Filesystem::link_lower_siblings(Node& file, const struct stat& lower_st) {
     for (size_t i = 0; dir && i + 1 < path.size(); ++i) {
       Resolved r;
       if (resolve(*dir, path[i], &r) != 0 || !r.exists || !S_ISDIR(r.st.st_mode)) {
+        release_unused(dir);
         dir.reset();
         break;
       }
@@ -86,9 +100,10 @@ void Filesystem::link_lower_siblings(Node& file, const struct stat& lower_st) {
     }
     if (!dir) continue;
     Resolved r;
-    if (resolve(*dir, path.back(), &r) != 0 || !r.exists || r.upper || r.lowers.empty()) continue;
-    if (r.lowers[0].layer != layer || r.st.st_ino != lower_st.st_ino) continue;
-    link_other_name(*this, file, dir, path.back());
+    if (resolve(*dir, path.back(), &r) == 0 && r.exists && !r.upper && !r.lowers.empty() &&
+        r.lowers[0] == layer && r.st.st_ino == lower_st.st_ino) {
+      link_other_name(*this, file, dir, path.back());
+    }
     release_unused(dir);
   }
 }

@@ -142,7 +142,8 @@ void Mount::disown() {
 MountStats Mount::stats() const {
   if (!impl_->fs) return {};
   const Filesystem& fs = *impl_->fs;
-  return {fs.passthrough.load(), fs.reads_served.load(), fs.writes_served.load()};
+  return {fs.passthrough.load(), fs.reads_served.load(), fs.writes_served.load(),
+          fs.getxattrs_served.load(), fs.cached_fds()};
 }
 
 void Mount::wait() {
@@ -160,10 +161,18 @@ Status Mount::unmount() {
   }
   // The kernel ends the connection when the superblock goes away; the loop then returns.
   wait();
+  end_session();
+  return {};
+}
+
+void Mount::end_session() {
+  Impl& impl = *impl_;
+  // The layers first (node and handle fds, the layer roots), then /dev/fuse, which holds the
+  // backing files of passthrough opens: once this returns nothing keeps a layer busy.
+  impl.fs.reset();
   fuse_session_unmount(impl.se);
   fuse_session_destroy(impl.se);
   impl.se = nullptr;
-  return {};
 }
 
 Mount::~Mount() {
@@ -180,9 +189,7 @@ Mount::~Mount() {
   }
   impl.mounted = false;
   wait();
-  fuse_session_unmount(impl.se);
-  fuse_session_destroy(impl.se);
-  impl.se = nullptr;
+  end_session();
 }
 
 Status force_unmount(const std::string& mountpoint) {

@@ -31,15 +31,23 @@ Status serve_mount(Mount& mount, const sigset_t& set) {
     int sig = 0;
     if (sigwait(&set, &sig) == 0) (void)force_unmount(target);
   }).detach();
-  mount.wait();  // returns when the kernel ends the session
-  return mount.unmount();
+  mount.wait();            // returns when the kernel ends the session (ENODEV after `umount`)
+  return mount.unmount();  // closes every descriptor before the process exits
+}
+
+// A server process outlives the caller's `umount`, so it holds the layers through private mount
+// clones (MountOptions::clone_layer_mounts) and never keeps the caller's mounts busy.
+MountOptions server_options(const MountOptions& options) {
+  MountOptions out = options;
+  out.clone_layer_mounts = true;
+  return out;
 }
 
 }  // namespace
 
 Status serve(const std::string& mountpoint, const MountOptions& options) {
   sigset_t set = block_termination_signals();
-  auto mount = TRY(Mount::create_unstarted(mountpoint, options));
+  auto mount = TRY(Mount::create_unstarted(mountpoint, server_options(options)));
   return serve_mount(*mount, set);
 }
 
@@ -48,7 +56,7 @@ Result<pid_t> serve_in_background(const std::string& mountpoint, const MountOpti
   // and the caller goes on as soon as the child exists. Requests made before the child answers
   // the kernel's INIT wait for it; if the child dies, the connection goes with the last copy of
   // the session fd and the mount point reports ENOTCONN until `umount`.
-  auto mount = TRY(Mount::create_unstarted(mountpoint, options));
+  auto mount = TRY(Mount::create_unstarted(mountpoint, server_options(options)));
   pid_t pid = ::fork();
   if (pid < 0) return fail_errno("fork", "imgfs server");  // ~Mount unmounts
   if (pid == 0) {

@@ -1,6 +1,8 @@
 // Serving an imgfs mount from a process of its own, for the standalone `imgfs` binary and
 // `imgbuild mount`: the process serves until the mount is unmounted (umount, fusermount3 -u,
-// `imgbuild umount`) or it gets SIGTERM/SIGINT/SIGHUP (then it unmounts itself), and exits.
+// `imgbuild umount`) or it gets SIGTERM/SIGINT/SIGHUP (then it unmounts itself), closes every
+// descriptor and exits. It holds the layers through private mount clones
+// (MountOptions::clone_layer_mounts), so it never keeps the caller's mounts busy while exiting.
 #pragma once
 
 #include <sys/types.h>

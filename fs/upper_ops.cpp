@@ -15,7 +15,9 @@ namespace imgbuild::fs {
 int Filesystem::prepare_create(Node& parent, const std::string& name, bool* opaque_needed) {
   *opaque_needed = false;
   if (int err = copy_up(parent)) return err;
-  int dir = parent.upper.get();
+  PinnedFd dir_fd = upper_fd(parent);
+  if (!dir_fd) return dir_fd.error();
+  int dir = dir_fd.get();
   struct stat st;
   if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (!is_overlay_whiteout(st)) return EEXIST;
@@ -31,11 +33,13 @@ int Filesystem::prepare_create(Node& parent, const std::string& name, bool* opaq
 
 int Filesystem::remove_entry(Node& parent, const std::string& name, const Resolved& r) {
   if (int err = copy_up(parent)) return err;
-  int dir = parent.upper.get();
+  PinnedFd dir_fd = upper_fd(parent);
+  if (!dir_fd) return dir_fd.error();
+  int dir = dir_fd.get();
   if (r.upper) {
     bool is_dir = S_ISDIR(r.st.st_mode);
     if (is_dir) {
-      if (int err = clear_markers(r.upper.get())) return err;
+      if (int err = clear_markers(dir, name)) return err;
     }
     if (::unlinkat(dir, name.c_str(), is_dir ? AT_REMOVEDIR : 0) < 0) return errno;
     if (is_dir || r.st.st_nlink <= 1) forget_ino(upper_dev_, r.st.st_ino);

@@ -25,6 +25,10 @@ bool xattr_is_y(const std::string& path, const char* key) {
   return n == 1 && value[0] == 'y';
 }
 
+bool has_opaque_xattr(const std::string& path) {
+  return xattr_is_y(path, "trusted.overlay.opaque") || xattr_is_y(path, "user.overlay.opaque");
+}
+
 }  // namespace
 
 std::string proc_fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
@@ -39,8 +43,15 @@ bool is_opaque_dir(int dirfd) {
   if (::fstatat(dirfd, std::string(kOpaqueMarker).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     return true;
   }
-  std::string path = proc_fd_path(dirfd);
-  return xattr_is_y(path, "trusted.overlay.opaque") || xattr_is_y(path, "user.overlay.opaque");
+  return has_opaque_xattr(proc_fd_path(dirfd));
+}
+
+bool is_opaque_entry(int dirfd, std::string_view name) {
+  std::string entry(name);
+  std::string marker = entry + "/" + std::string(kOpaqueMarker);
+  struct stat st;
+  if (::fstatat(dirfd, marker.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return true;
+  return has_opaque_xattr(proc_fd_path(dirfd) + "/" + entry);
 }
 
 int make_whiteout(int dirfd, std::string_view name, WhiteoutStyle style) {

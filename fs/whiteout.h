@@ -33,6 +33,9 @@ bool has_oci_whiteout(int dirfd, std::string_view name);
 
 // True if the directory open as dirfd (O_PATH ok) is opaque in either style.
 bool is_opaque_dir(int dirfd);
+// True if the directory `name` in the directory dirfd (O_PATH ok) is opaque in either style
+// (name must be a directory: the xattr check follows a symlink).
+bool is_opaque_entry(int dirfd, std::string_view name);
 
 // Writes a whiteout for name into the directory dirfd in the given style. For kOverlay the name
 // itself must not exist.

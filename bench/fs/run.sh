@@ -1,8 +1,9 @@
 #!/bin/bash
 # imgfs vs fuse-overlayfs (Debian) vs kernel overlayfs on the same layers, warm cache, one run.
-# Layers: a Debian rootfs (debootstrap minbase, cached under /var/tmp/imgbuild-bench/) and a layer
-# with one 1 GiB file. Prints each figure (seconds, lower is better), the imgfs/fuse-overlayfs ratio
-# and the imgfs/kernel ratio.
+# Layers: a Debian rootfs (debootstrap minbase, cached under /var/tmp/imgbuild-bench/), a layer
+# with one 1 GiB file and a layer with a directory of 15,000 empty files (ls_l: `ls -l` of it).
+# Prints each figure (seconds, lower is better), the imgfs/fuse-overlayfs ratio and the
+# imgfs/kernel ratio.
 #
 #   bench/fs/run.sh [--smoke]        (ROUNDS=N: rounds to take each figure's best of; default 3)
 #
@@ -48,6 +49,9 @@ if [[ $SMOKE == 1 ]]; then
   BIG="$WORK/big"
   mkdir -p "$BIG"
   head -c $((16 << 20)) /dev/urandom > "$BIG/1g"
+  WIDE="$WORK/wide"
+  mkdir -p "$WIDE/wide"
+  (cd "$WIDE/wide" && seq 1 1500 | sed 's/^/f/' | xargs touch)
   NCREATE=500 NAPPEND=20
 else
   ROOTFS="$CACHE/rootfs"
@@ -61,6 +65,12 @@ else
   if [[ ! -f "$BIG/1g" ]]; then
     mkdir -p "$BIG"
     head -c $((1 << 30)) /dev/urandom > "$BIG/1g.tmp" && mv "$BIG/1g.tmp" "$BIG/1g"
+  fi
+  WIDE="$CACHE/wide"
+  if [[ ! -d "$WIDE/wide" ]]; then
+    mkdir -p "$WIDE/wide.tmp"
+    (cd "$WIDE/wide.tmp" && seq 1 15000 | sed 's/^/f/' | xargs touch)
+    mv "$WIDE/wide.tmp" "$WIDE/wide"
   fi
   NCREATE=5000 NAPPEND=200
 fi
@@ -89,7 +99,7 @@ prepare_dirs() {  # fs-name
   mkdir -p "$WORK/$1-up" "$WORK/$1-work" "$MNT"
 }
 do_mount() {  # fs-name
-  local opts="lowerdir=$BIG:$ROOTFS,upperdir=$WORK/$1-up,workdir=$WORK/$1-work"
+  local opts="lowerdir=$WIDE:$BIG:$ROOTFS,upperdir=$WORK/$1-up,workdir=$WORK/$1-work"
   case "$1" in
     imgfs) "$IMGFS" imgfs "$MNT" -o "$opts" ;;
     fuse-overlayfs) fuse-overlayfs -o "$opts" "$MNT" ;;
@@ -104,7 +114,7 @@ do_umount() {
 }
 
 declare -A R
-FIGS=(mount stat_all tar_all seq_read_1g append_copyup create_small write_fsync rm_rf)
+FIGS=(mount stat_all tar_all ls_l seq_read_1g append_copyup create_small write_fsync rm_rf)
 # Each figure starts with nothing dirty, so writeback left by one figure (or one filesystem) does
 # not land in the next one's time.
 run_fs() {
@@ -112,8 +122,10 @@ run_fs() {
   prepare_dirs "$fs"
   sync
   t=$EPOCHREALTIME; do_mount "$fs"; elapsed_into "$t" "R[$fs,mount]"
-  R[$fs,stat_all]=$(best2 "find '$MNT' -xdev -printf '%i %s %m\n'")
-  R[$fs,tar_all]=$(best2 "tar -C '$MNT' --exclude=./1g -cf - . | cat")
+  R[$fs,stat_all]=$(best2 "find '$MNT' -xdev -path '$MNT/wide' -prune -o -printf '%i %s %m\n'")
+  R[$fs,tar_all]=$(best2 "tar -C '$MNT' --exclude=./1g --exclude=./wide -cf - . | cat")
+  # Stats and reads the ACL of every file (one GETXATTR each unless the kernel caches ACLs).
+  R[$fs,ls_l]=$(best2 "ls -l '$MNT/wide'")
   R[$fs,seq_read_1g]=$(best2 "cat '$MNT/1g'")
   sync; t=$EPOCHREALTIME
   (cd "$MNT" && while read -r f; do echo x >> "$f"; done < "$WORK/append.list")

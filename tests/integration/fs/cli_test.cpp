@@ -26,11 +26,6 @@ ProcessResult imgbuild_cmd(const std::string& root, std::vector<std::string> arg
   return run(args);
 }
 
-std::string imgfs_binary() {
-  std::string b = IMGBUILD_BINARY;
-  return b.substr(0, b.rfind('/')) + "/imgfs";
-}
-
 bool mounted(const std::string& path) { return fs::mounted_device(path).has_value(); }
 
 bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }

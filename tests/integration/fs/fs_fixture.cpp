@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
+#include "base/subprocess.h"
 #include "base/sys.h"
 
 namespace imgbuild::fs::test {
@@ -232,6 +233,56 @@ bool can_mount() {
     return false;
   }
   return true;
+}
+
+std::string imgfs_binary() {
+  std::string b = IMGBUILD_BINARY;
+  return b.substr(0, b.rfind('/')) + "/imgfs";
+}
+
+std::string imgfs_mode_options() {
+  const char* pt = std::getenv("IMGFS_TEST_PASSTHROUGH");
+  return pt && std::string(pt) == "0" ? ",nopassthrough" : "";
+}
+
+pid_t imgfs_server_pid(const std::string& mountpoint) {
+  auto r = run_process({"pgrep", "-f", "imgfs .*" + mountpoint});
+  REQUIRE(r);
+  return r->exit_code == 0 ? static_cast<pid_t>(std::atoi(r->out.c_str())) : -1;
+}
+
+bool wait_server_exit(const std::string& mountpoint) {
+  for (int i = 0; i < 250; ++i) {
+    if (imgfs_server_pid(mountpoint) < 0) return true;
+    ::usleep(20000);
+  }
+  return false;
+}
+
+namespace {
+
+std::vector<std::string> fd_targets(pid_t pid) {
+  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  REQUIRE(d);
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    auto target = sys::readlink_at(AT_FDCWD, dir + "/" + e->d_name);
+    out.push_back(target ? *target : "");
+  }
+  ::closedir(d);
+  return out;
+}
+
+}  // namespace
+
+size_t open_fd_count(pid_t pid) { return fd_targets(pid).size(); }
+
+size_t open_fds_below(pid_t pid, const std::string& dir) {
+  size_t n = 0;
+  for (const std::string& target : fd_targets(pid)) n += target.starts_with(dir + "/");
+  return n;
 }
 
 Fixture::Fixture(int lowers) : dir_(make_temp()), nlowers_(lowers) {

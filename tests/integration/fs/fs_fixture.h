@@ -86,4 +86,17 @@ void in_child(const std::function<bool()>& fn);
 // True when this machine can run FUSE mounts (root and /dev/fuse); WARNs otherwise.
 bool can_mount();
 
+// The standalone imgfs binary built next to imgbuild.
+std::string imgfs_binary();
+// "-o" options for that binary that match the suite's mode (",nopassthrough" when
+// IMGFS_TEST_PASSTHROUGH=0, else "").
+std::string imgfs_mode_options();
+// The pid of the imgfs server process serving mountpoint (found by its command line), or -1.
+pid_t imgfs_server_pid(const std::string& mountpoint);
+// Waits (up to 5 s) for the imgfs server of mountpoint to exit; true if it did.
+bool wait_server_exit(const std::string& mountpoint);
+// Descriptors process pid has open, and how many of them name a path below dir.
+size_t open_fd_count(pid_t pid);
+size_t open_fds_below(pid_t pid, const std::string& dir);
+
 }  // namespace imgbuild::fs::test

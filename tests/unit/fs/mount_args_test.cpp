@@ -36,6 +36,18 @@ TEST_CASE("imgfs args: escapes, whiteout style, -f, several -o", "[unit][fs]") {
   CHECK_FALSE(b->options.passthrough);
 }
 
+TEST_CASE("imgfs args: POSIX ACLs on unless noacl", "[unit][fs]") {
+  auto a = parse_imgfs_args({"/m", "-o", "lowerdir=/a"});
+  REQUIRE(a);
+  CHECK(a->options.posix_acl);
+  auto b = parse_imgfs_args({"/m", "-o", "lowerdir=/a,noacl"});
+  REQUIRE(b);
+  CHECK_FALSE(b->options.posix_acl);
+  auto c = parse_imgfs_args({"/m", "-o", "lowerdir=/a,noacl,acl"});
+  REQUIRE(c);
+  CHECK(c->options.posix_acl);
+}
+
 TEST_CASE("imgfs args: errors name the problem", "[unit][fs]") {
   auto msg = [](std::vector<std::string> args) {
     auto a = parse_imgfs_args(args);
