@@ -3,14 +3,13 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 
-#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
-#include <thread>
 
 #include "base/fs.h"
+#include "base/parallel.h"
 #include "base/sha256.h"
 #include "base/sys.h"
 #include "image/archive.h"
@@ -353,39 +352,28 @@ Result<std::map<Digest, std::string>> verify_layers(const Store& store, std::str
     }
     jobs.push_back(Job{&c, target});
   }
-  std::atomic<size_t> next{0};
-  std::vector<std::optional<Error>> errors(jobs.size());
-  auto worker = [&] {
-    for (size_t k = next++; k < jobs.size(); k = next++) {
-      const LayerCheck& c = *jobs[k].check;
-      auto run = [&]() -> Status {
-        Digest got;
-        if (jobs[k].extract_to.empty()) {
-          got = TRY(plain_digest(c.file));
-        } else {
-          UniqueFd fd = TRY(sys::open(c.file, O_RDONLY));
-          got = TRY(extract_layer(fd.get(), jobs[k].extract_to)).diff_id;
-        }
-        if (got != c.diff_id) {
-          return fail(ErrorKind::kCorrupt, "diff ID mismatch: the image config says " +
-                                               c.diff_id.str() +
-                                               ", the layer's content hashes to " + got.str());
-        }
-        return {};
-      };
-      if (auto st = run(); !st) {
-        errors[k] = st.error().with_context(std::string(source) + ": " + c.label);
+  TRY(for_each_parallel(jobs.size(), 2, [&](size_t k) -> Status {
+    const LayerCheck& c = *jobs[k].check;
+    auto run = [&]() -> Status {
+      Digest got;
+      if (jobs[k].extract_to.empty()) {
+        got = TRY(plain_digest(c.file));
+      } else {
+        UniqueFd fd = TRY(sys::open(c.file, O_RDONLY));
+        got = TRY(extract_layer(fd.get(), jobs[k].extract_to)).diff_id;
       }
+      if (got != c.diff_id) {
+        return fail(ErrorKind::kCorrupt, "diff ID mismatch: the image config says " +
+                                             c.diff_id.str() + ", the layer's content hashes to " +
+                                             got.str());
+      }
+      return {};
+    };
+    if (auto st = run(); !st) {
+      return fail(st.error().with_context(std::string(source) + ": " + c.label));
     }
-  };
-  size_t nthreads = std::min<size_t>(2, jobs.size());
-  std::vector<std::thread> threads;
-  for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  for (auto& e : errors) {
-    if (e) return fail(std::move(*e));
-  }
+    return {};
+  }));
   return to_adopt;
 }
 

@@ -1,9 +1,8 @@
 // Store: the unpacked copy of each layer (layers/sha256/<diff id hex>).
-#include <atomic>
-#include <thread>
 
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/parallel.h"
 #include "base/sys.h"
 #include "image/layer_extractor.h"
 #include "image/store.h"
@@ -83,23 +82,11 @@ Result<std::vector<std::string>> Store::prepare_layers(const Manifest& manifest,
     for (size_t j : work) dup = dup || config.diff_ids[j] == config.diff_ids[i];
     if (!dup) work.push_back(i);
   }
-  std::atomic<size_t> next{0};
-  std::vector<std::optional<Error>> errors(work.size());
-  auto worker = [&] {
-    for (size_t k = next++; k < work.size(); k = next++) {
-      size_t i = work[k];
-      auto r = unpack_layer(manifest.layers[i], config.diff_ids[i]);
-      if (!r) errors[k] = r.error();
-    }
-  };
-  size_t nthreads = std::min<size_t>(2, work.size());
-  std::vector<std::thread> threads;
-  for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  for (auto& e : errors) {
-    if (e) return fail(std::move(*e));
-  }
+  TRY(for_each_parallel(work.size(), 2, [&](size_t k) -> Status {
+    size_t i = work[k];
+    TRY(unpack_layer(manifest.layers[i], config.diff_ids[i]));
+    return {};
+  }));
   return dirs;
 }
 
