@@ -30,12 +30,13 @@ std::vector<uint32_t> buildkit_additional_gids(const std::string& user_spec,
   return gids;
 }
 
-// BuildKit's RUN leaves /dev, /proc and /sys in the layer as empty 0755 directories when the
-// image has none (its runtime creates them as mount points and never removes them); the runtime
-// here removes the stubs it makes, which is right for `imgbuild run` but not for builds, whose
-// layers (and digests) should match BuildKit's. Creating them up front keeps them.
+// BuildKit's RUN leaves /dev, /proc, /sys and /etc (where it binds hosts and resolv.conf) in the
+// layer as empty 0755 directories when the image has none (its runtime creates them as mount
+// points and never removes them); the runtime here removes the stubs it makes, which is right for
+// `imgbuild run` but not for builds, whose layers (and digests) should match BuildKit's. Creating
+// them up front keeps them.
 Status keep_system_mount_points(const std::string& rootfs) {
-  for (const char* name : {"dev", "proc", "sys"}) {
+  for (const char* name : {"dev", "proc", "sys", "etc"}) {
     std::string path = fs::join(rootfs, name);
     struct stat st {};
     if (::lstat(path.c_str(), &st) == 0) continue;

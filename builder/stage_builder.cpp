@@ -73,6 +73,7 @@ Status StageBuilder::from() {
       st_.config.os = s_.platform.os;
       st_.config.architecture = s_.platform.architecture;
       st_.config.variant = s_.platform.variant;
+      st_.config.config.working_dir = "/";  // BuildKit's empty image config
       st_.key = Sha256::hex_of("scratch " + s_.platform.os + "/" + s_.platform.architecture);
       if (s_.options.source_date_epoch) st_.last_created = s_.now_created();
       break;
@@ -180,10 +181,7 @@ Status StageBuilder::apply_metadata(const df::Instruction& ins) {
   } else if (auto* m = ins.get<df::MaintainerInstr>()) {
     st_.config.author = m->maintainer;
   } else if (auto* x = ins.get<df::ExposeInstr>()) {
-    for (auto p : x->ports) {
-      if (p.find('/') == std::string::npos) p += "/tcp";
-      c.exposed_ports.insert(p);
-    }
+    for (const auto& p : x->entries) c.exposed_ports.insert(p);
   } else if (auto* v = ins.get<df::VolumeInstr>()) {
     for (const auto& vol : v->volumes) c.volumes.insert(vol);
   } else if (auto* u = ins.get<df::UserInstr>()) {

@@ -85,6 +85,9 @@ struct MaintainerInstr {
 };
 struct ExposeInstr {
   std::vector<std::string> ports;  // as written (sorted, as BuildKit does); split after expansion
+  // The config entries ("80/tcp"), one per port of each range, filled by StageScope::dispatch
+  // after expansion and validation (port_spec.h).
+  std::vector<std::string> entries = {};
 };
 struct CopyInstr {  // COPY and ADD
   bool is_add = false;

@@ -6,6 +6,7 @@
 
 #include "builder/dockerfile/limits.h"
 #include "builder/dockerfile/parser.h"
+#include "builder/dockerfile/port_spec.h"
 #include "builder/dockerfile/text_util.h"
 
 namespace imgbuild::builder::dockerfile {
@@ -30,6 +31,19 @@ const std::string* find_in(const EnvList& list, std::string_view key) {
 std::string platform_string(const std::string& os, const std::string& arch,
                             const std::string& variant) {
   return os + "/" + arch + (variant.empty() ? "" : "/" + variant);
+}
+
+// BuildKit verifies ADD --checksum only for one HTTP(S) source; anywhere else it refuses the flag
+// rather than let a checksum that is never checked look like a guarantee.
+Status check_add_checksum(const CopyInstr& copy) {
+  if (!copy.is_add || copy.checksum.empty()) return {};
+  if (copy.sources.size() + copy.inline_sources.size() != 1) {
+    return fail(ErrorKind::kParse, "checksum can't be specified for multiple sources");
+  }
+  const bool http = !copy.sources.empty() && (copy.sources[0].starts_with("http://") ||
+                                              copy.sources[0].starts_with("https://"));
+  if (!http) return fail(ErrorKind::kParse, "checksum can't be specified for non-HTTP(S) sources");
+  return {};
 }
 
 }  // namespace
@@ -235,6 +249,11 @@ Result<Instruction> StageScope::dispatch(const Instruction& raw) {
         ports.insert(ports.end(), e.words.begin(), e.words.end());
       }
       expose->ports = std::move(ports);
+      expose->entries.clear();
+      for (const std::string& p : expose->ports) TRY(parse_port_spec(p, expose->entries));
+      uint64_t bytes = 0;
+      for (const std::string& e : expose->entries) bytes += e.size() + 8;  // "e":{},
+      TRY(global_->charge(bytes));
     } else if (auto* copy = out.get<CopyInstr>()) {
       TRY(word(copy->chown));
       TRY(word(copy->chmod));
@@ -243,6 +262,7 @@ Result<Instruction> StageScope::dispatch(const Instruction& raw) {
       for (std::string& s : copy->sources) TRY(word(s));
       TRY(word(copy->dest));
       if (!copy->from.empty()) copy->from = TRY(global_->expand_word(copy->from));
+      TRY(check_add_checksum(*copy));
       for (InlineFile& f : copy->inline_sources) {
         if (!f.expand) continue;
         LexOptions options;

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -311,6 +312,37 @@ def build_flags(ctx):
     return flags
 
 
+def expected_errors(ctx):
+    """A case with an `expect-error` file is a Dockerfile both tools must refuse. Each line is
+    `TOOL: TEXT` (TOOL imgbuild, buildkit or both): TEXT must appear in that tool's output."""
+    path = os.path.join(ctx, "expect-error")
+    if not os.path.exists(path):
+        return None
+    want = {"imgbuild": [], "BuildKit": []}
+    for line in read_lines(path):
+        tool, _, text = line.partition(":")
+        tool, text = tool.strip(), text.strip()
+        if tool not in ("imgbuild", "buildkit", "both") or not text:
+            raise SetupError("%s: bad line %r (want `imgbuild|buildkit|both: TEXT`)" % (path, line))
+        if tool in ("imgbuild", "both"):
+            want["imgbuild"].append(text)
+        if tool in ("buildkit", "both"):
+            want["BuildKit"].append(text)
+    os.unlink(path)
+    return want
+
+
+def check_refused(tool, rc, text, texts):
+    """Problems with a build that should have failed with each of `texts` in its output."""
+    if rc == 0:
+        return ["%s built a Dockerfile it should refuse" % tool]
+    problems = ["%s's error lacks %r:\n%s" % (tool, t, indent(text[-3000:]))
+                for t in texts if t not in text]
+    if tool == "imgbuild" and not re.search(r"Dockerfile:\d+", text):
+        problems.append("imgbuild's error names no Dockerfile line:\n%s" % indent(text[-3000:]))
+    return problems
+
+
 def run_case(h, case):
     tag = "conformance/%s:latest" % case.lower()
     out = os.path.join(h.tmp, "out", case)
@@ -333,6 +365,18 @@ def run_case(h, case):
     ib_ctx = prepare_context(h, case, "imgbuild")
     bk_ctx = prepare_context(h, case, "buildkit")
     flags = build_flags(ib_ctx)
+    refusals = expected_errors(ib_ctx)
+    if refusals is not None:
+        expected_errors(bk_ctx)  # the file is not part of BuildKit's context either
+        rc, text = h.imgbuild("build", "--progress", "plain", "-f",
+                              os.path.join(ib_ctx, "Dockerfile"), "-t", tag, *flags, ib_ctx,
+                              check=False)
+        problems += check_refused("imgbuild", rc, text, refusals["imgbuild"])
+        rc, text = h.docker_cmd("build", "--network=host", "--progress=plain", "-f",
+                                os.path.join(bk_ctx, "Dockerfile"), "-t", tag, *flags, bk_ctx,
+                                check=False)
+        problems += check_refused("BuildKit", rc, text, refusals["BuildKit"])
+        return problems
     ok = build("imgbuild", ib_ctx,
                lambda ctx: h.imgbuild("build", "--progress", "plain", "-f",
                                       os.path.join(ctx, "Dockerfile"), "-t", tag, *flags, ctx,
