@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "base/dir_reader.h"
 #include "base/sys.h"
 
 namespace imgbuild::fs {
@@ -85,25 +86,20 @@ Status make_dirs(const std::string& path, mode_t mode) {
 }
 
 Status remove_tree_contents(int dirfd, std::string_view subject) {
-  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return fail_errno("fcntl", subject);
-  DIR* dir = ::fdopendir(dup);
-  if (dir == nullptr) {
-    ::close(dup);
-    return fail_errno("fdopendir", subject);
-  }
   std::vector<std::pair<std::string, bool>> entries;
-  while (struct dirent* de = ::readdir(dir)) {
-    std::string_view name = de->d_name;
-    if (name == "." || name == "..") continue;
-    bool is_dir = de->d_type == DT_DIR;
-    if (de->d_type == DT_UNKNOWN) {
-      struct stat st {};
-      if (::fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) is_dir = S_ISDIR(st.st_mode);
+  {
+    DirReader reader = TRY(DirReader::open_fd(dirfd, subject));
+    while (auto entry = TRY(reader.next())) {
+      bool is_dir = entry->type == DT_DIR;
+      if (entry->type == DT_UNKNOWN) {
+        struct stat st {};
+        if (::fstatat(dirfd, entry->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+          is_dir = S_ISDIR(st.st_mode);
+        }
+      }
+      entries.emplace_back(std::move(entry->name), is_dir);
     }
-    entries.emplace_back(std::string(name), is_dir);
   }
-  ::closedir(dir);
   for (auto& [name, is_dir] : entries) {
     if (is_dir) {
       // A read-only or search-less directory (possible in hostile layers) must still go.

@@ -1,9 +1,9 @@
 // Store: GC-root records and garbage collection (prune).
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <set>
 
+#include "base/dir_reader.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "image/json_util.h"
@@ -13,21 +13,6 @@
 
 namespace imgbuild::image {
 namespace {
-
-Result<std::vector<std::string>> list_names(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return names;
-    return fail_errno("opendir", dir);
-  }
-  while (struct dirent* de = ::readdir(d)) {
-    std::string_view n = de->d_name;
-    if (n != "." && n != "..") names.emplace_back(n);
-  }
-  ::closedir(d);
-  return names;
-}
 
 Status read_digests(const nlohmann::json& j, const char* key, std::vector<Digest>& out,
                     std::string_view what) {
@@ -41,13 +26,14 @@ Status read_digests(const nlohmann::json& j, const char* key, std::vector<Digest
   return {};
 }
 
-// Apparent size of a file or tree (what `du --apparent-size` would say).
+// Apparent size of a file or tree (what `du --apparent-size` would say), for the report only:
+// what cannot be read counts as nothing.
 uint64_t tree_size(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) < 0) return 0;
   if (!S_ISDIR(st.st_mode)) return static_cast<uint64_t>(st.st_size);
   uint64_t total = 0;
-  auto names = list_names(path);
+  auto names = fs::list_dir(path, fs::MissingDir::kIsEmpty);
   if (!names) return 0;
   for (const auto& n : *names) total += tree_size(fs::join(path, n));
   return total;
@@ -58,44 +44,48 @@ struct Marks {
   std::set<Digest> layers;
 };
 
-// Marks a manifest or index and everything it references that is present.
-void mark_manifest(const Store& store, const Digest& digest, Marks& marks, int depth = 0) {
-  if (!marks.blobs.insert(digest).second || depth > 8) return;
+// Marks a manifest or index and everything it references that is present. Collection fails
+// closed: a blob that is absent marks nothing below it (a platform never pulled), but one that
+// cannot be read or parsed aborts the collection, since what it references is unknown.
+Status mark_manifest(const Store& store, const Digest& digest, Marks& marks, int depth = 0) {
+  if (!marks.blobs.insert(digest).second || depth > 8) return {};
   auto bytes = store.read_blob(digest);
-  if (!bytes) return;  // missing (e.g. a not-pulled platform): nothing below to keep
-  auto j = json_util::parse(*bytes, "manifest");
-  if (!j) return;
-  if (j->contains("manifests")) {
-    auto index = Index::from_json(*j);
-    if (!index) return;
-    for (const auto& d : index->manifests) mark_manifest(store, d.digest, marks, depth + 1);
-    return;
+  if (!bytes) {
+    if (bytes.error().kind() == ErrorKind::kNotFound) return {};
+    return fail(bytes.error().with_context("prune: reading manifest " + digest.str()));
   }
-  auto m = Manifest::from_json(*j);
-  if (!m) {
-    log::warn("prune: cannot parse manifest " + digest.str() + ": " + m.error().message());
-    return;
+  auto j = TRY_CTX(json_util::parse(*bytes, "manifest " + digest.str()), "prune");
+  if (j.contains("manifests")) {
+    auto index = TRY_CTX(Index::from_json(j), "prune: index " + digest.str());
+    for (const auto& d : index.manifests) TRY(mark_manifest(store, d.digest, marks, depth + 1));
+    return {};
   }
-  marks.blobs.insert(m->config.digest);
-  for (const auto& l : m->layers) marks.blobs.insert(l.digest);
-  auto config_bytes = store.read_blob(m->config.digest);
-  if (!config_bytes) return;
-  auto config = ImageConfig::parse(*config_bytes);
-  if (!config) return;
-  for (const auto& d : config->diff_ids) marks.layers.insert(d);
+  auto m = TRY_CTX(Manifest::from_json(j), "prune: manifest " + digest.str());
+  marks.blobs.insert(m.config.digest);
+  for (const auto& l : m.layers) marks.blobs.insert(l.digest);
+  auto config_bytes = store.read_blob(m.config.digest);
+  if (!config_bytes) {
+    if (config_bytes.error().kind() == ErrorKind::kNotFound) return {};
+    return fail(
+        config_bytes.error().with_context("prune: reading config " + m.config.digest.str()));
+  }
+  auto config =
+      TRY_CTX(ImageConfig::parse(*config_bytes), "prune: config " + m.config.digest.str());
+  for (const auto& d : config.diff_ids) marks.layers.insert(d);
+  return {};
 }
 
 // Records from cache/records/*.json, containers/*/refs.json and mounts/*.json.
-Result<std::vector<GcRecord>> read_records(const Store& store) {
+Result<std::vector<GcRecord>> read_records(const Store& store, const fs::DirLister& list) {
   std::vector<std::string> files;
-  for (const auto& n : TRY(list_names(store.cache_records_dir()))) {
+  for (const auto& n : TRY(list(store.cache_records_dir()))) {
     if (n.ends_with(".json")) files.push_back(fs::join(store.cache_records_dir(), n));
   }
-  for (const auto& n : TRY(list_names(store.containers_dir()))) {
+  for (const auto& n : TRY(list(store.containers_dir()))) {
     std::string f = fs::join(fs::join(store.containers_dir(), n), "refs.json");
     if (fs::exists(f)) files.push_back(f);
   }
-  for (const auto& n : TRY(list_names(store.mounts_dir()))) {
+  for (const auto& n : TRY(list(store.mounts_dir()))) {
     if (n.ends_with(".json")) files.push_back(fs::join(store.mounts_dir(), n));
   }
   std::vector<GcRecord> records;
@@ -155,8 +145,17 @@ Result<std::optional<PruneReport>> Store::collect_garbage_if_idle() const {
 }
 
 Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, PruneMode mode) {
+  return prune_locked(store, paths, mode, [](const std::string& path) {
+    return fs::list_dir(path, fs::MissingDir::kIsEmpty);
+  });
+}
+
+Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, PruneMode mode,
+                                 const fs::DirLister& list) {
   PruneReport report;
-  std::vector<GcRecord> records = TRY(read_records(store));
+  // Everything that decides what is live is read before anything is deleted, so an error in any
+  // of it (a root directory, a record, a manifest, a config) aborts with nothing removed.
+  std::vector<GcRecord> records = TRY(read_records(store, list));
   std::set<Digest> record_manifests;
   for (const auto& r : records) record_manifests.insert(r.manifests.begin(), r.manifests.end());
 
@@ -180,14 +179,16 @@ Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, Pr
   }
 
   Marks marks;
-  for (const auto& e : entries) mark_manifest(store, e.descriptor.digest, marks);
+  for (const auto& e : entries) TRY(mark_manifest(store, e.descriptor.digest, marks));
   for (const auto& r : records) {
-    for (const auto& d : r.manifests) mark_manifest(store, d, marks);
+    for (const auto& d : r.manifests) TRY(mark_manifest(store, d, marks));
     marks.blobs.insert(r.blobs.begin(), r.blobs.end());
     marks.layers.insert(r.layers.begin(), r.layers.end());
   }
+  std::vector<std::string> blob_names = TRY(list(paths.blobs));
+  std::vector<std::string> layer_names = TRY(list(paths.layers));
 
-  for (const auto& name : TRY(list_names(paths.blobs))) {
+  for (const auto& name : blob_names) {
     if (!is_sha256_hex(name)) continue;
     Digest d = Digest::from_hex(name);
     if (marks.blobs.contains(d)) continue;
@@ -200,7 +201,7 @@ Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, Pr
     report.blobs.push_back(d);
     report.reclaimed_bytes += size;
   }
-  for (const auto& name : TRY(list_names(paths.layers))) {
+  for (const auto& name : layer_names) {
     if (!is_sha256_hex(name)) continue;
     Digest d = Digest::from_hex(name);
     if (marks.layers.contains(d)) continue;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "base/dir_reader.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/mount_info.h"
@@ -38,18 +39,6 @@ std::string process_start_time(long pid) {
   }
   size_t end = text->find(' ', pos);
   return text->substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-}
-
-Result<std::vector<std::string>> list_dir(const std::string& path) {
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return fail_errno("opendir", path);
-  std::vector<std::string> names;
-  while (struct dirent* de = ::readdir(dir)) {
-    std::string_view n = de->d_name;
-    if (n != "." && n != "..") names.emplace_back(n);
-  }
-  ::closedir(dir);
-  return names;
 }
 
 Status detach_dead_mounts(const std::string& path) {
@@ -127,7 +116,7 @@ Status init_layout(const StorePaths& paths) {
 
 Result<size_t> clean_leftovers(const StorePaths& paths) {
   size_t removed = 0;
-  for (const auto& name : TRY(list_dir(paths.tmp))) {
+  for (const auto& name : TRY(fs::list_dir(paths.tmp, fs::MissingDir::kIsError))) {
     if (!is_orphaned_staging_name(name)) continue;
     std::string path = fs::join(paths.tmp, name);
     // A build step killed mid-RUN leaves its FUSE mounts here, their server gone (ENOTCONN).
@@ -146,7 +135,7 @@ Result<size_t> clean_leftovers(const StorePaths& paths) {
   // rename; with the index lock free no writer can be in that window.
   auto lock = FileLock::acquire(paths.index_lock, LockMode::kExclusive, LockWait::kTry);
   if (lock) {
-    for (const auto& name : TRY(list_dir(paths.root))) {
+    for (const auto& name : TRY(fs::list_dir(paths.root, fs::MissingDir::kIsError))) {
       if (name.starts_with("index.json.tmp-") || name.starts_with("oci-layout.tmp-")) {
         if (::unlink(fs::join(paths.root, name).c_str()) == 0) ++removed;
       }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/dir_reader.h"
 #include "image/file_lock.h"
 #include "image/store.h"
 #include "image/store_layout.h"
@@ -21,8 +22,12 @@ Result<std::vector<IndexEntry>> read_index_entries(const StorePaths& paths);
 // Serialises entries (tagged first, sorted by reference, then dangling by digest) and replaces
 // index.json atomically. Caller holds the index lock.
 Status write_index_entries(const StorePaths& paths, std::vector<IndexEntry> entries);
-// Garbage collection proper; the caller holds gc.lock exclusively.
+// Garbage collection proper; the caller holds gc.lock exclusively. It fails closed: any error
+// reading what keeps things alive (a roots directory, a record, a manifest or config that is
+// present) aborts it before anything is deleted. `list` reads directories (tests inject faults).
 Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, PruneMode mode);
+Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, PruneMode mode,
+                                 const fs::DirLister& list);
 // The annotations a tagged index entry carries for ref.
 void annotate_ref(Descriptor& d, const Reference& ref);
 
