@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <memory>
+#include <optional>
 
 #include "base/fs.h"
 #include "base/sha256.h"
@@ -15,15 +16,16 @@ namespace {
 
 struct Sink {
   int fd;
+  const std::string& file;
   Sha256* hash;
-  bool failed = false;
+  std::optional<Error> error = std::nullopt;  // the failed write, errno and all
 };
 
 size_t write_cb(char* data, size_t size, size_t n, void* user) {
   auto* sink = static_cast<Sink*>(user);
   size_t len = size * n;
-  if (!sys::write_all(sink->fd, std::string_view(data, len), "download")) {
-    sink->failed = true;
+  if (auto written = sys::write_all(sink->fd, std::string_view(data, len), sink->file); !written) {
+    sink->error = written.error();
     return 0;
   }
   sink->hash->update(data, len);
@@ -49,7 +51,7 @@ Result<FetchedFile> fetch_url(const std::string& url, const std::string& dir,
   std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) return fail(ErrorKind::kNetwork, "ADD " + url + ": curl_easy_init failed");
   Sha256 hash;
-  Sink sink{fd.get(), &hash};
+  Sink sink{fd.get(), file, &hash};
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_MAXREDIRS, 10L);
@@ -59,15 +61,19 @@ Result<FetchedFile> fetch_url(const std::string& url, const std::string& dir,
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
   CURLcode rc = curl_easy_perform(curl.get());
-  if (sink.failed) return fail(ErrorKind::kIo, "ADD " + url + ": writing " + file + " failed");
+  if (sink.error) return fail(std::move(*sink.error).with_context("ADD " + url));
   if (rc != CURLE_OK) {
     return fail(ErrorKind::kNetwork, "ADD " + url + ": " + curl_easy_strerror(rc));
   }
   long status = 0;
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
   if (status >= 400) {
-    return fail(ErrorKind::kRegistry,
-                "ADD " + url + ": invalid response status " + std::to_string(status));
+    // An arbitrary web server, not a registry: say what it answered.
+    ErrorKind kind = status == 404 || status == 410   ? ErrorKind::kNotFound
+                     : status == 401 || status == 403 ? ErrorKind::kPermission
+                                                      : ErrorKind::kNetwork;
+    return fail(kind, "ADD " + url + ": invalid response status: the server answered HTTP " +
+                          std::to_string(status));
   }
   FetchedFile out{name, hash.finish_hex()};
   if (!checksum.empty() && checksum != "sha256:" + out.sha256_hex) {

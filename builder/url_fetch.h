@@ -2,7 +2,8 @@
 // the file is named after the last path component of the URL (or "download"), mode 0600, its
 // mtime taken from Last-Modified when the server sends one. With an expected checksum
 // ("sha256:<hex>") the content must match (kCorrupt otherwise). Errors name the URL and the HTTP
-// status (kNetwork / kRegistry). Thread-safe (one curl handle per call).
+// status (kNotFound for 404/410, kPermission for 401/403, kNetwork otherwise) or keep the failed
+// write's errno (ENOSPC). Thread-safe (one curl handle per call).
 #pragma once
 
 #include <string>

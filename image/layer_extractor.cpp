@@ -139,14 +139,23 @@ class Extractor {
       if (rel.empty()) {
         fd = TRY(sys::open_at(root_, ".", O_RDONLY | O_DIRECTORY));
       } else {
-        // A directory replaced later by something else has no metadata left to apply.
+        // A directory removed or replaced later by something else (ENOENT, ENOTDIR, ELOOP for
+        // a symlink) has no metadata left to apply; any other failure would leave it 0700.
+        auto replaced = [](int err) { return err == ENOENT || err == ENOTDIR || err == ELOOP; };
         std::vector<std::string> parts;
         clean_path(rel, parts);
         auto parent = walk(parts, parts.size() - 1, false, "");
-        if (!parent) continue;
+        if (!parent) {  // walk() words a missing or non-directory parent without errno
+          ErrorKind kind = parent.error().kind();
+          if (kind == ErrorKind::kNotFound || kind == ErrorKind::kInvalidArgument) continue;
+          return fail(parent.error());
+        }
         int f = openat(parent->get(), parts.back().c_str(),
                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (f < 0) continue;
+        if (f < 0) {
+          if (replaced(errno)) continue;
+          return fail_errno("openat", rel);
+        }
         fd.reset(f);
       }
       if (fchmod(fd.get(), m.mode) < 0) return fail_errno("fchmod", rel.empty() ? "." : rel);
