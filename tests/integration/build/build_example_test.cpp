@@ -7,6 +7,7 @@
 #include "base/fs.h"
 #include "base/subprocess.h"
 #include "tests/support/busybox_image.h"
+#include "tests/support/skip.h"
 
 using namespace imgbuild;
 
@@ -14,8 +15,7 @@ namespace {
 
 bool can_run() {
   if (::geteuid() != 0 || !fs::exists("/dev/fuse")) {
-    WARN("SKIPPED: build integration tests need root and /dev/fuse");
-    return false;
+    return ::imgbuild::testing::skip("build integration tests need root and /dev/fuse");
   }
   return true;
 }

@@ -7,6 +7,7 @@
 #include "base/fs.h"
 #include "base/subprocess.h"
 #include "tests/support/busybox_image.h"
+#include "tests/support/skip.h"
 
 using namespace imgbuild;
 
@@ -96,7 +97,7 @@ TEST_CASE("warnings that repeat a build arg escape its control characters") {
 
 TEST_CASE("a failing RUN with ESC in its command shows it escaped in the step and the error") {
   if (::geteuid() != 0 || !fs::exists("/dev/fuse")) {
-    WARN("SKIPPED: RUN steps need root and /dev/fuse");
+    ::imgbuild::testing::skip("RUN steps need root and /dev/fuse");
     return;
   }
   Env env;

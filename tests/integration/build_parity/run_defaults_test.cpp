@@ -9,6 +9,7 @@
 #include "base/fs.h"
 #include "base/subprocess.h"
 #include "tests/support/busybox_image.h"
+#include "tests/support/skip.h"
 
 using namespace imgbuild;
 
@@ -16,8 +17,7 @@ namespace {
 
 bool can_run() {
   if (::geteuid() != 0 || !fs::exists("/dev/fuse")) {
-    WARN("SKIPPED: build parity tests need root and /dev/fuse");
-    return false;
+    return ::imgbuild::testing::skip("build parity tests need root and /dev/fuse");
   }
   return true;
 }

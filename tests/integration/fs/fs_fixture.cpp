@@ -13,6 +13,7 @@
 
 #include "base/subprocess.h"
 #include "base/sys.h"
+#include "tests/support/skip.h"
 
 namespace imgbuild::fs::test {
 
@@ -229,8 +230,7 @@ void to_overlay_style(const std::string& dir) {
 
 bool can_mount() {
   if (::geteuid() != 0 || ::access("/dev/fuse", R_OK | W_OK) != 0) {
-    WARN("SKIPPED: imgfs integration tests need root and /dev/fuse");
-    return false;
+    return ::imgbuild::testing::skip("imgfs integration tests need root and /dev/fuse");
   }
   return true;
 }

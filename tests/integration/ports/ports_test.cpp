@@ -16,6 +16,7 @@
 #include "base/subprocess.h"
 #include "base/unique_fd.h"
 #include "tests/support/busybox_image.h"
+#include "tests/support/skip.h"
 
 namespace imgbuild {
 namespace {
@@ -69,8 +70,7 @@ Env& env() {
 
 bool cannot_run() {
   if (::geteuid() != 0 || ::access("/dev/fuse", R_OK | W_OK) != 0) {
-    WARN("SKIPPED: published-port tests need root and /dev/fuse");
-    return true;
+    return !::imgbuild::testing::skip("published-port tests need root and /dev/fuse");
   }
   return false;
 }
@@ -149,6 +149,20 @@ std::string udp_roundtrip(uint16_t port, const std::string& msg) {
     }
   }
   return "";
+}
+
+// A container command that serves /www on port 80 until something connects to its port 81 and
+// closes: the test, not a timer, decides when the container exits.
+constexpr const char* kServeUntilQuit = "httpd -p 80 -h /www; nc -l -p 81 >/dev/null";
+
+// Connects to a published port 81 and closes again (nc in the container then exits). Harmless
+// when nothing listens yet: the caller repeats it until the container is gone.
+void ask_to_quit(uint16_t port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a = loopback(port);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    (void)!::write(fd.get(), "quit\n", 5);
+  }
 }
 
 bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 10s) {
@@ -292,11 +306,20 @@ TEST_CASE("a container that exits closes its forwards", "[integration]") {
   if (cannot_run()) return;
   Env& e = env();
   uint16_t port = free_port();
-  auto ran = e.run({"run", "-d", "-p", "127.0.0.1:" + std::to_string(port) + ":80", "--name",
-                    "short", "web:test", "sh", "-c", "httpd -p 80 -h /www; sleep 1"});
+  uint16_t quit = free_port();
+  while (quit == port) quit = free_port();
+  auto ran = e.run({"run", "-d", "-p", "127.0.0.1:" + std::to_string(port) + ":80", "-p",
+                    "127.0.0.1:" + std::to_string(quit) + ":81", "--name", "short", "web:test",
+                    "sh", "-c", kServeUntilQuit});
   REQUIRE(ran.exit_code == 0);
+  CHECK(http_get_when_up(port).ends_with(kPage));
   CHECK_FALSE(port_free(port));
-  CHECK(wait_until([&] { return e.run({"ps", "-q"}).out.empty(); }));
+  CHECK(wait_until(
+      [&] {
+        ask_to_quit(quit);
+        return e.run({"ps", "-q"}).out.empty();
+      },
+      60s));
   CHECK(port_free(port));
   CHECK(e.run({"rm", "short"}).exit_code == 0);
 }
@@ -334,11 +357,22 @@ TEST_CASE("a foreground run publishes too", "[integration]") {
   if (cannot_run()) return;
   Env& e = env();
   uint16_t port = free_port();
+  uint16_t quit = free_port();
+  while (quit == port) quit = free_port();
   std::string response;
-  std::thread client([&] { response = http_get_when_up(port); });
-  // httpd serves in the background inside the container; the shell exits after a few seconds.
-  auto ran = e.run({"run", "--rm", "-p", "127.0.0.1:" + std::to_string(port) + ":80", "web:test",
-                    "sh", "-c", "httpd -p 80 -h /www; sleep 3"});
+  std::atomic<bool> done{false};
+  std::thread client([&] {
+    response = http_get_when_up(port);
+    while (!done.load()) {
+      ask_to_quit(quit);
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+  // httpd serves in the background inside the container; the shell exits once asked to.
+  auto ran =
+      e.run({"run", "--rm", "-p", "127.0.0.1:" + std::to_string(port) + ":80", "-p",
+             "127.0.0.1:" + std::to_string(quit) + ":81", "web:test", "sh", "-c", kServeUntilQuit});
+  done = true;
   client.join();
   CHECK(ran.exit_code == 0);
   CHECK(response.ends_with(kPage));

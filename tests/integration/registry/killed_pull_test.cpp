@@ -12,6 +12,7 @@
 #include "base/fs.h"
 #include "base/subprocess.h"
 #include "tests/support/registry_server.h"
+#include "tests/support/skip.h"
 
 using namespace imgbuild;
 using namespace imgbuild::testing;
@@ -36,7 +37,7 @@ std::string listing(const std::string& dir) {
 
 TEST_CASE("staging of a pull killed mid-download is removed by the next command") {
   if (!RegistryServer::available()) {
-    WARN("SKIPPED: docker-registry not installed");
+    ::imgbuild::testing::skip("docker-registry not installed (scripts/install-deps.sh test)");
     return;
   }
   auto& reg = RegistryServer::shared(RegistryServer::Auth::kNone);

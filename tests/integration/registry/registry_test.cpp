@@ -12,6 +12,7 @@
 #include "registry-client/pull.h"
 #include "tests/integration/registry/test_image.h"
 #include "tests/support/registry_server.h"
+#include "tests/support/skip.h"
 
 using namespace imgbuild;
 using namespace imgbuild::testing;
@@ -46,13 +47,13 @@ Run run_cli(const std::vector<std::string>& args, const std::string& root,
 
 bool have_tools() {
   if (!RegistryServer::available()) {
-    WARN("WARNING: docker-registry/htpasswd not installed; registry integration test skipped");
-    return false;
+    return ::imgbuild::testing::skip(
+        "docker-registry/htpasswd not installed (scripts/install-deps.sh test)");
   }
   for (const char* tool : {"/usr/bin/skopeo", "/usr/bin/umoci"}) {
     if (::access(tool, X_OK) != 0) {
-      WARN(std::string("WARNING: ") + tool + " not installed; registry interop test skipped");
-      return false;
+      return ::imgbuild::testing::skip(std::string(tool) +
+                                       " not installed (scripts/install-deps.sh test)");
     }
   }
   return true;

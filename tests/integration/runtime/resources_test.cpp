@@ -61,16 +61,25 @@ TEST_CASE("SIGTERM sent to run_container reaches the container", "[integration]"
   auto fd = sys::open(out->path() + "/out", O_RDWR | O_CREAT, 0644);
   REQUIRE(fd);
   spec.stdout_fd = fd->get();
+  // SIGTERM only once the trap is set ("ready"); a container that never says so within the
+  // deadline fails the test (and is still ended by the signal, so the test cannot hang).
+  const std::string out_path = out->path() + "/out";
+  auto ready = [&out_path] {
+    auto text = fs::read_file(out_path);
+    return text && *text == "ready\n";
+  };
+  bool saw_ready = false;
   std::thread killer([&] {
-    for (int i = 0; i < 200; ++i) {
-      auto text = fs::read_file(out->path() + "/out");
-      if (text && *text == "ready\n") break;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!(saw_ready = ready()) && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     ::kill(::getpid(), SIGTERM);
   });
   auto code = run_container(busybox_rootfs(), spec);
   killer.join();
+  INFO("waited up to 60 s for the container to print \"ready\"");
+  REQUIRE(saw_ready);
   REQUIRE(code);
   CHECK(*code == 42);
   CHECK(fs::read_file(out->path() + "/out") == std::string("ready\ngot TERM\n"));
@@ -99,13 +108,24 @@ TEST_CASE("a tty is a pty of the container's devpts", "[integration]") {
 TEST_CASE("10 containers in parallel on one root", "[integration]") {
   if (cannot_run()) return;
   std::string root = busybox_rootfs();
+  // All ten run at once: each announces itself in a shared directory (bound on /tmp, which the
+  // image has) and waits until all ten
+  // have (60 s at most, then it fails), so none finishes before the last has started.
+  auto meet = fs::TempDir::create();
+  REQUIRE(meet);
   std::vector<testing::Output> outs(10);
   std::vector<std::thread> threads;
   for (int i = 0; i < 10; ++i) {
     threads.emplace_back([&, i] {
       ProcessSpec spec;
       spec.hostname = "c" + std::to_string(i);
-      outs[static_cast<size_t>(i)] = sh(root, "sleep 0.2; echo $(hostname) $$", spec);
+      spec.mounts.push_back(BindMount{.source = meet->path(), .target = "/tmp"});
+      outs[static_cast<size_t>(i)] =
+          sh(root,
+             "touch /tmp/$(hostname); n=0; "
+             "while [ $(ls /tmp | wc -l) -lt 10 ]; do n=$((n+1)); [ $n -lt 1200 ] || exit 9; "
+             "sleep 0.05; done; echo $(hostname) $$",
+             spec);
     });
   }
   for (auto& t : threads) t.join();

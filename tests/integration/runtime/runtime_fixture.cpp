@@ -10,6 +10,7 @@
 #include "base/fs.h"
 #include "base/subprocess.h"
 #include "base/sys.h"
+#include "tests/support/skip.h"
 
 namespace imgbuild::runtime::testing {
 namespace {
@@ -81,8 +82,7 @@ Output sh(const std::string& rootfs, const std::string& script, ProcessSpec spec
 
 bool cannot_run() {
   if (::geteuid() != 0) {
-    WARN("SKIPPED: runtime integration tests need root");
-    return true;
+    return !::imgbuild::testing::skip("runtime integration tests need root");
   }
   return false;
 }

@@ -23,6 +23,7 @@
 #include "base/subprocess.h"
 #include "tests/support/busybox_image.h"
 #include "tests/support/registry_server.h"
+#include "tests/support/skip.h"
 
 using namespace imgbuild;
 
@@ -32,8 +33,7 @@ constexpr const char* kSecret = "HOST-SECRET-7f3a9c";
 
 bool can_run() {
   if (::geteuid() != 0 || !fs::exists("/dev/fuse")) {
-    WARN("SKIPPED: hostile build tests need root and /dev/fuse");
-    return false;
+    return ::imgbuild::testing::skip("hostile build tests need root and /dev/fuse");
   }
   return true;
 }
