@@ -1,5 +1,5 @@
 // The build engine: `imgbuild build`. Turns a Dockerfile and a context directory into an image in
-// the store (see ../shared/DESIGN.md, "A build, as data flowing through it").
+// the store (see docs/architecture.md, "A build, as data").
 //
 // build_image() parses and plans (builder/dockerfile), runs only the stages the target needs
 // (independent stages of one wave in parallel threads), executes each instruction or reuses its
