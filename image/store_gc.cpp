@@ -186,6 +186,7 @@ Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, Pr
     marks.blobs.insert(r.blobs.begin(), r.blobs.end());
     marks.layers.insert(r.layers.begin(), r.layers.end());
   }
+  TRY(sweep_layer_variants(paths, marks.layers, marks.blobs));
 
   for (const auto& name : TRY(list_names(paths.blobs))) {
     if (!is_sha256_hex(name)) continue;
