@@ -21,11 +21,10 @@ Result<bool> dir_is_empty(const std::string& dir) {
 }
 
 Result<LayerRef> commit_layer_dir(const image::Store& store, const std::string& dir,
-                                  image::Compression compression,
                                   std::optional<int64_t> source_date_epoch) {
   image::StagedFile file = TRY(store.make_staging_file("layer"));
   image::LayerWriteOptions options;
-  options.compression = compression;
+  options.compression = image::Compression::kNone;
   options.source_date_epoch = source_date_epoch;
   image::LayerBlob blob =
       TRY_CTX(image::write_layer_from_dir(dir, file.fd(), options), "writing layer");

@@ -1,6 +1,8 @@
 // Turning a finished staging directory (an OCI layer diff: a RUN's upper, or a COPY's output)
-// into a layer of the store: written once as a compressed blob (hashing as it goes) and then
-// renamed into layers/ as that layer's unpacked copy, so it is never extracted again.
+// into a layer of the store: written once as an uncompressed tar blob
+// (application/vnd.oci.image.layer.v1.tar) whose digest, computed in the same pass, is the diff
+// ID, and then renamed into layers/ as that layer's unpacked copy, so it is never extracted
+// again. Nothing is compressed during a build: push and save compress (image/distribution.h).
 // The directory must be under the store's tmp/; on success it has been moved away.
 #pragma once
 
@@ -9,7 +11,6 @@
 #include <string>
 
 #include "base/error.h"
-#include "image/compression.h"
 #include "image/descriptor.h"
 #include "image/store.h"
 
@@ -24,7 +25,6 @@ struct LayerRef {
 Result<bool> dir_is_empty(const std::string& dir);
 
 Result<LayerRef> commit_layer_dir(const image::Store& store, const std::string& dir,
-                                  image::Compression compression,
                                   std::optional<int64_t> source_date_epoch);
 
 }  // namespace imgbuild::builder

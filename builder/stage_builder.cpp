@@ -269,8 +269,8 @@ Status StageBuilder::layer_step(size_t index, const std::string& title, const Ke
     if (TRY(dir_is_empty(staging.path()))) {
       r.empty_layer = true;
     } else {
-      LayerRef layer = TRY(commit_layer_dir(s_.store, staging.path(), s_.options.compression,
-                                            s_.options.source_date_epoch));
+      LayerRef layer =
+          TRY(commit_layer_dir(s_.store, staging.path(), s_.options.source_date_epoch));
       staging.release();  // adopted into layers/
       r.diff_id = layer.diff_id;
       r.blob = layer.blob;

@@ -130,7 +130,7 @@ Result<builder::BuildOptions> make_options(const BuildFlags& f) {
   }
   if (!f.platform.empty()) TRY(check_platform_runnable(f.platform));
   o.platform = f.platform;
-  o.compression = TRY(image::parse_compression(f.compression));
+  o.compression = TRY_CTX(image::parse_compression(f.compression), "--compression");
   std::string epoch;
   if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde != nullptr && *sde != '\0') {
     epoch = sde;
@@ -180,7 +180,9 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
   if (!result) return report_error(result.error());
   if (flags.push) {
     for (const auto& t : result->tags) {
-      auto pushed = registry::push_image(*store, t.str(), t, registry::PushOptions{});
+      registry::PushOptions push_options;
+      push_options.compression = options->compression;
+      auto pushed = registry::push_image(*store, t.str(), t, push_options);
       if (!pushed) return report_error(pushed.error().with_context("pushing " + t.familiar()));
       progress->note("pushed " + t.familiar() + "@" + pushed->manifest_digest.str());
     }
@@ -225,7 +227,8 @@ IMGBUILD_COMMAND(
                         "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR")
                      ->allow_extra_args(false);
                  sub.add_option("--platform", flags->platform, "Target platform OS/ARCH");
-                 sub.add_option("--compression", flags->compression, "gzip or zstd");
+                 sub.add_option("--compression", flags->compression,
+                                "Layer compression for --push: gzip (default), zstd or none");
                  sub.add_flag("--push", flags->push, "Push the image after building");
                  sub.add_option("context", flags->context, "Build context directory")->required();
                  return [flags, &globals] { return run_build(*flags, globals); };

@@ -3,6 +3,7 @@
 
 #include "cli/command.h"
 #include "cli/registry_progress.h"
+#include "image/compression.h"
 #include "image/reference.h"
 #include "image/store.h"
 #include "registry-client/push.h"
@@ -14,6 +15,7 @@ struct PushArgs {
   std::string image;
   std::string dest;
   std::vector<std::string> insecure;
+  std::string compression = "gzip";
   bool quiet = false;
 };
 
@@ -21,6 +23,7 @@ Result<int> run_push(const PushArgs& args, const GlobalOptions& globals) {
   auto dest = TRY(image::Reference::parse(args.dest.empty() ? args.image : args.dest));
   registry::PushOptions options;
   options.insecure_registries = args.insecure;
+  options.compression = TRY_CTX(image::parse_compression(args.compression), "--compression");
   RegistryProgress progress(stdout, args.quiet);
   options.progress = &progress;
   auto store = TRY(image::Store::open(globals.root));
@@ -43,6 +46,9 @@ IMGBUILD_COMMAND(push, Command{
                                             "Destination reference (default: IMAGE)");
                              sub.add_option("--insecure-registry", args->insecure,
                                             "Allow plain HTTP / unverified TLS for HOST[:PORT]");
+                             sub.add_option("--compression", args->compression,
+                                            "Compression of built layers: gzip (default), "
+                                            "zstd or none");
                              sub.add_flag("-q,--quiet", args->quiet, "Print only the digest line");
                              return [args, &globals] {
                                auto r = run_push(*args, globals);

@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "cli/image_common.h"
 #include "image/archive.h"
+#include "image/distribution.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -16,6 +17,7 @@ struct SaveArgs {
   std::vector<std::string> names;
   std::string output;
   std::string format = "docker";
+  std::string compression = "gzip";
 };
 
 Result<int> run_save(const SaveArgs& args, const GlobalOptions& globals) {
@@ -33,10 +35,16 @@ Result<int> run_save(const SaveArgs& args, const GlobalOptions& globals) {
     return fail(ErrorKind::kInvalidArgument,
                 "save: refusing to write an archive to a terminal; use -o FILE or redirect");
   }
+  image::DistributionOptions distribution;
+  distribution.compression =
+      TRY_CTX(image::parse_compression(args.compression), "save: --compression");
   image::Store store = TRY(open_store(globals));
+  // Compressed variants and manifests made below are unreferenced until the archive is written.
+  image::Store::Lease lease = TRY(store.lease());
   std::vector<image::SaveRequest> requests;
   for (const auto& name : args.names) {
     image::Image img = TRY(store.resolve(name));
+    img = TRY(image::prepare_distribution(store, img, distribution));
     std::vector<image::Reference> refs;
     // Docker names the image in the archive only when it was given by name.
     auto ref = image::Reference::parse(name);
@@ -72,6 +80,9 @@ IMGBUILD_COMMAND(save, Command{
                                             "Write to FILE instead of stdout");
                              sub.add_option("--format", args->format,
                                             "docker (default; loads with docker load) or oci");
+                             sub.add_option("--compression", args->compression,
+                                            "Compression of built layers: gzip (default), "
+                                            "zstd or none");
                              return [args, &globals] {
                                auto r = run_save(*args, globals);
                                if (!r) return report_error(r.error());

@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "cli/command.h"
+#include "image/compression_writer.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -93,7 +94,11 @@ int main_impl(int argc, char** argv) {
   if (globals.debug) log::set_level(log::Level::kDebug);
 
   for (auto& [sub, run] : runners) {
-    if (sub->parsed()) return run();
+    if (!sub->parsed()) continue;
+    int status = run();
+    log::debug("stats: " + std::to_string(image::compressed_bytes_produced()) +
+               " compressed bytes produced");
+    return status;
   }
   std::fputs(app.help().c_str(), stdout);
   return 0;

@@ -4,6 +4,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -18,20 +19,26 @@
 namespace imgbuild::image {
 namespace {
 
+std::atomic<uint64_t> g_compressed_bytes{0};
+
+enum class Counted { kNo, kYes };
+
 // Where compressed bytes go: the caller's fd, hashed on the way.
 class HashedOutput {
  public:
-  explicit HashedOutput(int fd) : fd_(fd) {}
+  explicit HashedOutput(int fd, Counted counted = Counted::kYes) : fd_(fd), counted_(counted) {}
   Status write(std::string_view data) {
     if (data.empty()) return {};
     sha_.update(data);
     size_ += static_cast<int64_t>(data.size());
+    if (counted_ == Counted::kYes) g_compressed_bytes.fetch_add(data.size());
     return sys::write_all(fd_, data, "layer blob");
   }
   CompressedBlob finish() { return {Digest::from_hex(sha_.finish_hex()), size_}; }
 
  private:
   int fd_;
+  Counted counted_;
   Sha256 sha_;
   int64_t size_ = 0;
 };
@@ -44,7 +51,7 @@ int default_threads(int threads) {
 
 class PlainCompressor final : public BlobCompressor {
  public:
-  explicit PlainCompressor(int fd) : out_(fd) {}
+  explicit PlainCompressor(int fd) : out_(fd, Counted::kNo) {}
   Status write(std::string_view data) override { return out_.write(data); }
   Result<CompressedBlob> finish() override { return out_.finish(); }
 
@@ -325,6 +332,8 @@ class ThreadedCompressor final : public BlobCompressor {
 };
 
 }  // namespace
+
+uint64_t compressed_bytes_produced() { return g_compressed_bytes.load(); }
 
 Result<std::unique_ptr<BlobCompressor>> BlobCompressor::create(Compression compression, int out_fd,
                                                                int level, int threads) {

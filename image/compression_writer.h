@@ -39,4 +39,9 @@ class BlobCompressor {
   virtual Result<CompressedBlob> finish() = 0;
 };
 
+// Bytes of gzip or zstd output every BlobCompressor of this process has produced so far (plain
+// "none" output is not counted). A debug statistic (`-D` prints it when a command ends) and the
+// hook tests use to check that a build compresses nothing. Thread-safe.
+uint64_t compressed_bytes_produced();
+
 }  // namespace imgbuild::image

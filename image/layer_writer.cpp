@@ -231,21 +231,24 @@ class DirTarrer {
   std::map<std::pair<dev_t, ino_t>, std::string> links_;  // first name of each hard-linked inode
 };
 
-// The two hashes and the compressor, joined.
+// The two hashes (one when uncompressed) and the compressor, joined.
 class Pipeline {
  public:
   static Result<Pipeline> create(int out_fd, const LayerWriteOptions& options) {
-    auto compressor = TRY(BlobCompressor::create(options.compression, out_fd, options.level));
+    auto compressor =
+        TRY(BlobCompressor::create(options.compression, out_fd, options.level, options.threads));
     return Pipeline(std::move(compressor), options.compression);
   }
+  // An uncompressed blob is the tar itself: its digest is the diff ID, hashed once.
   Status write(std::string_view data) {
-    diff_.update(data);
+    if (compression_ != Compression::kNone) diff_.update(data);
     return compressor_->write(data);
   }
   Result<LayerBlob> finish() {
     CompressedBlob blob = TRY(compressor_->finish());
-    return LayerBlob{blob.digest, Digest::from_hex(diff_.finish_hex()), blob.size,
-                     std::string(layer_media_type(compression_))};
+    Digest diff_id =
+        compression_ == Compression::kNone ? blob.digest : Digest::from_hex(diff_.finish_hex());
+    return LayerBlob{blob.digest, diff_id, blob.size, std::string(layer_media_type(compression_))};
   }
 
  private:

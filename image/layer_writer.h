@@ -30,7 +30,8 @@ namespace imgbuild::image {
 struct LayerWriteOptions {
   Compression compression = Compression::kGzip;
   std::optional<int64_t> source_date_epoch;
-  int level = -1;  // -1: gzip 6, zstd 3
+  int level = -1;   // -1: gzip 6, zstd 3
+  int threads = 0;  // compressor threads; 0: one per online CPU (output does not depend on it)
 };
 
 struct LayerBlob {

@@ -187,6 +187,7 @@ Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, Pr
   }
   std::vector<std::string> blob_names = TRY(list(paths.blobs));
   std::vector<std::string> layer_names = TRY(list(paths.layers));
+  TRY(sweep_layer_variants(paths, marks.layers, marks.blobs));
 
   for (const auto& name : blob_names) {
     if (!is_sha256_hex(name)) continue;

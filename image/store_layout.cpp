@@ -56,6 +56,7 @@ StorePaths::StorePaths(const std::string& r)
       blobs(fs::join(r, "blobs/sha256")),
       layers(fs::join(r, "layers/sha256")),
       tmp(fs::join(r, "tmp")),
+      variants(fs::join(r, "variants/sha256")),
       cache_records(fs::join(r, "cache/records")),
       containers(fs::join(r, "containers")),
       mounts(fs::join(r, "mounts")),
@@ -90,8 +91,8 @@ bool is_orphaned_staging_name(std::string_view name) {
 }
 
 Status init_layout(const StorePaths& paths) {
-  for (const auto* dir : {&paths.blobs, &paths.layers, &paths.tmp, &paths.cache_records,
-                          &paths.containers, &paths.mounts}) {
+  for (const auto* dir : {&paths.blobs, &paths.layers, &paths.tmp, &paths.variants,
+                          &paths.cache_records, &paths.containers, &paths.mounts}) {
     TRY_CTX(fs::make_dirs(*dir), "creating store at " + paths.root);
   }
   // Lock files exist from the start so that taking a lock never changes the store's contents.

@@ -15,9 +15,10 @@ namespace imgbuild::image {
 
 struct StorePaths {
   std::string root;
-  std::string blobs;   // root/blobs/sha256
-  std::string layers;  // root/layers/sha256
-  std::string tmp;     // root/tmp
+  std::string blobs;     // root/blobs/sha256
+  std::string layers;    // root/layers/sha256
+  std::string tmp;       // root/tmp
+  std::string variants;  // root/variants/sha256: compressed variants of layers
   std::string cache_records;
   std::string containers;
   std::string mounts;

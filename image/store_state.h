@@ -2,6 +2,7 @@
 // store_*.cpp files. Not for use outside the store.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ Status write_index_entries(const StorePaths& paths, std::vector<IndexEntry> entr
 Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, PruneMode mode);
 Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, PruneMode mode,
                                  const fs::DirLister& list);
+// GC of variant records: adds the blobs of the variants of live_layers to live_blobs and removes
+// the records of every other layer (store_variants.cpp).
+Status sweep_layer_variants(const StorePaths& paths, const std::set<Digest>& live_layers,
+                            std::set<Digest>& live_blobs);
 // The annotations a tagged index entry carries for ref.
 void annotate_ref(Descriptor& d, const Reference& ref);
 

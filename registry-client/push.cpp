@@ -1,10 +1,12 @@
 #include "registry-client/push.h"
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <optional>
 #include <thread>
 
+#include "image/distribution.h"
 #include "image/media_types.h"
 #include "registry-client/blob_sources.h"
 #include "registry-client/blob_transfer.h"
@@ -47,6 +49,8 @@ Result<PushResult> push_impl(const image::Store& store, std::string_view name,
                              const image::Reference& dest, const PushOptions& options) {
   auto lease = TRY(store.lease());
   image::Image img = TRY(store.resolve(name));
+  img = TRY(image::prepare_distribution(
+      store, img, image::DistributionOptions{options.compression, std::max(options.parallel, 1)}));
   std::string manifest_bytes = TRY(store.read_blob(img.manifest_digest));
   std::string media_type = img.manifest_media_type.empty()
                                ? std::string(image::media_types::kOciManifest)

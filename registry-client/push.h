@@ -1,5 +1,9 @@
 // Pushing an image from the store to a registry: `imgbuild push`, and a build's --push.
 //
+// Uncompressed layers are first compressed (or their compressed variant found in the store) by
+// image::prepare_distribution, so what is pushed is that image: same config (image ID), its own
+// manifest digest.
+//
 // Each layer blob is checked with HEAD and skipped when the registry has it, mounted from another
 // repository of the same registry when BlobSources knows one, otherwise uploaded (monolithic, or
 // chunked when the registry insists); layers go in parallel (ClientOptions::parallel), then the
@@ -14,6 +18,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "image/compression.h"
 #include "image/digest.h"
 #include "image/reference.h"
 #include "image/store.h"
@@ -23,6 +28,8 @@ namespace imgbuild::registry {
 
 struct PushOptions : ClientOptions {
   uint64_t chunk_size = 16u << 20;
+  // What uncompressed layers (a build's) are pushed as; see image/distribution.h.
+  image::Compression compression = image::Compression::kGzip;
 };
 
 struct PushResult {

@@ -4,6 +4,8 @@
 #   noop      the same build again (everything cached)
 #   onefile   a rebuild after changing one context file
 #   bigrun    a build whose RUN writes 3,000 files, 250 MB
+#   aptget    RUN apt-get update && apt-get install -y curl on the Debian base, --network host
+#             --no-cache (full run only: needs Debian's archive)
 # Peers: `DOCKER_BUILDKIT=1 /usr/bin/docker build --network=host` on a private dockerd the script
 # starts (bench/lib/dockerd.sh; or $DOCKER_HOST when set) and `buildah bud --layers` with its own
 # store; a peer that is not installed is reported as skipped (scripts/install-deps.sh bench). Prints seconds per case (best of N for
@@ -81,6 +83,15 @@ FROM bench-base:latest
 RUN mkdir /big && i=0 && while [ \$i -lt $files ]; do head -c ${size_kb}k /dev/zero > /big/f\$i; i=\$((i+1)); done
 DF
 
+apt=$work/apt
+mkdir -p "$apt"
+cat > "$apt/Dockerfile" <<'DF'
+FROM bench-base:latest
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+DF
+cases="cold noop onefile bigrun"
+[ $smoke = 1 ] || cases="$cases aptget"
+
 now() { date +%s.%N; }
 elapsed() { echo "$(now) - $1" | bc; }
 time_cmd() { local s; s=$(now); "$@" >/dev/null 2>&1 || { echo "bench/build: failed: $*" >&2; return 1; }; elapsed "$s"; }
@@ -93,6 +104,7 @@ echo two > "$ctx/one.txt"
 T[imgbuild,onefile]=$(time_cmd "$bin" --root "$store" build -q -t bench-app "$ctx")
 echo one > "$ctx/one.txt"
 T[imgbuild,bigrun]=$(time_cmd "$bin" --root "$store" build -q -t bench-big "$big")
+[ $smoke = 1 ] || T[imgbuild,aptget]=$(time_cmd "$bin" --root "$store" build -q --network host --no-cache -t bench-apt "$apt")
 
 peers=()
 if start_private_dockerd "$work"; then
@@ -101,13 +113,14 @@ if start_private_dockerd "$work"; then
   docker rmi -f bench-app bench-big bench-base:latest >/dev/null 2>&1 || true
   docker import "$work/base.tar" bench-base:latest >/dev/null
   docker builder prune -af >/dev/null 2>&1 || true
-  bk() { DOCKER_BUILDKIT=1 "$DOCKER_BIN" build --network=host -q -t "$1" "$2"; }
+  bk() { DOCKER_BUILDKIT=1 "$DOCKER_BIN" build --network=host -q -t "$1" "${@:3}" "$2"; }
   T[buildkit,cold]=$(time_cmd bk bench-app "$ctx")
   T[buildkit,noop]=$(best bk bench-app "$ctx")
   echo two > "$ctx/one.txt"
   T[buildkit,onefile]=$(time_cmd bk bench-app "$ctx")
   echo one > "$ctx/one.txt"
   T[buildkit,bigrun]=$(time_cmd bk bench-big "$big")
+  [ $smoke = 1 ] || T[buildkit,aptget]=$(time_cmd bk bench-apt "$apt" --no-cache)
   stop_private_dockerd
 else
   echo "bench/build: BuildKit skipped (docker.io not installed or dockerd did not start)"
@@ -117,7 +130,7 @@ if command -v buildah >/dev/null; then
   bstore=$work/buildah
   bah() { buildah --root "$bstore/root" --runroot "$bstore/run" --storage-driver overlay "$@"; }
   # runc: Debian's default crun refuses hybrid (v1+v2) cgroup hosts like this one.
-  bh() { bah bud --layers --runtime /usr/sbin/runc --network=host -q -t "$1" "$2"; }
+  bh() { bah bud --layers --runtime /usr/sbin/runc --network=host -q -t "$1" "${@:3}" "$2"; }
   # The same base: a scratch container with the rootfs tar added, committed.
   c=$(bah from scratch)
   bah add "$c" "$work/base.tar" / >/dev/null
@@ -129,6 +142,7 @@ if command -v buildah >/dev/null; then
   T[buildah,onefile]=$(time_cmd bh bench-app "$ctx")
   echo one > "$ctx/one.txt"
   T[buildah,bigrun]=$(time_cmd bh bench-big "$big")
+  [ $smoke = 1 ] || T[buildah,aptget]=$(time_cmd bh bench-apt "$apt" --no-cache)
   bah umount -a >/dev/null 2>&1 || true
 else
   echo "bench/build: buildah skipped (not installed)"
@@ -137,7 +151,7 @@ fi
 printf '%-10s %10s' case imgbuild
 for p in "${peers[@]}"; do printf ' %10s %12s' "$p" "ratio"; done
 echo
-for c in cold noop onefile bigrun; do
+for c in $cases; do
   printf '%-10s %10.3f' "$c" "${T[imgbuild,$c]}"
   for p in "${peers[@]}"; do
     printf ' %10.3f %12.2f' "${T[$p,$c]}" "$(echo "${T[imgbuild,$c]} / ${T[$p,$c]}" | bc -l)"

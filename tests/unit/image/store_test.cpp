@@ -56,7 +56,7 @@ TEST_CASE("store open creates an OCI layout") {
   const std::string& root = t.store.root();
   CHECK(list(root) == std::vector<std::string>{"blobs", "cache", "containers", "gc.lock",
                                                "index.json", "index.lock", "layers", "mounts",
-                                               "oci-layout", "tmp"});
+                                               "oci-layout", "tmp", "variants"});
   CHECK(*fs::read_file(root + "/oci-layout") == R"({"imageLayoutVersion":"1.0.0"})");
   CHECK(
       *fs::read_file(root + "/index.json") ==
