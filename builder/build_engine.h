@@ -50,6 +50,9 @@ struct BuildOptions {
   std::map<std::string, BuildSecret> secrets;  // --secret, by id (RUN --mount=type=secret)
   // Pulls an image missing from the store (FROM, COPY --from=image). Empty: no pulling.
   std::function<Result<image::Image>(const image::Reference&)> pull;
+  // `build --pull`: every image named by reference goes through pull even when the store has it,
+  // so a moved tag is seen (pull caches nothing; the caller may).
+  bool pull_always = false;
 };
 
 struct BuildResult {

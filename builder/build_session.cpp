@@ -36,6 +36,13 @@ Result<std::vector<std::string>> BuildSession::layer_dirs(
 
 Result<image::Image> BuildSession::image(const std::string& name) {
   std::lock_guard lock(image_mu_);
+  // An image ID (a digest or a run of hex) names local content: nothing to pull.
+  bool id_like =
+      image::Digest::parse(name).has_value() ||
+      (name.size() >= 12 && name.find_first_not_of("0123456789abcdef") == std::string::npos);
+  if (options.pull_always && options.pull && !id_like) {
+    if (auto ref = image::Reference::parse(name)) return options.pull(*ref);
+  }
   auto found = store.resolve(name);
   if (found) return found;
   if (found.error().kind() != ErrorKind::kNotFound || !options.pull) return found;

@@ -105,6 +105,12 @@ Result<int> ContainerStepRunner::run(const RunRequest& request) {
   spec.network = request.network;
   spec.mounts = request.mounts;
   spec.tmpfs_mounts = request.tmpfs_mounts;
+  spec.extra_hosts = options_.extra_hosts;
+  if (options_.shm_size_bytes != 0) {
+    // First, so that a RUN --mount=type=tmpfs,target=/dev/shm still wins.
+    spec.tmpfs_mounts.insert(spec.tmpfs_mounts.begin(),
+                             runtime::TmpfsMount{"/dev/shm", options_.shm_size_bytes});
+  }
   spec.etc_dir = etc;
 
   int fds[2];

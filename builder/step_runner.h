@@ -43,13 +43,21 @@ class StepRunner {
 
 // The real runner: imgfs mount (in a staging dir of the store's tmp/, so crash recovery knows
 // its owner) + runtime::Container.
+// Settings of every RUN of one build (`build --shm-size`).
+struct ContainerStepOptions {
+  uint64_t shm_size_bytes = 0;           // size of /dev/shm; 0: the runtime's 64 MiB
+  std::vector<std::string> extra_hosts;  // "HOST:IP" for /etc/hosts (build --add-host)
+};
+
 class ContainerStepRunner final : public StepRunner {
  public:
-  explicit ContainerStepRunner(image::Store store) : store_(std::move(store)) {}
+  explicit ContainerStepRunner(image::Store store, ContainerStepOptions options = {})
+      : store_(std::move(store)), options_(std::move(options)) {}
   Result<int> run(const RunRequest& request) override;
 
  private:
   image::Store store_;
+  ContainerStepOptions options_;
 };
 
 }  // namespace imgbuild::builder

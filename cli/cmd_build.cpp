@@ -1,5 +1,11 @@
 // imgbuild build [-f Dockerfile] [-t REF]... CONTEXT: builds an image from a Dockerfile (see
-// builder/build_engine.h). Also what `imgbuild -f Dockerfile -t app .` runs.
+// builder/build_engine.h). Also what `imgbuild -f Dockerfile -t app .` runs. CONTEXT "-" reads
+// stdin: a Dockerfile (empty context) or a context tar, decided by content as Docker does.
+// Docker's flags that have no meaning here (--rm, --force-rm, --load, --isolation default) are
+// accepted; those not implemented are refused naming the flag ("imgbuild build: --ssh is not
+// supported: ...").
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,12 +16,16 @@
 
 #include "base/fs.h"
 #include "base/sys.h"
+#include "base/terminal_text.h"
+#include "base/unique_fd.h"
 #include "builder/build_engine.h"
 #include "builder/dockerfile/limits.h"
 #include "builder/progress.h"
 #include "builder/step_runner.h"
 #include "cli/command.h"
+#include "cli/container_state.h"
 #include "cli/escaping_progress.h"
+#include "image/layer_extractor.h"
 #include "image/platform.h"
 #include "image/store.h"
 #include "registry-client/pull.h"
@@ -41,7 +51,65 @@ struct BuildFlags {
   std::string compression = "gzip";
   bool push = false;
   std::string context;
+  // Docker's flags that CI scripts pass.
+  bool pull = false;
+  bool rm = true;  // accepted: there is no intermediate container to keep or remove
+  bool force_rm = false;
+  std::vector<std::string> add_hosts;
+  std::string shm_size;
+  std::string cgroup_parent;
+  std::string isolation;
+  bool load = false;  // accepted: the image always lands in the local store
+  // Docker flags imgbuild does not implement, by flag name, with the values given.
+  std::map<std::string, std::vector<std::string>> unsupported;
+  std::map<std::string, bool> unsupported_switches;
 };
+
+// Docker's flags of `docker build` / `docker buildx build` that imgbuild does not implement, and
+// why: a script that passes one gets this rather than CLI11's "argument was not expected".
+const std::map<std::string, std::string>& unsupported_options() {
+  static const std::map<std::string, std::string> kOptions = {
+      {"--ssh", "SSH agent forwarding (RUN --mount=type=ssh) is not implemented"},
+      {"--ulimit", "RUN steps run with the limits imgbuild itself has"},
+      {"--cache-from", "no external cache import (the local build cache is always used)"},
+      {"--cache-to", "no external cache export"},
+      {"--output", "the image always goes to the local store (use save or push)"},
+      {"--build-context", "named contexts are not implemented"},
+      {"--builder", "there is one builder, imgbuild itself"},
+      {"--attest", "attestations are not implemented"},
+      {"--sbom", "SBOM attestations are not implemented"},
+      {"--provenance", "provenance attestations are not implemented"},
+      {"--annotation", "manifest annotations are not implemented"},
+      {"--metadata-file", "not implemented"},
+      {"--no-cache-filter", "use --no-cache"},
+      {"--security-opt", "RUN steps always use the default profile"},
+      {"--memory", "resource limits for RUN steps are not implemented"},
+      {"--memory-swap", "resource limits for RUN steps are not implemented"},
+      {"--cpu-shares", "resource limits for RUN steps are not implemented"},
+      {"--cpu-period", "resource limits for RUN steps are not implemented"},
+      {"--cpu-quota", "resource limits for RUN steps are not implemented"},
+      {"--cpuset-cpus", "resource limits for RUN steps are not implemented"},
+      {"--cpuset-mems", "resource limits for RUN steps are not implemented"},
+      {"--call", "build checks and outlines are not implemented"},
+  };
+  return kOptions;
+}
+
+const std::map<std::string, std::string>& unsupported_switches() {
+  static const std::map<std::string, std::string> kSwitches = {
+      {"--squash", "layers are never squashed"},
+      {"--check", "build checks are not implemented"},
+  };
+  return kSwitches;
+}
+
+// CLI11 names of the short forms Docker gives some of them.
+std::string cli11_name(const std::string& flag) {
+  if (flag == "--output") return "-o,--output";
+  if (flag == "--memory") return "-m,--memory";
+  if (flag == "--cpu-shares") return "-c,--cpu-shares";
+  return flag;
+}
 
 Result<std::pair<std::string, std::string>> split_kv(const std::string& text, const char* flag) {
   auto eq = text.find('=');
@@ -72,10 +140,118 @@ Status check_platform_runnable(const std::string& flag) {
                                            " (install qemu-user-static and binfmt-support)");
 }
 
-Result<builder::BuildOptions> make_options(const BuildFlags& f) {
+Status check_docker_flags(const BuildFlags& f) {
+  auto refuse = [](const std::string& flag, const std::string& why) {
+    return fail(ErrorKind::kUnsupported, "--" + flag.substr(2) + " is not supported: " + why);
+  };
+  for (const auto& [flag, values] : f.unsupported) {
+    if (!values.empty()) return refuse(flag, unsupported_options().at(flag));
+  }
+  for (const auto& [flag, set] : f.unsupported_switches) {
+    if (set) return refuse(flag, unsupported_switches().at(flag));
+  }
+  if (!f.isolation.empty() && f.isolation != "default") {
+    return refuse("--isolation",
+                  "\"" + f.isolation + "\" (only \"default\": Linux namespaces, as on any Linux)");
+  }
+  for (const auto& entry : f.add_hosts) {
+    // Docker accepts HOST:IP and HOST=IP; "host-gateway" needs a bridge network there is not.
+    auto sep = entry.find_first_of(":=");
+    std::string ip = sep == std::string::npos ? "" : entry.substr(sep + 1);
+    in6_addr addr{};
+    bool valid_ip = ::inet_pton(AF_INET, ip.c_str(), &addr) == 1 ||
+                    ::inet_pton(AF_INET6, ip.c_str(), &addr) == 1;
+    if (ip == "host-gateway") {
+      return refuse("--add-host", "\"" + entry + "\": host-gateway needs a bridge network");
+    }
+    if (sep == 0 || !valid_ip) {
+      return fail(ErrorKind::kInvalidArgument,
+                  "--add-host \"" + entry + "\": expected HOST:IP with a valid IP address");
+    }
+  }
+  return {};
+}
+
+// `docker build -` decides by content (cli/command/image/build/context.go): a compressed stream
+// or a valid tar header is a context archive, anything else is a Dockerfile.
+bool looks_like_archive(std::string_view head) {
+  auto starts = [&](std::string_view magic) { return head.starts_with(magic); };
+  if (starts("\x1f\x8b") || starts("BZh") ||
+      starts("\xfd"
+             "7zXZ") ||
+      starts("\x28\xb5\x2f\xfd")) {
+    return true;
+  }
+  if (head.size() < 512) return false;
+  // ustar/v7 header checksum: the sum of the header's bytes with the checksum field as spaces.
+  unsigned long sum = 0;
+  for (size_t i = 0; i < 512; ++i) {
+    sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(head[i]);
+  }
+  std::string field(head.substr(148, 8));
+  char* end = nullptr;
+  unsigned long want = std::strtoul(field.c_str(), &end, 8);
+  return end != field.c_str() && want == sum;
+}
+
+// Reads stdin for `build -`: the Dockerfile text (the context stays empty) or a context tar,
+// extracted into context_dir.
+Status read_stdin_context(builder::BuildOptions& o, const std::string& context_dir,
+                          const std::string& dockerfile_flag) {
+  std::string staged = context_dir + ".stdin";
+  {
+    UniqueFd out(::open(staged.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!out) return fail_errno("open", staged);
+    char buf[65536];
+    while (true) {
+      ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return fail_errno("read", "stdin");
+      if (n == 0) break;
+      TRY(sys::write_all(out.get(), std::string_view(buf, static_cast<size_t>(n)), staged));
+    }
+  }
+  UniqueFd in(::open(staged.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) return fail_errno("open", staged);
+  char head[512];
+  ssize_t got = ::pread(in.get(), head, sizeof head, 0);
+  if (got < 0) return fail_errno("pread", staged);
+  if (looks_like_archive(std::string_view(head, static_cast<size_t>(got)))) {
+    TRY_CTX(image::extract_layer(in.get(), context_dir), "extracting the build context from stdin");
+    std::string path =
+        fs::join(context_dir, dockerfile_flag.empty() ? "Dockerfile" : dockerfile_flag);
+    o.dockerfile_path = path;
+    o.dockerfile_text = TRY_CTX(
+        builder::dockerfile::read_file_limited(path, builder::dockerfile::kMaxDockerfileBytes),
+        "reading the Dockerfile");
+    auto slash = path.rfind('/');
+    o.dockerfile_name = path.substr(slash + 1);
+  } else {
+    if (!dockerfile_flag.empty()) {
+      return fail(ErrorKind::kInvalidArgument,
+                  "-f " + dockerfile_flag +
+                      ": with the Dockerfile on stdin (build -) there is no context to name it in");
+    }
+    o.dockerfile_text = TRY_CTX(builder::dockerfile::read_fd_limited(
+                                    in.get(), "stdin", builder::dockerfile::kMaxDockerfileBytes),
+                                "reading the Dockerfile from stdin");
+    o.dockerfile_name = "Dockerfile";
+    TRY(sys::mkdir_at(AT_FDCWD, context_dir, 0755));
+  }
+  return {};
+}
+
+Result<builder::BuildOptions> make_options(const BuildFlags& f, const std::string& stdin_context) {
   builder::BuildOptions o;
   o.context_dir = f.context;
-  if (f.file == "-") {
+  if (f.context == "-") {
+    if (f.file == "-") {
+      return fail(ErrorKind::kInvalidArgument,
+                  "-f - and context - both read stdin: give the Dockerfile or the context there");
+    }
+    o.context_dir = stdin_context;
+    TRY(read_stdin_context(o, stdin_context, f.file));
+  } else if (f.file == "-") {
     o.dockerfile_text =
         TRY_CTX(builder::dockerfile::read_fd_limited(STDIN_FILENO, "stdin",
                                                      builder::dockerfile::kMaxDockerfileBytes),
@@ -110,6 +286,7 @@ Result<builder::BuildOptions> make_options(const BuildFlags& f) {
   }
   o.target = f.target;
   o.no_cache = f.no_cache;
+  o.pull_always = f.pull;
   if (f.network == "none") {
     o.network = runtime::NetworkMode::kNone;
   } else if (f.network == "host") {
@@ -150,8 +327,55 @@ Result<builder::BuildOptions> make_options(const BuildFlags& f) {
   return o;
 }
 
+// --add-host values as "HOST:IP" (Docker also takes HOST=IP).
+std::vector<std::string> host_entries(const std::vector<std::string>& flags) {
+  std::vector<std::string> out;
+  for (auto entry : flags) {
+    auto sep = entry.find_first_of(":=");
+    entry[sep] = ':';
+    out.push_back(entry);
+  }
+  return out;
+}
+
+Result<image::Image> pull_for_build(const image::Store& st, const image::Reference& ref,
+                                    const std::string& platform) {
+  registry::PullOptions po;
+  if (!platform.empty()) po.platform = TRY(image::Platform::parse(platform));
+  auto pulled = TRY(registry::pull_image(st, ref, po));
+  return st.load_image(pulled.manifest_digest);
+}
+
 int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
-  auto options = make_options(flags);
+  if (auto checked = check_docker_flags(flags); !checked) {
+    std::fprintf(stderr, "imgbuild build: %s\n",
+                 escape_control_chars(checked.error().message()).c_str());
+    return 1;
+  }
+  uint64_t shm_size = 0;
+  if (!flags.shm_size.empty()) {
+    auto parsed = parse_size(flags.shm_size);
+    if (!parsed || *parsed <= 0) {
+      return report_error(
+          Error(ErrorKind::kInvalidArgument,
+                "--shm-size \"" + flags.shm_size + "\": expected a size such as 64m"));
+    }
+    shm_size = static_cast<uint64_t>(*parsed);
+  }
+  if (!flags.cgroup_parent.empty()) {
+    print_warning("[Warning] --cgroup-parent " + flags.cgroup_parent +
+                  " is ignored: RUN steps run in imgbuild's own cgroup");
+  }
+  // `build -`: the context (empty, or a tar from stdin) lives in a temp dir for this build.
+  std::optional<fs::TempDir> stdin_dir;
+  std::string stdin_context;
+  if (flags.context == "-") {
+    auto dir = fs::TempDir::create("/tmp", "imgbuild-context-");
+    if (!dir) return report_error(dir.error());
+    stdin_dir = std::move(*dir);
+    stdin_context = fs::join(stdin_dir->path(), "context");
+  }
+  auto options = make_options(flags, stdin_context);
   if (!options) return report_error(options.error());
   builder::ProgressMode mode = builder::ProgressMode::kAuto;
   if (!builder::parse_progress_mode(flags.progress, &mode)) {
@@ -167,14 +391,20 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
   if (!store) return report_error(store.error());
   const image::Store& st = *store;
   std::string platform = flags.platform;
-  options->pull = [&st, platform](const image::Reference& ref) -> Result<image::Image> {
-    registry::PullOptions po;
-    if (!platform.empty()) po.platform = TRY(image::Platform::parse(platform));
-    auto pulled = TRY(registry::pull_image(st, ref, po));
-    return st.load_image(pulled.manifest_digest);
+  // With --pull each reference is pulled once per build, however many stages name it.
+  auto pulled_once = std::make_shared<std::map<std::string, image::Image>>();
+  options->pull = [&st, platform,
+                   pulled_once](const image::Reference& ref) -> Result<image::Image> {
+    if (auto it = pulled_once->find(ref.str()); it != pulled_once->end()) return it->second;
+    auto img = TRY(pull_for_build(st, ref, platform));
+    pulled_once->emplace(ref.str(), img);
+    return img;
   };
+
   auto progress = escaping_progress(builder::make_progress(mode, stderr));
-  builder::ContainerStepRunner runner(*store);
+  builder::ContainerStepRunner runner(
+      *store, builder::ContainerStepOptions{.shm_size_bytes = shm_size,
+                                            .extra_hosts = host_entries(flags.add_hosts)});
   auto result = builder::build_image(*store, *options, runner, *progress);
   progress->finish();
   if (!result) return report_error(result.error());
@@ -203,36 +433,58 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
 }  // namespace
 
 IMGBUILD_COMMAND(
-    build, Command{
-               .name = "build",
-               .description = "Build an image from a Dockerfile",
-               .setup = [](CLI::App& sub, const GlobalOptions& globals) -> Runner {
-                 auto flags = std::make_shared<BuildFlags>();
-                 sub.add_option("-f,--file", flags->file,
-                                "Dockerfile (default CONTEXT/Dockerfile; - reads stdin)");
-                 sub.add_option("-t,--tag", flags->tags, "Name and tag the image (repeatable)");
-                 sub.add_option("--build-arg", flags->build_args, "Set a build arg K=V");
-                 sub.add_option("--target", flags->target, "Build this stage");
-                 sub.add_flag("--no-cache", flags->no_cache, "Do not use the build cache");
-                 sub.add_option("--network", flags->network,
-                                "RUN network: default (own namespace, outbound only), host, none");
-                 sub.add_option("--allow", flags->allow,
-                                "Grant an entitlement: network.host (RUN --network=host)");
-                 sub.add_option("--progress", flags->progress, "auto, plain, tty or quiet");
-                 sub.add_flag("-q,--quiet", flags->quiet, "Print only the image ID");
-                 sub.add_option("--iidfile", flags->iidfile, "Write the image ID to a file");
-                 sub.add_option("--label", flags->labels, "Add a label K=V (repeatable)");
-                 sub.add_option(
-                        "--secret", flags->secrets,
-                        "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR")
-                     ->allow_extra_args(false);
-                 sub.add_option("--platform", flags->platform, "Target platform OS/ARCH");
-                 sub.add_option("--compression", flags->compression,
-                                "Layer compression for --push: gzip (default), zstd or none");
-                 sub.add_flag("--push", flags->push, "Push the image after building");
-                 sub.add_option("context", flags->context, "Build context directory")->required();
-                 return [flags, &globals] { return run_build(*flags, globals); };
-               },
-           });
+    build,
+    Command{
+        .name = "build",
+        .description = "Build an image from a Dockerfile",
+        .setup = [](CLI::App& sub, const GlobalOptions& globals) -> Runner {
+          auto flags = std::make_shared<BuildFlags>();
+          sub.add_option("-f,--file", flags->file,
+                         "Dockerfile (default CONTEXT/Dockerfile; - reads stdin)");
+          sub.add_option("-t,--tag", flags->tags, "Name and tag the image (repeatable)");
+          sub.add_option("--build-arg", flags->build_args, "Set a build arg K=V");
+          sub.add_option("--target", flags->target, "Build this stage");
+          sub.add_flag("--no-cache", flags->no_cache, "Do not use the build cache");
+          sub.add_option("--network", flags->network,
+                         "RUN network: default (own namespace, outbound only), host, none");
+          sub.add_option("--allow", flags->allow,
+                         "Grant an entitlement: network.host (RUN --network=host)");
+          sub.add_option("--progress", flags->progress, "auto, plain, tty or quiet");
+          sub.add_flag("-q,--quiet", flags->quiet, "Print only the image ID");
+          sub.add_option("--iidfile", flags->iidfile, "Write the image ID to a file");
+          sub.add_option("--label", flags->labels, "Add a label K=V (repeatable)");
+          sub.add_option("--secret", flags->secrets,
+                         "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR")
+              ->allow_extra_args(false);
+          sub.add_option("--platform", flags->platform, "Target platform OS/ARCH");
+          sub.add_option("--compression", flags->compression,
+                         "Layer compression for --push: gzip (default), zstd or none");
+          sub.add_flag("--push", flags->push, "Push the image after building");
+          sub.add_flag("--pull", flags->pull,
+                       "Pull the FROM images from their registries even when present");
+          sub.add_flag("--rm,!--no-rm", flags->rm,
+                       "Accepted for Docker compatibility (no intermediate containers)");
+          sub.add_flag("--force-rm", flags->force_rm,
+                       "Accepted for Docker compatibility (no intermediate containers)");
+          sub.add_option("--add-host", flags->add_hosts, "Add a HOST:IP entry to RUN's /etc/hosts");
+          sub.add_option("--shm-size", flags->shm_size,
+                         "Size of /dev/shm in RUN steps (default 64m)");
+          sub.add_option("--cgroup-parent", flags->cgroup_parent, "Accepted; ignored (warning)");
+          sub.add_option("--isolation", flags->isolation, "Container isolation: default");
+          sub.add_flag("--load", flags->load, "Accepted: the image is always in the local store");
+          for (const auto& [flag, why] : unsupported_options()) {
+            sub.add_option(cli11_name(flag), flags->unsupported[flag], "Not supported: " + why)
+                ->group("Docker flags imgbuild does not support");
+          }
+          for (const auto& [flag, why] : unsupported_switches()) {
+            sub.add_flag(flag, flags->unsupported_switches[flag], "Not supported: " + why)
+                ->group("Docker flags imgbuild does not support");
+          }
+          sub.add_option("context", flags->context,
+                         "Build context directory, or - (a Dockerfile or a context tar on stdin)")
+              ->required();
+          return [flags, &globals] { return run_build(*flags, globals); };
+        },
+    });
 
 }  // namespace imgbuild::cli

@@ -1,12 +1,13 @@
 // imgbuild images [REPOSITORY[:TAG]]: lists images as `docker images` does (one row per tag,
-// <none> for untagged images), or as JSON lines with --format json, or IDs only with -q.
+// <none> for untagged images), or with --format as Docker (table, json, a Go template; see
+// format/list_format.h), or IDs only with -q.
 #include <cstdio>
 #include <ctime>
 #include <set>
 
 #include "cli/command.h"
 #include "cli/image_common.h"
-#include "image/json_util.h"
+#include "format/list_format.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -34,10 +35,6 @@ bool matches(const std::string& filter, const image::Reference* ref) {
 }
 
 Result<int> run_images(const ImagesArgs& args, const GlobalOptions& globals) {
-  if (!args.format.empty() && args.format != "json" && args.format != "table") {
-    return fail(ErrorKind::kInvalidArgument,
-                "images: unknown --format \"" + args.format + "\" (use table or json)");
-  }
   if (!args.filter.empty()) TRY(image::Reference::parse(args.filter));
   image::Store store = TRY(open_store(globals));
   std::vector<image::Image> images = TRY(store.list_images());
@@ -46,7 +43,7 @@ Result<int> run_images(const ImagesArgs& args, const GlobalOptions& globals) {
     Row base;
     base.id = args.no_trunc ? img.config_digest.str() : img.config_digest.short_hex();
     base.created = created_since(img.config);
-    base.created_at = img.config.created;
+    base.created_at = go_time_string(img.config.created);
     uint64_t size = static_cast<uint64_t>(image::total_layer_size(img.manifest));
     base.size = human_size(size);
     base.digest = img.manifest_digest.str();
@@ -72,67 +69,63 @@ Result<int> run_images(const ImagesArgs& args, const GlobalOptions& globals) {
     }
     return 0;
   }
-  if (args.format == "json") {
-    for (const auto& r : rows) {
-      nlohmann::json j{{"Repository", r.repository},
-                       {"Tag", r.tag},
-                       {"ID", r.id},
-                       {"Digest", r.digest},
-                       {"CreatedAt", r.created_at},
-                       {"CreatedSince", r.created},
-                       {"Size", r.size}};
-      std::printf("%s\n", image::json_util::dump(j).c_str());
-    }
-    return 0;
-  }
-  std::vector<std::vector<std::string>> table;
-  if (args.digests) {
-    table.push_back({"REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"});
-  } else {
-    table.push_back({"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"});
-  }
+  // Docker's image table and the fields its templates see (cli/command/formatter/image.go).
+  static const nlohmann::json kHeaders = {{"ID", "IMAGE ID"},
+                                          {"Repository", "REPOSITORY"},
+                                          {"Tag", "TAG"},
+                                          {"Digest", "DIGEST"},
+                                          {"CreatedSince", "CREATED"},
+                                          {"CreatedAt", "CREATED AT"},
+                                          {"Size", "SIZE"},
+                                          {"Containers", "CONTAINERS"},
+                                          {"SharedSize", "SHARED SIZE"},
+                                          {"UniqueSize", "UNIQUE SIZE"},
+                                          {"VirtualSize", "VIRTUAL SIZE"}};
+  std::string table =
+      args.digests ? "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+                   : "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+  auto format = TRY(format::ListFormat::parse(args.format, table, kHeaders));
+  std::vector<nlohmann::json> data;
   for (const auto& r : rows) {
-    if (args.digests) {
-      table.push_back({r.repository, r.tag, r.digest, r.id, r.created, r.size});
-    } else {
-      table.push_back({r.repository, r.tag, r.id, r.created, r.size});
-    }
+    data.push_back({{"Repository", r.repository},
+                    {"Tag", r.tag},
+                    {"ID", r.id},
+                    {"Digest", r.digest},
+                    {"CreatedAt", r.created_at},
+                    {"CreatedSince", r.created},
+                    {"Size", r.size},
+                    {"Containers", "N/A"},
+                    {"SharedSize", "N/A"},
+                    {"UniqueSize", "N/A"},
+                    {"VirtualSize", r.size}});
   }
-  std::vector<size_t> widths(table[0].size(), 0);
-  for (const auto& row : table) {
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  }
-  for (const auto& row : table) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
-      line += row[c];
-      if (c + 1 < row.size()) line += std::string(widths[c] - row[c].size() + 3, ' ');
-    }
-    std::printf("%s\n", line.c_str());
-  }
+  std::string out = TRY(format.render(data));
+  std::fputs(out.c_str(), stdout);
   return 0;
 }
 
 }  // namespace
 
-IMGBUILD_COMMAND(images, Command{
-                             .name = "images",
-                             .description = "List images in the store",
-                             .setup = [](CLI::App& sub, const GlobalOptions& globals) -> Runner {
-                               auto args = std::make_shared<ImagesArgs>();
-                               sub.add_option("REPOSITORY", args->filter,
-                                              "Show only this repository (REPOSITORY[:TAG])");
-                               sub.add_option("--format", args->format,
-                                              "table (default) or json (one object per line)");
-                               sub.add_flag("-q,--quiet", args->quiet, "Only show image IDs");
-                               sub.add_flag("--no-trunc", args->no_trunc, "Show full image IDs");
-                               sub.add_flag("--digests", args->digests, "Show manifest digests");
-                               return [args, &globals] {
-                                 auto r = run_images(*args, globals);
-                                 if (!r) return report_error(r.error());
-                                 return *r;
-                               };
-                             },
-                         });
+IMGBUILD_COMMAND(images,
+                 Command{
+                     .name = "images",
+                     .description = "List images in the store",
+                     .setup = [](CLI::App& sub, const GlobalOptions& globals) -> Runner {
+                       auto args = std::make_shared<ImagesArgs>();
+                       sub.add_option("REPOSITORY", args->filter,
+                                      "Show only this repository (REPOSITORY[:TAG])");
+                       sub.add_option(
+                           "--format", args->format,
+                           "table, table TEMPLATE, json (one object per line) or a Go template");
+                       sub.add_flag("-q,--quiet", args->quiet, "Only show image IDs");
+                       sub.add_flag("--no-trunc", args->no_trunc, "Show full image IDs");
+                       sub.add_flag("--digests", args->digests, "Show manifest digests");
+                       return [args, &globals] {
+                         auto r = run_images(*args, globals);
+                         if (!r) return report_error(r.error());
+                         return *r;
+                       };
+                     },
+                 });
 
 }  // namespace imgbuild::cli

@@ -1,9 +1,12 @@
-// imgbuild ps [-a] [-q] [--no-trunc]: lists containers (running ones unless -a), as Docker does.
+// imgbuild ps [-a] [-q] [--no-trunc] [--format F]: lists containers (running ones unless -a), as
+// Docker does; --format as format/list_format.h.
 #include <cstdio>
 #include <ctime>
 
 #include "cli/command.h"
 #include "cli/container_state.h"
+#include "cli/image_common.h"
+#include "format/list_format.h"
 #include "image/image_config.h"
 
 namespace imgbuild::cli {
@@ -42,55 +45,70 @@ std::string ports_of(const ContainerRecord& r) {
   return out;
 }
 
-// Columns padded to the widest cell plus 3 spaces, as Docker's tabwriter does.
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width;
-  auto display_len = [](const std::string& s) {
-    size_t n = 0;
-    for (unsigned char c : s) n += (c & 0xC0) != 0x80;  // count UTF-8 code points
-    return n;
-  };
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      if (width.size() <= i) width.push_back(0);
-      width[i] = std::max(width[i], display_len(row[i]));
-    }
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - display_len(row[i]) + 3, ' ');
-    }
-    std::printf("%s\n", line.c_str());
-  }
+std::string state_of(const ContainerRecord& r) {
+  if (is_running(r)) return "running";
+  return r.status == "created" ? "created" : "exited";
+}
+
+// The fields Docker's `ps` templates see (cli/command/formatter/container.go), as strings.
+nlohmann::json row_of(const ContainerRecord& r, bool no_trunc) {
+  return {{"ID", no_trunc ? r.id : r.id.substr(0, 12)},
+          {"Image", r.image},
+          {"Command", quote_command(r.spec.args, no_trunc)},
+          {"CreatedAt", go_time_string(r.created)},
+          {"RunningFor", human_duration(age(r.created)) + " ago"},
+          {"Ports", ports_of(r)},
+          {"State", state_of(r)},
+          {"Status", status_of(r)},
+          {"Size", "0B"},
+          {"Names", r.name},
+          {"Labels", ""},
+          {"Mounts", ""},
+          {"Networks", runtime::network_mode_name(r.spec.network)},
+          {"LocalVolumes", "0"}};
 }
 
 Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   auto all = std::make_shared<bool>(false);
   auto quiet = std::make_shared<bool>(false);
   auto no_trunc = std::make_shared<bool>(false);
+  auto format_flag = std::make_shared<std::string>();
   sub.add_flag("-a,--all", *all, "Show all containers (default: running ones)");
   sub.add_flag("-q,--quiet", *quiet, "Only show container IDs");
   sub.add_flag("--no-trunc", *no_trunc, "Don't truncate output");
+  sub.add_option("--format", *format_flag,
+                 "table, table TEMPLATE, json (one object per line) or a Go template");
   return [=, &globals]() -> int {
+    static const nlohmann::json kHeaders = {
+        {"ID", "CONTAINER ID"},    {"Image", "IMAGE"},
+        {"Command", "COMMAND"},    {"CreatedAt", "CREATED AT"},
+        {"RunningFor", "CREATED"}, {"Ports", "PORTS"},
+        {"State", "STATE"},        {"Status", "STATUS"},
+        {"Size", "SIZE"},          {"Names", "NAMES"},
+        {"Labels", "LABELS"},      {"Mounts", "MOUNTS"},
+        {"Networks", "NETWORKS"},  {"LocalVolumes", "LOCAL VOLUMES"}};
+    auto format = format::ListFormat::parse(
+        *format_flag,
+        "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
+        kHeaders);
+    if (!format) return report_error(format.error());
     auto store = image::Store::open(globals.root);
     if (!store) return report_error(store.error());
     auto records = list_records(*store);
-    std::vector<std::vector<std::string>> rows;
-    rows.push_back({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
+    std::vector<nlohmann::json> rows;
     for (auto it = records.rbegin(); it != records.rend(); ++it) {
       const ContainerRecord& r = *it;
       if (!*all && !is_running(r)) continue;
-      std::string id = *no_trunc ? r.id : r.id.substr(0, 12);
       if (*quiet) {
-        std::printf("%s\n", id.c_str());
+        std::printf("%s\n", (*no_trunc ? r.id : r.id.substr(0, 12)).c_str());
         continue;
       }
-      rows.push_back({id, r.image, quote_command(r.spec.args, *no_trunc),
-                      human_duration(age(r.created)) + " ago", status_of(r), ports_of(r), r.name});
+      rows.push_back(row_of(r, *no_trunc));
     }
-    if (!*quiet) print_table(rows);
+    if (*quiet) return 0;
+    auto out = format->render(rows);
+    if (!out) return report_error(out.error());
+    std::fputs(out->c_str(), stdout);
     return 0;
   };
 }

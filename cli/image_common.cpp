@@ -67,6 +67,17 @@ std::string created_since(const image::ImageConfig& config) {
   return human_age(*t, static_cast<int64_t>(std::time(nullptr)));
 }
 
+std::string go_time_string(const std::string& rfc3339) {
+  auto t = image::parse_rfc3339(rfc3339);
+  if (!t) return rfc3339;
+  std::time_t tt = static_cast<std::time_t>(*t);
+  std::tm tm{};
+  ::gmtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+  return buf;
+}
+
 Status write_file_via(const std::string& path, const std::function<Status(int fd)>& write) {
   if (path == "-") return write(STDOUT_FILENO);
   std::string tmpl = path + ".tmp-XXXXXX";

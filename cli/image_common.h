@@ -22,6 +22,10 @@ std::string human_age(int64_t unix_seconds, int64_t now_unix);
 // An image's CREATED column: human_age of config.created, or "N/A".
 std::string created_since(const image::ImageConfig& config);
 
+// Go's time.Time.String() of an RFC 3339 time, in UTC, as Docker's CreatedAt columns print it:
+// "2024-01-02 03:04:05 +0000 UTC"; the text unchanged when it does not parse.
+std::string go_time_string(const std::string& rfc3339);
+
 // Creates path by writing through a temp file in the same directory, renamed into place only when
 // write succeeds ("-" writes to stdout directly).
 Status write_file_via(const std::string& path, const std::function<Status(int fd)>& write);

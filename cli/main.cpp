@@ -1,4 +1,6 @@
-// imgbuild: parses global options, picks the subcommand (default: build), and runs it.
+// imgbuild: parses global options, picks the subcommand (default: build; cli/dispatch.h), and
+// runs it.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +13,7 @@
 
 #include "base/log.h"
 #include "cli/command.h"
+#include "cli/dispatch.h"
 #include "image/compression_writer.h"
 
 namespace imgbuild::cli {
@@ -26,41 +29,28 @@ std::string default_root() {
   return std::string(home != nullptr ? home : "/tmp") + "/.local/share/imgbuild";
 }
 
-bool is_command_name(const std::string& arg) {
+std::vector<std::string> command_names() {
+  std::vector<std::string> names;
   for (const auto& c : commands()) {
-    if (c.name == arg) return true;
-    if (std::find(c.aliases.begin(), c.aliases.end(), arg) != c.aliases.end()) return true;
+    names.push_back(c.name);
+    names.insert(names.end(), c.aliases.begin(), c.aliases.end());
   }
-  return false;
+  return names;
 }
 
-// `imgbuild -f Dockerfile -t app .` means `imgbuild build -f Dockerfile -t app .`: when no
-// subcommand appears after the global options, insert "build".
-std::vector<std::string> with_default_command(std::vector<std::string> args) {
-  size_t i = 1;
-  while (i < args.size()) {
-    const std::string& a = args[i];
-    if (a == "--root" || a == "--log-level") {
-      i += 2;
-    } else if (a.rfind("--root=", 0) == 0 || a.rfind("--log-level=", 0) == 0 || a == "--debug" ||
-               a == "-D") {
-      i += 1;
-    } else {
-      break;
-    }
-  }
-  if (i >= args.size()) return args;  // no arguments: show help
-  const std::string& first = args[i];
-  if (first == "-h" || first == "--help" || first == "--version" || is_command_name(first)) {
-    return args;
-  }
-  args.insert(args.begin() + static_cast<std::ptrdiff_t>(i), "build");
-  return args;
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 int main_impl(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
-  args = with_default_command(std::move(args));
+  auto dispatched = with_default_command(std::move(args), command_names(), is_directory);
+  if (!dispatched) {
+    std::fprintf(stderr, "imgbuild: %s\n", dispatched.error().message().c_str());
+    return 1;
+  }
+  args = std::move(*dispatched);
 
   CLI::App app{"imgbuild: build, store, push, pull, mount and run OCI container images",
                "imgbuild"};

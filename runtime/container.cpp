@@ -286,7 +286,7 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
     state->etc_tmp = TRY(fs::TempDir::create("/tmp", "imgbuild-etc-"));
     etc_dir = state->etc_tmp->path();
   }
-  TRY_CTX(write_etc_files(etc_dir, hostname, spec.network), "writing /etc files");
+  TRY_CTX(write_etc_files(etc_dir, hostname, spec.network, spec.extra_hosts), "writing /etc files");
 
   // Mount targets, resolved (and created when missing) inside the root. Strings live in `keep`
   // (reserved up front, so pointers into it stay valid) until the child has exec'd.

@@ -112,6 +112,8 @@ struct ProcessSpec {
   // Bind etc_dir/hostname onto /etc/hostname (Docker's containers do; BuildKit's RUN steps do
   // not, so a RUN may replace or remove the image's /etc/hostname).
   bool bind_etc_hostname = true;
+  // "HOST:IP" entries added to /etc/hosts (Docker's --add-host), already validated.
+  std::vector<std::string> extra_hosts;
   // Names the cgroup ("imgbuild-<id>") and gives the default hostname. Empty: random hex.
   std::string id;
 };

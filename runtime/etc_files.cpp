@@ -47,7 +47,8 @@ std::string private_resolv_conf(const std::string& host) {
 
 }  // namespace
 
-Status write_etc_files(const std::string& dir, const std::string& hostname, NetworkMode network) {
+Status write_etc_files(const std::string& dir, const std::string& hostname, NetworkMode network,
+                       const std::vector<std::string>& extra_hosts) {
   std::string hosts;
   if (network == NetworkMode::kHost) {
     auto host = fs::read_file("/etc/hosts");
@@ -61,6 +62,12 @@ Status write_etc_files(const std::string& dir, const std::string& hostname, Netw
         "ff02::1\tip6-allnodes\n"
         "ff02::2\tip6-allrouters\n";
     hosts += "127.0.1.1\t" + hostname + "\n";
+  }
+  for (const auto& entry : extra_hosts) {
+    // "HOST:IP" (the IP may itself contain colons): written as Docker does, "IP\tHOST".
+    auto colon = entry.find(':');
+    if (colon == std::string::npos) continue;
+    hosts += entry.substr(colon + 1) + "\t" + entry.substr(0, colon) + "\n";
   }
   TRY(write_plain(fs::join(dir, "hosts"), hosts));
   std::string resolv = host_resolv_conf();

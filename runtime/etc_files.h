@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "runtime/container.h"
@@ -12,6 +13,8 @@ namespace imgbuild::runtime {
 // Writes dir/hosts, dir/resolv.conf and dir/hostname. With kHost the host's /etc/hosts is
 // copied; with kNone the hosts file has the loopback entries and the hostname. resolv.conf is the
 // host's (systemd-resolved's upstream file when the host's points at the 127.0.0.53 stub).
-Status write_etc_files(const std::string& dir, const std::string& hostname, NetworkMode network);
+// extra_hosts ("HOST:IP", Docker's --add-host) are appended to hosts as "IP\tHOST".
+Status write_etc_files(const std::string& dir, const std::string& hostname, NetworkMode network,
+                       const std::vector<std::string>& extra_hosts = {});
 
 }  // namespace imgbuild::runtime

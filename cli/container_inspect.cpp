@@ -1,0 +1,118 @@
+#include "cli/container_inspect.h"
+
+#include "runtime/port_mapping.h"
+
+namespace imgbuild::cli {
+namespace {
+
+using Json = nlohmann::json;
+
+Json port_bindings(const ContainerRecord& r) {
+  Json out = Json::object();
+  for (const auto& p : r.ports) {
+    Json& list = out[runtime::container_side(p)];
+    if (!list.is_array()) list = Json::array();
+    list.push_back({{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip},
+                    {"HostPort", p.host_port == 0 ? "" : std::to_string(p.host_port)}});
+  }
+  return out;
+}
+
+Json mounts(const ContainerRecord& r) {
+  Json out = Json::array();
+  for (const auto& m : r.spec.mounts) {
+    out.push_back({{"Type", "bind"},
+                   {"Source", m.source},
+                   {"Destination", m.target},
+                   {"Mode", m.read_only ? "ro" : ""},
+                   {"RW", !m.read_only},
+                   {"Propagation", "rprivate"}});
+  }
+  for (const auto& t : r.spec.tmpfs_mounts) {
+    out.push_back({{"Type", "tmpfs"},
+                   {"Source", ""},
+                   {"Destination", t.target},
+                   {"Mode", ""},
+                   {"RW", true},
+                   {"Propagation", ""}});
+  }
+  return out;
+}
+
+}  // namespace
+
+Json describe_container(const image::Store& store, const ContainerRecord& r) {
+  const auto& spec = r.spec;
+  bool running = is_running(r);
+  std::string status = running ? "running" : (r.status == "created" ? "created" : "exited");
+  Json args = Json::array();
+  for (size_t i = 1; i < spec.args.size(); ++i) args.push_back(spec.args[i]);
+  Json exposed = Json::object();
+  for (const auto& p : r.ports) exposed[runtime::container_side(p)] = Json::object();
+  std::string dir = container_dir(store, r.id);
+  std::string user;
+  if (spec.uid != 0 || spec.gid != 0) {
+    user = std::to_string(spec.uid) + ":" + std::to_string(spec.gid);
+  }
+  Json host_config = {
+      {"NetworkMode", runtime::network_mode_name(spec.network)},
+      {"PortBindings", port_bindings(r)},
+      {"AutoRemove", r.auto_remove},
+      {"ReadonlyRootfs", spec.read_only_rootfs},
+      {"Memory", spec.resources.memory_bytes.value_or(0)},
+      {"PidsLimit", spec.resources.pids_limit ? Json(*spec.resources.pids_limit) : Json(nullptr)},
+      {"NanoCpus", static_cast<int64_t>(spec.resources.cpus.value_or(0) * 1e9)}};
+  std::string lowers;
+  for (const auto& l : r.lowers) lowers += (lowers.empty() ? "" : ":") + l;
+  return {
+      {"Id", r.id},
+      {"Created", r.created},
+      {"Path", spec.args.empty() ? "" : spec.args[0]},
+      {"Args", args},
+      {"State",
+       {{"Status", status},
+        {"Running", running},
+        {"Paused", false},
+        {"Restarting", false},
+        {"OOMKilled", false},
+        {"Dead", false},
+        {"Pid", running ? r.container_pid : 0},
+        {"ExitCode", r.exit_code},
+        {"Error", ""},
+        {"StartedAt", r.created},
+        {"FinishedAt", r.finished.empty() ? "0001-01-01T00:00:00Z" : r.finished}}},
+      {"Image", r.image_id},
+      {"ResolvConfPath", dir + "/etc/resolv.conf"},
+      {"HostnamePath", dir + "/etc/hostname"},
+      {"HostsPath", dir + "/etc/hosts"},
+      {"LogPath", r.detached ? dir + "/container.log" : ""},
+      {"Name", "/" + r.name},
+      {"RestartCount", 0},
+      {"Driver", "imgfs"},
+      {"Platform", "linux"},
+      {"HostConfig", host_config},
+      {"GraphDriver",
+       {{"Name", "imgfs"},
+        {"Data",
+         {{"LowerDir", lowers},
+          {"UpperDir", dir + "/upper"},
+          {"MergedDir", container_rootfs(store, r.id)}}}}},
+      {"Mounts", mounts(r)},
+      {"Config",
+       {{"Hostname", spec.hostname.empty() ? r.id.substr(0, 12) : spec.hostname},
+        {"User", user},
+        {"Tty", spec.tty},
+        {"OpenStdin", spec.stdin_open},
+        {"Env", spec.env},
+        {"Cmd", spec.args},
+        {"Image", r.image},
+        {"WorkingDir", spec.cwd},
+        {"Entrypoint", nullptr},
+        {"ExposedPorts", exposed},
+        {"Labels", Json::object()},
+        {"StopSignal", r.stop_signal.empty() ? "SIGTERM" : r.stop_signal}}},
+      {"NetworkSettings", {{"Ports", running ? port_bindings(r) : Json::object()}}},
+  };
+}
+
+}  // namespace imgbuild::cli
