@@ -8,6 +8,8 @@
 #include "base/fs.h"
 #include "cli/command.h"
 #include "cli/container_launch.h"
+#include "cli/registry_progress.h"
+#include "runtime/capabilities.h"
 #include "runtime/port_forwarder.h"
 
 namespace imgbuild::cli {
@@ -16,7 +18,9 @@ namespace {
 struct RunArgs {
   bool rm = false, detach = false, interactive = false, tty = false, read_only = false;
   std::string name, workdir, user, hostname, entrypoint, network = "bridge", memory;
-  std::vector<std::string> env, env_files, volumes, publish, security_opts;
+  std::string pull = "missing";
+  std::vector<std::string> env, env_files, volumes, publish, security_opts, cap_add, cap_drop;
+  bool privileged = false;
   bool publish_all = false;
   int64_t pids_limit = 0;
   double cpus = 0;
@@ -97,6 +101,7 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
   }
   CreateOptions o;
   o.image = rest[0];
+  o.pull = TRY(containers::parse_pull_policy(a.pull));
   o.name = a.name;
   o.auto_remove = a.rm;
   o.detached = a.detach;
@@ -151,6 +156,14 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
                       "seccomp profile, AppArmor and SELinux options are not)");
     }
   }
+  if (a.privileged) {
+    // All capabilities and no seccomp filter (Docker also lifts the masked paths and the device
+    // policy; those stay).
+    o.spec.capabilities = runtime::all_capabilities();
+    o.spec.seccomp = false;
+  } else if (!a.cap_add.empty() || !a.cap_drop.empty()) {
+    o.spec.capabilities = TRY(runtime::resolve_capabilities(a.cap_add, a.cap_drop));
+  }
   o.spec.tty = a.tty;
   if (!a.memory.empty()) {
     int64_t bytes = TRY(parse_size(a.memory));
@@ -177,6 +190,7 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_flag("-i,--interactive", args->interactive, "Keep stdin open");
   sub.add_flag("-t,--tty", args->tty, "Allocate a pseudo-TTY");
   sub.add_option("--name", args->name, "Name of the container");
+  sub.add_option("--pull", args->pull, "Pull the image: missing (default), always or never");
   sub.add_option("-e,--env", args->env, "Set environment variables (K=V)")->allow_extra_args(false);
   sub.add_option("--env-file", args->env_files, "Read environment variables from a file")
       ->allow_extra_args(false);
@@ -197,6 +211,12 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_option("--security-opt", args->security_opts,
                  "seccomp=unconfined (no seccomp filter; default: Docker's profile)")
       ->allow_extra_args(false);
+  sub.add_option("--cap-add", args->cap_add, "Add Linux capabilities (NET_ADMIN, ALL, ...)")
+      ->allow_extra_args(false);
+  sub.add_option("--cap-drop", args->cap_drop, "Drop Linux capabilities (CHOWN, ALL, ...)")
+      ->allow_extra_args(false);
+  sub.add_flag("--privileged", args->privileged,
+               "All capabilities, no seccomp filter (masked paths and device policy stay)");
   sub.add_option("-m,--memory", args->memory, "Memory limit (e.g. 32m)");
   sub.add_option("--pids-limit", args->pids_limit, "Process limit (-1 unlimited)");
   sub.add_option("--cpus", args->cpus, "Number of CPUs (CFS quota)");
@@ -212,6 +232,8 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
     }
     auto store = image::Store::open(globals.root);
     if (!store) return report_error(store.error(), 125);
+    RegistryProgress progress(stderr, false);
+    options->pull_progress = &progress;
     std::unique_ptr<fs::Mount> mount;
     auto record = create_container(*store, *options, args->detach ? nullptr : &mount);
     if (!record) return report_error(record.error(), 125);

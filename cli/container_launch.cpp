@@ -30,6 +30,8 @@ void report_ready(int fd, int code, const std::string& message) {
 }
 
 Status finish(const image::Store& store, ContainerRecord& record, int code) {
+  // `rename` may have changed the record on disk meanwhile.
+  if (auto now = load_record(store, record.id)) record.name = now->name;
   record.status = "exited";
   record.exit_code = code;
   record.finished = image::rfc3339_now();
@@ -53,7 +55,7 @@ Result<std::unique_ptr<fs::Mount>> mount_container(const image::Store& store,
 Result<ContainerRecord> create_container(const image::Store& store, const CreateOptions& o,
                                          std::unique_ptr<fs::Mount>* keep_mount) {
   auto lease = TRY(store.lease());
-  image::Image img = TRY(store.resolve(o.image));
+  image::Image img = TRY(containers::ensure_image(store, o.image, o.pull, o.pull_progress));
   std::vector<std::string> layers = TRY(store.prepare_layers(img));
   log::debug("run: image " + img.manifest_digest.short_hex() + " resolved, layers ready");
 

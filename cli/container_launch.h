@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/container_state.h"
+#include "containers/image_pull.h"
 #include "fs/mount.h"
 #include "image/store.h"
 #include "runtime/port_mapping.h"
@@ -22,7 +23,9 @@ namespace imgbuild::cli {
 
 struct CreateOptions {
   std::string image;
-  std::string name;  // empty: generated
+  containers::PullPolicy pull = containers::PullPolicy::kMissing;  // --pull
+  registry::Progress* pull_progress = nullptr;                     // where a pull reports
+  std::string name;                                                // empty: generated
   runtime::ProcessOverrides overrides;
   runtime::ProcessSpec spec;  // hostname, network, mounts, read_only_rootfs, tty, stdin_open,
                               // resources; the process fields are filled from the image

@@ -29,13 +29,15 @@ json spec_to_json(const runtime::ProcessSpec& s) {
   if (s.resources.memory_bytes) res["memory"] = *s.resources.memory_bytes;
   if (s.resources.pids_limit) res["pids"] = *s.resources.pids_limit;
   if (s.resources.cpus) res["cpus"] = *s.resources.cpus;
-  return {{"args", s.args},         {"env", s.env},
-          {"cwd", s.cwd},           {"uid", s.uid},
-          {"gid", s.gid},           {"additional_gids", s.additional_gids},
-          {"hostname", s.hostname}, {"network", runtime::network_mode_name(s.network)},
-          {"mounts", mounts},       {"read_only_rootfs", s.read_only_rootfs},
-          {"seccomp", s.seccomp},   {"tty", s.tty},
-          {"resources", res}};
+  json out = {{"args", s.args},         {"env", s.env},
+              {"cwd", s.cwd},           {"uid", s.uid},
+              {"gid", s.gid},           {"additional_gids", s.additional_gids},
+              {"hostname", s.hostname}, {"network", runtime::network_mode_name(s.network)},
+              {"mounts", mounts},       {"read_only_rootfs", s.read_only_rootfs},
+              {"seccomp", s.seccomp},   {"tty", s.tty},
+              {"resources", res}};
+  if (s.capabilities) out["capabilities"] = *s.capabilities;
+  return out;
 }
 
 runtime::ProcessSpec spec_from_json(const json& j) {
@@ -56,6 +58,7 @@ runtime::ProcessSpec spec_from_json(const json& j) {
   s.read_only_rootfs = j.at("read_only_rootfs").get<bool>();
   s.seccomp = j.value("seccomp", true);  // records from before seccomp: the default
   s.tty = j.at("tty").get<bool>();
+  if (j.contains("capabilities")) s.capabilities = j["capabilities"].get<std::vector<int>>();
   const json& r = j.at("resources");
   if (r.contains("memory")) s.resources.memory_bytes = r["memory"].get<int64_t>();
   if (r.contains("pids")) s.resources.pids_limit = r["pids"].get<int64_t>();
