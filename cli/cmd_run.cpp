@@ -19,6 +19,9 @@ struct RunArgs {
   bool rm = false, detach = false, interactive = false, tty = false, read_only = false;
   std::string name, workdir, user, hostname, entrypoint, network = "bridge", memory;
   std::string pull = "missing";
+  std::string stop_signal;
+  int stop_timeout = -1;
+  std::vector<std::string> tmpfs;
   std::vector<std::string> env, env_files, volumes, publish, security_opts, cap_add, cap_drop;
   bool privileged = false;
   bool publish_all = false;
@@ -94,6 +97,34 @@ Result<runtime::BindMount> parse_volume(const std::string& spec) {
   return m;
 }
 
+// --tmpfs PATH[:OPTIONS]: Docker's mount options; size= is applied, rw and Docker's defaults
+// (noexec, nosuid, nodev) are accepted, anything else is refused rather than ignored.
+Result<runtime::TmpfsMount> parse_tmpfs(const std::string& spec) {
+  runtime::TmpfsMount m;
+  size_t colon = spec.find(':');
+  m.target = spec.substr(0, colon);
+  if (m.target.empty() || m.target[0] != '/') {
+    return fail(ErrorKind::kInvalidArgument,
+                "invalid --tmpfs \"" + spec + "\": the path must be absolute");
+  }
+  std::string opts = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  size_t i = 0;
+  while (i < opts.size()) {
+    size_t j = opts.find(',', i);
+    if (j == std::string::npos) j = opts.size();
+    std::string opt = opts.substr(i, j - i);
+    i = j + 1;
+    if (opt.starts_with("size=")) {
+      m.size_bytes = static_cast<uint64_t>(TRY(parse_size(opt.substr(5))));
+    } else if (opt != "rw" && opt != "noexec" && opt != "nosuid" && opt != "nodev" &&
+               !opt.empty()) {
+      return fail(ErrorKind::kInvalidArgument, "invalid --tmpfs \"" + spec + "\": option " + opt +
+                                                   " is not supported (size=, rw)");
+    }
+  }
+  return m;
+}
+
 Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::string>& rest,
                                     bool entrypoint_given) {
   if (rest.empty()) {
@@ -164,6 +195,12 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
   } else if (!a.cap_add.empty() || !a.cap_drop.empty()) {
     o.spec.capabilities = TRY(runtime::resolve_capabilities(a.cap_add, a.cap_drop));
   }
+  for (const auto& t : a.tmpfs) o.spec.tmpfs_mounts.push_back(TRY(parse_tmpfs(t)));
+  if (!a.stop_signal.empty()) {
+    TRY(parse_signal(a.stop_signal));
+    o.stop_signal = a.stop_signal;
+  }
+  o.stop_timeout = a.stop_timeout;
   o.spec.tty = a.tty;
   if (!a.memory.empty()) {
     int64_t bytes = TRY(parse_size(a.memory));
@@ -217,6 +254,12 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
       ->allow_extra_args(false);
   sub.add_flag("--privileged", args->privileged,
                "All capabilities, no seccomp filter (masked paths and device policy stay)");
+  sub.add_option("--tmpfs", args->tmpfs, "Mount a tmpfs (PATH[:size=64m])")
+      ->allow_extra_args(false);
+  sub.add_option("--stop-signal", args->stop_signal,
+                 "Signal to stop the container (default SIGTERM)");
+  sub.add_option("--stop-timeout", args->stop_timeout,
+                 "Seconds to wait for the container to stop before SIGKILL (default 10)");
   sub.add_option("-m,--memory", args->memory, "Memory limit (e.g. 32m)");
   sub.add_option("--pids-limit", args->pids_limit, "Process limit (-1 unlimited)");
   sub.add_option("--cpus", args->cpus, "Number of CPUs (CFS quota)");

@@ -76,7 +76,8 @@ Result<ContainerRecord> create_container(const image::Store& store, const Create
   record.image_id = img.config_digest.str();
   record.manifest_digest = img.manifest_digest.str();
   record.created = image::rfc3339_now();
-  record.stop_signal = img.config.config.stop_signal;
+  record.stop_signal = o.stop_signal.empty() ? img.config.config.stop_signal : o.stop_signal;
+  record.stop_timeout = o.stop_timeout;
   record.auto_remove = o.auto_remove;
   record.detached = o.detached;
   record.lowers.assign(layers.rbegin(), layers.rend());

@@ -31,6 +31,8 @@ struct CreateOptions {
                               // resources; the process fields are filled from the image
   bool auto_remove = false;
   bool detached = false;
+  std::string stop_signal;                  // --stop-signal; "": the image's
+  int stop_timeout = -1;                    // --stop-timeout
   std::vector<runtime::PortMapping> ports;  // -p
   bool publish_all = false;                 // -P: also every port the image EXPOSEs
 };
