@@ -1,8 +1,9 @@
-// imgbuild mount [--rw] [--upper DIR] IMAGE MOUNTPOINT: mounts an image's layers with imgfs,
-// served by a background process; returns once the mount is ready. Read-only by default; --rw
-// adds a writable upper (DIR, or one imgbuild creates and removes at umount). The mount is
-// recorded under the store's mounts/ (a GC root: prune keeps the image). With no arguments, lists
-// the active mounts (and drops records of mounts that are gone).
+// imgbuild mount [--rw] [--upper DIR] [--pull POLICY] IMAGE MOUNTPOINT: mounts an image's layers
+// with imgfs (pulling a missing image as `run` does), served by a background process; returns
+// once the mount is ready. Read-only by default; --rw adds a writable upper (DIR, or one imgbuild
+// creates and removes at umount). The mount is recorded under the store's mounts/ (a GC root: prune
+// keeps the image). With no arguments, lists the active mounts (and drops records of mounts that
+// are gone).
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -11,6 +12,8 @@
 #include "base/fs.h"
 #include "cli/command.h"
 #include "cli/image_common.h"
+#include "cli/registry_progress.h"
+#include "containers/image_pull.h"
 #include "fs/mount.h"
 #include "fs/mount_record.h"
 #include "fs/mount_table.h"
@@ -22,6 +25,7 @@ namespace {
 struct MountArgs {
   bool rw = false;
   std::string upper;
+  std::string pull = "missing";
   std::string image;
   std::string mountpoint;
 };
@@ -59,6 +63,7 @@ Result<int> run_mount(const MountArgs& args, const GlobalOptions& globals) {
   if (fs::mounted_device(mountpoint)) {
     return fail(ErrorKind::kAlreadyExists, "mount: something is already mounted at " + mountpoint);
   }
+  auto policy = TRY(containers::parse_pull_policy(args.pull));
   auto store = TRY(open_store(globals));
   if (fs::exists(fs::mount_record_path(store, mountpoint))) {
     return fail(ErrorKind::kAlreadyExists,
@@ -69,7 +74,8 @@ Result<int> run_mount(const MountArgs& args, const GlobalOptions& globals) {
   {
     // Hold a lease until the GC root is written, so a concurrent prune cannot take the layers.
     auto lease = TRY(store.lease());
-    auto image = TRY_CTX(store.resolve(args.image), "mount");
+    RegistryProgress progress(stderr, false);
+    auto image = TRY_CTX(containers::ensure_image(store, args.image, policy, &progress), "mount");
     auto layers = TRY_CTX(store.prepare_layers(image), "mount " + args.image);
     options.lowers.assign(layers.rbegin(), layers.rend());
     record.mountpoint = mountpoint;
@@ -110,6 +116,8 @@ IMGBUILD_COMMAND(mount, Command{
                               sub.add_flag("--rw", args->rw, "Writable (changes go to an upper)");
                               sub.add_option("--upper", args->upper,
                                              "Upper directory for changes (implies --rw)");
+                              sub.add_option("--pull", args->pull,
+                                             "Pull the image: missing (default), always, never");
                               sub.add_option("IMAGE", args->image, "Image to mount");
                               sub.add_option("MOUNTPOINT", args->mountpoint, "Where to mount it");
                               return [args, &globals] {

@@ -8,6 +8,8 @@
 #include "base/fs.h"
 #include "cli/command.h"
 #include "cli/container_launch.h"
+#include "cli/registry_progress.h"
+#include "runtime/capabilities.h"
 #include "runtime/port_forwarder.h"
 
 namespace imgbuild::cli {
@@ -16,7 +18,12 @@ namespace {
 struct RunArgs {
   bool rm = false, detach = false, interactive = false, tty = false, read_only = false;
   std::string name, workdir, user, hostname, entrypoint, network = "bridge", memory;
-  std::vector<std::string> env, env_files, volumes, publish, security_opts;
+  std::string pull = "missing";
+  std::string stop_signal;
+  int stop_timeout = -1;
+  std::vector<std::string> tmpfs;
+  std::vector<std::string> env, env_files, volumes, publish, security_opts, cap_add, cap_drop;
+  bool privileged = false;
   bool publish_all = false;
   int64_t pids_limit = 0;
   double cpus = 0;
@@ -90,6 +97,34 @@ Result<runtime::BindMount> parse_volume(const std::string& spec) {
   return m;
 }
 
+// --tmpfs PATH[:OPTIONS]: Docker's mount options; size= is applied, rw and Docker's defaults
+// (noexec, nosuid, nodev) are accepted, anything else is refused rather than ignored.
+Result<runtime::TmpfsMount> parse_tmpfs(const std::string& spec) {
+  runtime::TmpfsMount m;
+  size_t colon = spec.find(':');
+  m.target = spec.substr(0, colon);
+  if (m.target.empty() || m.target[0] != '/') {
+    return fail(ErrorKind::kInvalidArgument,
+                "invalid --tmpfs \"" + spec + "\": the path must be absolute");
+  }
+  std::string opts = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  size_t i = 0;
+  while (i < opts.size()) {
+    size_t j = opts.find(',', i);
+    if (j == std::string::npos) j = opts.size();
+    std::string opt = opts.substr(i, j - i);
+    i = j + 1;
+    if (opt.starts_with("size=")) {
+      m.size_bytes = static_cast<uint64_t>(TRY(parse_size(opt.substr(5))));
+    } else if (opt != "rw" && opt != "noexec" && opt != "nosuid" && opt != "nodev" &&
+               !opt.empty()) {
+      return fail(ErrorKind::kInvalidArgument, "invalid --tmpfs \"" + spec + "\": option " + opt +
+                                                   " is not supported (size=, rw)");
+    }
+  }
+  return m;
+}
+
 Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::string>& rest,
                                     bool entrypoint_given) {
   if (rest.empty()) {
@@ -97,6 +132,7 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
   }
   CreateOptions o;
   o.image = rest[0];
+  o.pull = TRY(containers::parse_pull_policy(a.pull));
   o.name = a.name;
   o.auto_remove = a.rm;
   o.detached = a.detach;
@@ -151,6 +187,20 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
                       "seccomp profile, AppArmor and SELinux options are not)");
     }
   }
+  if (a.privileged) {
+    // All capabilities and no seccomp filter (Docker also lifts the masked paths and the device
+    // policy; those stay).
+    o.spec.capabilities = runtime::all_capabilities();
+    o.spec.seccomp = false;
+  } else if (!a.cap_add.empty() || !a.cap_drop.empty()) {
+    o.spec.capabilities = TRY(runtime::resolve_capabilities(a.cap_add, a.cap_drop));
+  }
+  for (const auto& t : a.tmpfs) o.spec.tmpfs_mounts.push_back(TRY(parse_tmpfs(t)));
+  if (!a.stop_signal.empty()) {
+    TRY(parse_signal(a.stop_signal));
+    o.stop_signal = a.stop_signal;
+  }
+  o.stop_timeout = a.stop_timeout;
   o.spec.tty = a.tty;
   if (!a.memory.empty()) {
     int64_t bytes = TRY(parse_size(a.memory));
@@ -177,6 +227,7 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_flag("-i,--interactive", args->interactive, "Keep stdin open");
   sub.add_flag("-t,--tty", args->tty, "Allocate a pseudo-TTY");
   sub.add_option("--name", args->name, "Name of the container");
+  sub.add_option("--pull", args->pull, "Pull the image: missing (default), always or never");
   sub.add_option("-e,--env", args->env, "Set environment variables (K=V)")->allow_extra_args(false);
   sub.add_option("--env-file", args->env_files, "Read environment variables from a file")
       ->allow_extra_args(false);
@@ -197,6 +248,18 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   sub.add_option("--security-opt", args->security_opts,
                  "seccomp=unconfined (no seccomp filter; default: Docker's profile)")
       ->allow_extra_args(false);
+  sub.add_option("--cap-add", args->cap_add, "Add Linux capabilities (NET_ADMIN, ALL, ...)")
+      ->allow_extra_args(false);
+  sub.add_option("--cap-drop", args->cap_drop, "Drop Linux capabilities (CHOWN, ALL, ...)")
+      ->allow_extra_args(false);
+  sub.add_flag("--privileged", args->privileged,
+               "All capabilities, no seccomp filter (masked paths and device policy stay)");
+  sub.add_option("--tmpfs", args->tmpfs, "Mount a tmpfs (PATH[:size=64m])")
+      ->allow_extra_args(false);
+  sub.add_option("--stop-signal", args->stop_signal,
+                 "Signal to stop the container (default SIGTERM)");
+  sub.add_option("--stop-timeout", args->stop_timeout,
+                 "Seconds to wait for the container to stop before SIGKILL (default 10)");
   sub.add_option("-m,--memory", args->memory, "Memory limit (e.g. 32m)");
   sub.add_option("--pids-limit", args->pids_limit, "Process limit (-1 unlimited)");
   sub.add_option("--cpus", args->cpus, "Number of CPUs (CFS quota)");
@@ -212,6 +275,8 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
     }
     auto store = image::Store::open(globals.root);
     if (!store) return report_error(store.error(), 125);
+    RegistryProgress progress(stderr, false);
+    options->pull_progress = &progress;
     std::unique_ptr<fs::Mount> mount;
     auto record = create_container(*store, *options, args->detach ? nullptr : &mount);
     if (!record) return report_error(record.error(), 125);

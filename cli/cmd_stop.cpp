@@ -1,5 +1,6 @@
-// imgbuild stop [-t SECONDS] [-s SIGNAL] CONTAINER...: the image's StopSignal (default SIGTERM),
-// then SIGKILL after the timeout (default 10 s), as Docker does.
+// imgbuild stop [-t SECONDS] [-s SIGNAL] CONTAINER...: the container's stop signal (--stop-signal,
+// else the image's StopSignal, default SIGTERM), then SIGKILL after the timeout (-t, else the
+// container's --stop-timeout, default 10 s), as Docker does.
 #include <signal.h>
 
 #include <cstdio>
@@ -14,7 +15,8 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   auto names = std::make_shared<std::vector<std::string>>();
   auto seconds = std::make_shared<int>(10);
   auto signal = std::make_shared<std::string>();
-  sub.add_option("-t,--time", *seconds, "Seconds to wait before killing the container");
+  auto* time =
+      sub.add_option("-t,--time", *seconds, "Seconds to wait before killing the container");
   sub.add_option("-s,--signal", *signal, "Signal to send (default: the image's StopSignal)");
   sub.add_option("containers", *names, "Containers")->required();
   return [=, &globals]() -> int {
@@ -33,8 +35,11 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
         rc = report_error(sig.error());
         continue;
       }
+      // The container's --stop-timeout unless -t is given.
+      int wait_s =
+          time->count() == 0 && record->stop_timeout >= 0 ? record->stop_timeout : *seconds;
       auto st = stop_container(*store, *record, *sig,
-                               std::chrono::milliseconds(std::max(0, *seconds) * 1000));
+                               std::chrono::milliseconds(std::max(0, wait_s) * 1000));
       if (!st) {
         rc = report_error(st.error());
         continue;

@@ -30,6 +30,8 @@ void report_ready(int fd, int code, const std::string& message) {
 }
 
 Status finish(const image::Store& store, ContainerRecord& record, int code) {
+  // `rename` may have changed the record on disk meanwhile.
+  if (auto now = load_record(store, record.id)) record.name = now->name;
   record.status = "exited";
   record.exit_code = code;
   record.finished = image::rfc3339_now();
@@ -53,7 +55,7 @@ Result<std::unique_ptr<fs::Mount>> mount_container(const image::Store& store,
 Result<ContainerRecord> create_container(const image::Store& store, const CreateOptions& o,
                                          std::unique_ptr<fs::Mount>* keep_mount) {
   auto lease = TRY(store.lease());
-  image::Image img = TRY(store.resolve(o.image));
+  image::Image img = TRY(containers::ensure_image(store, o.image, o.pull, o.pull_progress));
   std::vector<std::string> layers = TRY(store.prepare_layers(img));
   log::debug("run: image " + img.manifest_digest.short_hex() + " resolved, layers ready");
 
@@ -74,7 +76,8 @@ Result<ContainerRecord> create_container(const image::Store& store, const Create
   record.image_id = img.config_digest.str();
   record.manifest_digest = img.manifest_digest.str();
   record.created = image::rfc3339_now();
-  record.stop_signal = img.config.config.stop_signal;
+  record.stop_signal = o.stop_signal.empty() ? img.config.config.stop_signal : o.stop_signal;
+  record.stop_timeout = o.stop_timeout;
   record.auto_remove = o.auto_remove;
   record.detached = o.detached;
   record.lowers.assign(layers.rbegin(), layers.rend());

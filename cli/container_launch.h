@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/container_state.h"
+#include "containers/image_pull.h"
 #include "fs/mount.h"
 #include "image/store.h"
 #include "runtime/port_mapping.h"
@@ -22,12 +23,16 @@ namespace imgbuild::cli {
 
 struct CreateOptions {
   std::string image;
-  std::string name;  // empty: generated
+  containers::PullPolicy pull = containers::PullPolicy::kMissing;  // --pull
+  registry::Progress* pull_progress = nullptr;                     // where a pull reports
+  std::string name;                                                // empty: generated
   runtime::ProcessOverrides overrides;
   runtime::ProcessSpec spec;  // hostname, network, mounts, read_only_rootfs, tty, stdin_open,
                               // resources; the process fields are filled from the image
   bool auto_remove = false;
   bool detached = false;
+  std::string stop_signal;                  // --stop-signal; "": the image's
+  int stop_timeout = -1;                    // --stop-timeout
   std::vector<runtime::PortMapping> ports;  // -p
   bool publish_all = false;                 // -P: also every port the image EXPOSEs
 };

@@ -29,13 +29,19 @@ json spec_to_json(const runtime::ProcessSpec& s) {
   if (s.resources.memory_bytes) res["memory"] = *s.resources.memory_bytes;
   if (s.resources.pids_limit) res["pids"] = *s.resources.pids_limit;
   if (s.resources.cpus) res["cpus"] = *s.resources.cpus;
-  return {{"args", s.args},         {"env", s.env},
-          {"cwd", s.cwd},           {"uid", s.uid},
-          {"gid", s.gid},           {"additional_gids", s.additional_gids},
-          {"hostname", s.hostname}, {"network", runtime::network_mode_name(s.network)},
-          {"mounts", mounts},       {"read_only_rootfs", s.read_only_rootfs},
-          {"seccomp", s.seccomp},   {"tty", s.tty},
-          {"resources", res}};
+  json out = {{"args", s.args},         {"env", s.env},
+              {"cwd", s.cwd},           {"uid", s.uid},
+              {"gid", s.gid},           {"additional_gids", s.additional_gids},
+              {"hostname", s.hostname}, {"network", runtime::network_mode_name(s.network)},
+              {"mounts", mounts},       {"read_only_rootfs", s.read_only_rootfs},
+              {"seccomp", s.seccomp},   {"tty", s.tty},
+              {"resources", res}};
+  if (s.capabilities) out["capabilities"] = *s.capabilities;
+  json tmpfs = json::array();
+  for (const auto& m : s.tmpfs_mounts)
+    tmpfs.push_back({{"target", m.target}, {"size", m.size_bytes}});
+  out["tmpfs"] = tmpfs;
+  return out;
 }
 
 runtime::ProcessSpec spec_from_json(const json& j) {
@@ -56,6 +62,12 @@ runtime::ProcessSpec spec_from_json(const json& j) {
   s.read_only_rootfs = j.at("read_only_rootfs").get<bool>();
   s.seccomp = j.value("seccomp", true);  // records from before seccomp: the default
   s.tty = j.at("tty").get<bool>();
+  if (j.contains("capabilities")) s.capabilities = j["capabilities"].get<std::vector<int>>();
+  if (j.contains("tmpfs")) {
+    for (const auto& m : j["tmpfs"]) {
+      s.tmpfs_mounts.push_back({m.at("target").get<std::string>(), m.at("size").get<uint64_t>()});
+    }
+  }
   const json& r = j.at("resources");
   if (r.contains("memory")) s.resources.memory_bytes = r["memory"].get<int64_t>();
   if (r.contains("pids")) s.resources.pids_limit = r["pids"].get<int64_t>();
@@ -110,6 +122,7 @@ Status save_record(const image::Store& store, const ContainerRecord& r) {
             {"exit_code", r.exit_code},
             {"finished", r.finished},
             {"stop_signal", r.stop_signal},
+            {"stop_timeout", r.stop_timeout},
             {"auto_remove", r.auto_remove},
             {"detached", r.detached},
             {"lowers", r.lowers},
@@ -144,6 +157,7 @@ Result<ContainerRecord> load_record(const image::Store& store, const std::string
     r.exit_code = j.at("exit_code").get<int>();
     r.finished = j.at("finished").get<std::string>();
     r.stop_signal = j.at("stop_signal").get<std::string>();
+    r.stop_timeout = j.value("stop_timeout", -1);
     r.auto_remove = j.at("auto_remove").get<bool>();
     r.detached = j.at("detached").get<bool>();
     r.lowers = j.at("lowers").get<std::vector<std::string>>();

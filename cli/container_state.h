@@ -39,7 +39,8 @@ struct ContainerRecord {
   pid_t container_pid = 0;         // host pid of the container's pid 1
   int exit_code = 0;
   std::string finished;     // RFC 3339
-  std::string stop_signal;  // image's StopSignal ("" = SIGTERM)
+  std::string stop_signal;  // --stop-signal, else the image's StopSignal ("" = SIGTERM)
+  int stop_timeout = -1;    // --stop-timeout seconds; -1: Docker's default (10)
   bool auto_remove = false;
   bool detached = false;
   std::vector<std::string> lowers;  // layer directories, top first

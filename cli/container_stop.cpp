@@ -9,13 +9,6 @@
 namespace imgbuild::cli {
 namespace {
 
-// Pids get reused: only signal a pid whose cgroup names this container.
-bool belongs(const ContainerRecord& r) {
-  if (r.container_pid <= 0) return false;
-  auto cg = fs::read_file("/proc/" + std::to_string(r.container_pid) + "/cgroup");
-  return cg && cg->find("imgbuild-" + r.id) != std::string::npos;
-}
-
 bool wait_stopped(const image::Store& store, const std::string& id,
                   std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -29,13 +22,19 @@ bool wait_stopped(const image::Store& store, const std::string& id,
 
 }  // namespace
 
+bool pid_belongs(const ContainerRecord& r) {
+  if (r.container_pid <= 0) return false;
+  auto cg = fs::read_file("/proc/" + std::to_string(r.container_pid) + "/cgroup");
+  return cg && cg->find("imgbuild-" + r.id) != std::string::npos;
+}
+
 Status stop_container(const image::Store& store, const ContainerRecord& record, int sig,
                       std::chrono::milliseconds timeout) {
   if (!is_running(record)) return {};
-  if (belongs(record)) ::kill(record.container_pid, sig);
+  if (pid_belongs(record)) ::kill(record.container_pid, sig);
   if (wait_stopped(store, record.id, timeout)) return {};
   auto now = load_record(store, record.id);
-  if (now && belongs(*now)) ::kill(now->container_pid, SIGKILL);
+  if (now && pid_belongs(*now)) ::kill(now->container_pid, SIGKILL);
   if (wait_stopped(store, record.id, std::chrono::seconds(10))) return {};
   return fail(ErrorKind::kRuntime, "container " + record.id.substr(0, 12) + " did not stop");
 }

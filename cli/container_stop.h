@@ -8,6 +8,10 @@
 
 namespace imgbuild::cli {
 
+// True when the recorded pid 1 still belongs to this container's cgroup (pids get reused): only
+// then may it be signalled or joined.
+bool pid_belongs(const ContainerRecord& record);
+
 // Sends sig to the container's pid 1 (after checking that pid still belongs to this container's
 // cgroup) and waits up to timeout for the monitor to finish; then SIGKILL and wait again.
 // Returns once the container is no longer running.

@@ -235,6 +235,36 @@ void Cgroup::remove() {
   clone_fd_.reset();
 }
 
+Status Cgroup::join(pid_t member, pid_t pid) {
+  std::string file = "/proc/" + std::to_string(member) + "/cgroup";
+  std::string text = TRY(fs::read_file(file));
+  Layout l = layout();
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    size_t a = line.find(':');
+    size_t b = a == std::string::npos ? a : line.find(':', a + 1);
+    if (b == std::string::npos) continue;
+    std::string controllers = line.substr(a + 1, b - a - 1);
+    std::string path = line.substr(b + 1);
+    if (path.find("/imgbuild/") == std::string::npos) continue;
+    std::string mount;
+    if (line.starts_with("0::")) {
+      mount =
+          l == Layout::kUnified ? std::string(kCgroupRoot) : std::string(kCgroupRoot) + "/unified";
+    } else {
+      if (controllers.starts_with("name=")) continue;
+      mount = std::string(kCgroupRoot) + "/" + controllers;
+    }
+    if (!fs::is_dir(mount + path)) continue;
+    TRY(write_file(mount + path, "cgroup.procs", std::to_string(pid)));
+  }
+  return {};
+}
+
 void Cgroup::remove_stale(const std::string& name) {
   Cgroup cg;
   for (const auto& dir : hierarchy_dirs(name, nullptr, layout())) {

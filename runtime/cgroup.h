@@ -57,6 +57,11 @@ class Cgroup {
   void remove();
   const std::vector<std::string>& dirs() const { return dirs_; }
 
+  // Moves pid into the cgroups a running container's process (member) is in, in every hierarchy
+  // where that is one of this runtime's ("/imgbuild/" in its path): `exec` joins the container's
+  // accounting and limits. Errors name the cgroup.procs written.
+  static Status join(pid_t member, pid_t pid);
+
   // Removes leftovers named name in every hierarchy (a container whose imgbuild was killed):
   // kills what is still in them, then removes the directories.
   static void remove_stale(const std::string& name);

@@ -5,6 +5,7 @@
 #include <linux/close_range.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -144,6 +145,22 @@ void drop_privileges(const ChildPlan& plan) {
   child::die_with(ChildReport::kExec, err, {plan.argv[0]});
 }
 
+// Waits for the parent's go (it has placed us in the cgroup), then execs.
+[[noreturn]] void wait_and_exec(const ChildPlan& plan) {
+  char go = 0;
+  ssize_t n;
+  do {
+    n = ::read(plan.sync_fd, &go, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) ::_exit(125);  // the parent gave up; it reports why
+
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+  exec_process(plan);
+}
+
 }  // namespace
 
 void child_main(const ChildPlan& plan) {
@@ -178,19 +195,31 @@ void child_main(const ChildPlan& plan) {
   // after the credential change, which clears this setting.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die({"set parent death signal"});
   ::umask(022);
+  wait_and_exec(plan);
+}
 
-  char go = 0;
-  ssize_t n;
-  do {
-    n = ::read(plan.sync_fd, &go, 1);
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) ::_exit(125);  // the parent gave up; it reports why
-
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-  exec_process(plan);
+void exec_child_main(const ChildPlan& plan) {
+  child::g_report_fd = plan.report_fd;
+  reset_signals();
+  if (::setsid() < 0) die({"setsid"});
+  // Joining the mount namespace also moves root and cwd to that namespace's root, which the
+  // container's pivot_root made its root: no chroot needed, and no path of the host is reachable.
+  if (::setns(plan.join_pidfd, plan.join_ns_flags) < 0) die({"setns into the container"});
+  ::close(plan.join_pidfd);
+  if (plan.console_fd >= 0) {
+    setup_tty(plan);
+  } else {
+    setup_stdio(plan);
+  }
+  if (::chdir(plan.cwd) < 0) die({"chdir to ", plan.cwd});
+  struct rlimit nofile {
+    plan.nofile_soft, plan.nofile_hard
+  };
+  if (::setrlimit(RLIMIT_NOFILE, &nofile) < 0) die({"setrlimit RLIMIT_NOFILE"});
+  drop_privileges(plan);
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die({"set parent death signal"});
+  ::umask(022);
+  wait_and_exec(plan);
 }
 
 }  // namespace imgbuild::runtime

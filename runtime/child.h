@@ -55,8 +55,16 @@ struct ChildPlan {
   char* const* envp;
   std::vector<const char*> exec_candidates;  // args[0], or each PATH entry + "/" + args[0]
   const sock_fprog* seccomp;                 // installed right before execve; nullptr: none
+  // exec_child_main only: a pidfd of the running container's pid 1 and the namespaces to join.
+  int join_pidfd = -1;
+  int join_ns_flags = 0;
 };
 
+// A new container's first process: namespaces already new, builds the root and execs.
 [[noreturn]] void child_main(const ChildPlan& plan);
+// A process joining a running container (Container::exec): setns into plan.join_pidfd's
+// namespaces (its root becomes the container's root), then stdio or tty, cwd, rlimits,
+// credentials, seccomp and exec as child_main. rootfs, hostname and mounts are unused.
+[[noreturn]] void exec_child_main(const ChildPlan& plan);
 
 }  // namespace imgbuild::runtime

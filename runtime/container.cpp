@@ -21,6 +21,7 @@
 #include "runtime/bind_source.h"
 #include "runtime/cgroup.h"
 #include "runtime/child.h"
+#include "runtime/container_support.h"
 #include "runtime/docker_defaults.h"
 #include "runtime/etc_files.h"
 #include "runtime/process_config.h"
@@ -31,37 +32,12 @@
 
 namespace imgbuild::runtime {
 
-struct Container::State {
-  std::string id;
-  pid_t pid = -1;
-  Cgroup cgroup;
-  std::optional<fs::TempDir> etc_tmp;
-  UniqueFd rootfd;
-  MountStubs stubs{-1, ""};
-  UniqueFd pty_master;
-  // Detached bind-mount trees for the child; closed once it is cloned (a held tree keeps the
-  // source's filesystem busy).
-  std::vector<UniqueFd> bind_trees;
-  std::optional<UserNetwork> user_network;  // NetworkMode::kPrivate
-
-  void cleanup() {
-    cgroup.remove();
-    user_network.reset();
-    if (rootfd) stubs.remove_all(rootfd.get());
-    // An fd on the rootfs keeps its mount busy: the caller unmounts it next.
-    rootfd.reset();
-    etc_tmp.reset();
-  }
-  void kill_and_reap() {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      int status = 0;
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      pid = -1;
-    }
-  }
-};
+using detail::errno_text;
+using detail::exec_candidates;
+using detail::exec_error;
+using detail::make_pipe;
+using detail::receive_fd;
+using detail::set_capabilities;
 
 namespace {
 
@@ -77,80 +53,6 @@ Result<std::string> random_id() {
     id += kHex[b & 15];
   }
   return id;
-}
-
-std::string env_value(const std::vector<std::string>& env, const std::string& key) {
-  std::string found;
-  bool have = false;
-  for (const auto& e : env) {
-    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=') {
-      found = e.substr(key.size() + 1);
-      have = true;
-    }
-  }
-  return have ? found : std::string(kDefaultPath);
-}
-
-std::vector<std::string> exec_candidates(const std::string& arg0,
-                                         const std::vector<std::string>& env) {
-  if (arg0.find('/') != std::string::npos) return {arg0};
-  std::vector<std::string> out;
-  std::string path = env_value(env, "PATH");
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find(':', i);
-    if (j == std::string::npos) j = path.size();
-    std::string dir = path.substr(i, j - i);
-    if (dir.empty()) dir = ".";
-    out.push_back(dir + "/" + arg0);
-    i = j + 1;
-  }
-  return out;
-}
-
-std::string errno_text(int err) {
-  return std::string(errno_name(err)) + " (" + std::strerror(err) + ")";
-}
-
-Error exec_error(const std::string& arg0, int err) {
-  std::string subject = "exec: \"" + arg0 + "\": ";
-  if (err == ENOENT || err == ENOTDIR) {
-    if (arg0.find('/') == std::string::npos) {
-      return Error(ErrorKind::kNotFound, subject + "executable file not found in $PATH", err);
-    }
-    return Error(ErrorKind::kNotFound, subject + "no such file or directory", err);
-  }
-  if (err == EACCES) return Error(ErrorKind::kPermission, subject + "permission denied", err);
-  return Error(ErrorKind::kPermission, subject + std::strerror(err), err);
-}
-
-Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return fail_errno("pipe2", "container");
-  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
-
-UniqueFd receive_fd(int sock) {
-  char byte = 0;
-  struct iovec iov {
-    &byte, 1
-  };
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) return UniqueFd();
-  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  if (cm == nullptr || cm->cmsg_type != SCM_RIGHTS) return UniqueFd();
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-  return UniqueFd(fd);
 }
 
 Status check_spec(const ProcessSpec& spec) {
@@ -346,14 +248,7 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   plan.uid = spec.uid;
   plan.gid = spec.gid;
   plan.groups.assign(spec.additional_gids.begin(), spec.additional_gids.end());
-  plan.caps[0] = plan.caps[1] = 0;
-  for (int cap : kDefaultCapabilities) plan.caps[cap / 32] |= 1U << (cap % 32);
-  int last_cap = 40;
-  if (auto text = fs::read_file("/proc/sys/kernel/cap_last_cap"))
-    last_cap = std::atoi(text->c_str());
-  for (int cap = 0; cap <= last_cap; ++cap) {
-    if ((plan.caps[cap / 32] & (1U << (cap % 32))) == 0) plan.drop_bounding.push_back(cap);
-  }
+  set_capabilities(plan, spec);
   plan.argv = argv.data();
   plan.envp = envp.data();
   sock_fprog seccomp_prog{};
@@ -444,22 +339,14 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   if (!placed) ::kill(st->pid, SIGKILL);
   if (spec.tty && placed) st->pty_master = receive_fd(console_parent.get());
 
-  ChildReport report;
-  size_t got = 0;
-  while (got < sizeof report) {
-    ssize_t n = ::read(report_r.get(), reinterpret_cast<char*>(&report) + got, sizeof report - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
+  auto reported = TRY(detail::read_child_report(report_r.get()));
   log::debug("container: child reported (exec'd or failed)");
-  if (got == 0) {
+  if (!reported) {
     if (!placed) return fail(placed.error());
     if (spec.tty && !st->pty_master) return fail(ErrorKind::kRuntime, "no pty from the container");
     return container;
   }
-  if (got != sizeof report) return fail(ErrorKind::kRuntime, "short report from the container");
-  report.what[sizeof report.what - 1] = '\0';
+  const ChildReport& report = *reported;
   if (report.stage == ChildReport::kExec) {
     exec_failed = true;
     return fail(exec_error(spec.args[0], report.err));

@@ -101,6 +101,9 @@ struct ProcessSpec {
   // Docker's default seccomp profile (runtime/seccomp_profile.h); false: unconfined
   // (`--security-opt seccomp=unconfined`).
   bool seccomp = true;
+  // The capabilities of a root process (runtime/capabilities.h); nullopt: Docker's 14 defaults.
+  // Every other capability leaves the bounding set too. A non-root user gets none.
+  std::optional<std::vector<int>> capabilities;
   bool tty = false;         // allocate a pty in the container's devpts; see Container::pty_master
   bool stdin_open = false;  // false: stdin is /dev/null whatever stdin_fd says
   Resources resources;
@@ -122,6 +125,16 @@ class Container {
  public:
   // Starts the process; returns once it has exec'd (or fails, leaving nothing behind).
   static Result<Container> start(const std::string& rootfs, const ProcessSpec& spec);
+
+  // Starts a process in the running container whose pid 1 is container_pid (`docker exec`): it
+  // joins that container's mount, uts, ipc, net and pid namespaces (setns through a pidfd) and its
+  // cgroups, so it sees the container's root (read-only if that is), /proc and devices; then
+  // spec's stdio or tty, cwd (must exist), user, capabilities, no_new_privs and seccomp filter
+  // apply as for Container::start. Only the process fields of spec are used (args, env, cwd, uid,
+  // gid, additional_gids, capabilities, seccomp, tty, stdin_open, the fds). Errors as start();
+  // kRuntime naming the container pid when it is gone. The Container owns the process only
+  // (destroying it kills that process, not the container).
+  static Result<Container> exec(pid_t container_pid, const ProcessSpec& spec);
 
   Container(Container&&) noexcept;
   Container& operator=(Container&&) noexcept;
@@ -147,6 +160,8 @@ class Container {
   explicit Container(State* state) : state_(state) {}
   static Result<Container> start_impl(const std::string& rootfs, const ProcessSpec& spec,
                                       bool& exec_failed);
+  static Result<Container> exec_impl(pid_t container_pid, const ProcessSpec& spec,
+                                     bool& exec_failed);
   State* state_ = nullptr;
 };
 
@@ -156,6 +171,10 @@ class Container {
 // on_start, when given, is called with the container's host pid once it has exec'd.
 Result<int> run_container(const std::string& rootfs, const ProcessSpec& spec,
                           const std::function<void(pid_t)>& on_start = {});
+
+// Container::exec + the same relaying and signal forwarding as run_container; returns the exit
+// code of the exec'd process.
+Result<int> run_exec(pid_t container_pid, const ProcessSpec& spec);
 
 // Docker's exit code for an error from Container::start / run_container: 127 executable not
 // found, 126 not executable, 125 anything else.

@@ -1,4 +1,4 @@
-// run_container: start, relay the pty, forward signals, wait.
+// run_container and run_exec: start, relay the pty, forward signals, wait.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -52,12 +52,8 @@ bool pump(int in, int out) {
   return static_cast<bool>(sys::write_all(out, std::string_view(buf, static_cast<size_t>(n))));
 }
 
-}  // namespace
-
-Result<int> run_container(const std::string& rootfs, const ProcessSpec& spec,
-                          const std::function<void(pid_t)>& on_start) {
-  Container container = TRY(Container::start(rootfs, spec));
-  if (on_start) on_start(container.pid());
+// Forwards signals to the process, relays its pty (if any) until it exits, then waits.
+Result<int> relay_and_wait(Container& container, const ProcessSpec& spec) {
   SignalForwarder forwarder(container.pid());
   long pidfd_raw = ::syscall(SYS_pidfd_open, container.pid(), 0);
   if (pidfd_raw < 0) return fail_errno("pidfd_open", std::to_string(container.pid()));
@@ -118,6 +114,20 @@ Result<int> run_container(const std::string& rootfs, const ProcessSpec& spec,
     }
   }
   return container.wait();
+}
+
+}  // namespace
+
+Result<int> run_container(const std::string& rootfs, const ProcessSpec& spec,
+                          const std::function<void(pid_t)>& on_start) {
+  Container container = TRY(Container::start(rootfs, spec));
+  if (on_start) on_start(container.pid());
+  return relay_and_wait(container, spec);
+}
+
+Result<int> run_exec(pid_t container_pid, const ProcessSpec& spec) {
+  Container process = TRY(Container::exec(container_pid, spec));
+  return relay_and_wait(process, spec);
 }
 
 }  // namespace imgbuild::runtime

@@ -138,9 +138,10 @@ TEST_CASE("run: exit codes and errors", "[integration]") {
   r = cli.run({"run", "--rm", "--network", "mynet", "busybox:test", "true"});
   CHECK(r.exit_code == 125);
   CHECK(r.err == "imgbuild: network mynet not found (supported: bridge, none, host)\n");
-  r = cli.run({"run", "--rm", "nosuchimage", "true"});
+  // Without --pull never, a missing image is pulled (tests/integration/containers/pull_test.cpp).
+  r = cli.run({"run", "--rm", "--pull", "never", "nosuchimage", "true"});
   CHECK(r.exit_code == 125);
-  CHECK(r.err == "imgbuild: image not found: nosuchimage:latest\n");
+  CHECK(r.err == "imgbuild: No such image: nosuchimage:latest\n");
   r = cli.run({"run", "--rm", "-u", "ghost", "busybox:test", "true"});
   CHECK(r.exit_code == 125);
   CHECK(r.err == "imgbuild: unable to find user ghost: no matching entries in passwd file\n");

@@ -1,0 +1,80 @@
+// imgbuild container prune [-f]: removes every stopped container, as `docker container prune`
+// (asks first unless -f).
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/command.h"
+#include "cli/container_state.h"
+#include "cli/image_common.h"
+
+namespace imgbuild::cli {
+namespace {
+
+// Bytes of the regular files in a container's upper: what removing it frees.
+uint64_t upper_size(const std::string& dir) {
+  namespace sfs = std::filesystem;
+  uint64_t total = 0;
+  std::error_code ec;
+  for (sfs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
+  }
+  return total;
+}
+
+int prune(const GlobalOptions& globals, bool force) {
+  if (!force) {
+    std::printf(
+        "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? "
+        "[y/N] ");
+    std::fflush(stdout);
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "y" && answer != "Y" && answer != "yes") return 0;
+  }
+  auto store = image::Store::open(globals.root);
+  if (!store) return report_error(store.error());
+  std::vector<std::string> deleted;
+  uint64_t reclaimed = 0;
+  int rc = 0;
+  for (const auto& record : list_records(*store)) {
+    if (is_running(record)) continue;
+    uint64_t size = upper_size(container_dir(*store, record.id) + "/upper");
+    if (auto st = remove_container_files(*store, record); !st) {
+      rc = report_error(st.error().with_context("removing container " + record.id));
+      continue;
+    }
+    deleted.push_back(record.id);
+    reclaimed += size;
+  }
+  if (!deleted.empty()) {
+    std::printf("Deleted Containers:\n");
+    for (const auto& id : deleted) std::printf("%s\n", id.c_str());
+    std::printf("\n");
+  }
+  std::printf("Total reclaimed space: %s\n", human_size(reclaimed).c_str());
+  return rc;
+}
+
+Runner setup(CLI::App& sub, const GlobalOptions& globals) {
+  auto force = std::make_shared<bool>(false);
+  auto* prune_cmd = sub.add_subcommand("prune", "Remove all stopped containers");
+  prune_cmd->add_flag("-f,--force", *force, "Do not prompt for confirmation");
+  sub.require_subcommand(1);
+  return [=, &globals]() -> int {
+    if (prune_cmd->parsed()) return prune(globals, *force);
+    return 0;
+  };
+}
+
+}  // namespace
+
+IMGBUILD_COMMAND(container, Command{
+                                .name = "container",
+                                .description = "Manage containers (container prune)",
+                                .setup = setup,
+                            });
+
+}  // namespace imgbuild::cli

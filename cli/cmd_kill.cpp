@@ -1,0 +1,54 @@
+// imgbuild kill [-s SIGNAL] CONTAINER...: sends a signal (default SIGKILL) to each container's
+// pid 1, as `docker kill`. A pid 1 ignores signals it has no handler for (SIGKILL excepted).
+#include <signal.h>
+
+#include <cstdio>
+
+#include "cli/command.h"
+#include "cli/container_stop.h"
+
+namespace imgbuild::cli {
+namespace {
+
+Runner setup(CLI::App& sub, const GlobalOptions& globals) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto signal = std::make_shared<std::string>("KILL");
+  sub.add_option("-s,--signal", *signal, "Signal to send (name or number; default KILL)");
+  sub.add_option("containers", *names, "Containers")->required();
+  return [=, &globals]() -> int {
+    auto sig = parse_signal(*signal);
+    if (!sig) return report_error(sig.error());
+    auto store = image::Store::open(globals.root);
+    if (!store) return report_error(store.error());
+    int rc = 0;
+    for (const auto& name : *names) {
+      auto record = find_record(*store, name);
+      if (!record) {
+        rc = report_error(record.error());
+        continue;
+      }
+      if (!is_running(*record) || !pid_belongs(*record)) {
+        rc = report_error(Error(
+            ErrorKind::kInvalidArgument,
+            "cannot kill container: " + name + ": container " + record->id + " is not running"));
+        continue;
+      }
+      if (::kill(record->container_pid, *sig) < 0) {
+        rc = report_error(Error::from_errno("kill", "container " + name, errno));
+        continue;
+      }
+      std::printf("%s\n", name.c_str());
+    }
+    return rc;
+  };
+}
+
+}  // namespace
+
+IMGBUILD_COMMAND(kill, Command{
+                           .name = "kill",
+                           .description = "Kill one or more running containers",
+                           .setup = setup,
+                       });
+
+}  // namespace imgbuild::cli

@@ -1,0 +1,79 @@
+#include "containers/upper_diff.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "base/sys.h"
+#include "runtime/safe_path.h"
+
+namespace imgbuild::containers {
+namespace {
+
+constexpr std::string_view kWhiteoutPrefix = ".wh.";
+constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
+
+struct Walker {
+  std::vector<UniqueFd> lowers;
+  std::vector<Change> out;
+
+  bool in_lower(const std::string& rel) const {
+    for (const auto& fd : lowers) {
+      if (runtime::open_in_root(fd.get(), rel, O_PATH | O_NOFOLLOW)) return true;
+    }
+    return false;
+  }
+
+  Status walk(int dirfd, const std::string& rel, const std::string& subject) {
+    int fd = ::dup(dirfd);
+    if (fd < 0) return fail_errno("dup", subject);
+    DIR* dir = ::fdopendir(fd);
+    if (dir == nullptr) {
+      ::close(fd);
+      return fail_errno("fdopendir", subject);
+    }
+    std::vector<std::pair<std::string, bool>> entries;  // name, is a directory
+    while (struct dirent* e = ::readdir(dir)) {
+      std::string name = e->d_name;
+      if (name == "." || name == "..") continue;
+      bool is_dir = e->d_type == DT_DIR;
+      if (e->d_type == DT_UNKNOWN) {
+        struct stat st {};
+        is_dir = ::fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+      }
+      entries.emplace_back(std::move(name), is_dir);
+    }
+    ::closedir(dir);
+    for (const auto& [name, is_dir] : entries) {
+      if (name == kOpaqueMarker) continue;
+      if (name.starts_with(kWhiteoutPrefix)) {
+        out.push_back({'D', "/" + rel + name.substr(kWhiteoutPrefix.size())});
+        continue;
+      }
+      std::string child = rel + name;
+      out.push_back({in_lower(child) ? 'C' : 'A', "/" + child});
+      if (is_dir) {
+        UniqueFd sub = TRY(sys::open_at(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+        TRY(walk(sub.get(), child + "/", subject + "/" + name));
+      }
+    }
+    return {};
+  }
+};
+
+}  // namespace
+
+Result<std::vector<Change>> upper_changes(const std::string& upper,
+                                          const std::vector<std::string>& lowers) {
+  Walker w;
+  for (const auto& l : lowers) w.lowers.push_back(TRY(sys::open(l, O_PATH | O_DIRECTORY)));
+  UniqueFd root = TRY(sys::open(upper, O_RDONLY | O_DIRECTORY));
+  TRY(w.walk(root.get(), "", upper));
+  std::sort(w.out.begin(), w.out.end(),
+            [](const Change& a, const Change& b) { return a.path < b.path; });
+  return w.out;
+}
+
+}  // namespace imgbuild::containers
