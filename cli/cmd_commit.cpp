@@ -49,8 +49,7 @@ Result<image::Digest> commit(const image::Store& store, const CommitArgs& a) {
   if (TRY(builder::dir_is_empty(staging.path()))) {
     history.empty_layer = true;
   } else {
-    builder::LayerRef layer = TRY(
-        builder::commit_layer_dir(store, staging.path(), image::Compression::kGzip, std::nullopt));
+    builder::LayerRef layer = TRY(builder::commit_layer_dir(store, staging.path(), std::nullopt));
     staging.release();  // adopted into layers/
     config.diff_ids.push_back(layer.diff_id);
     layers.push_back(layer.blob);
