@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/container_each.h"
 #include "cli/container_stop.h"
 
 namespace imgbuild::cli {
@@ -20,26 +21,19 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
     if (!sig) return report_error(sig.error());
     auto store = image::Store::open(globals.root);
     if (!store) return report_error(store.error());
-    int rc = 0;
-    for (const auto& name : *names) {
-      auto record = find_record(*store, name);
-      if (!record) {
-        rc = report_error(record.error());
-        continue;
-      }
-      if (!is_running(*record) || !pid_belongs(*record)) {
-        rc = report_error(Error(
-            ErrorKind::kInvalidArgument,
-            "cannot kill container: " + name + ": container " + record->id + " is not running"));
-        continue;
-      }
-      if (::kill(record->container_pid, *sig) < 0) {
-        rc = report_error(Error::from_errno("kill", "container " + name, errno));
-        continue;
-      }
-      std::printf("%s\n", name.c_str());
-    }
-    return rc;
+    return for_each_container(
+        *store, *names, [&](const std::string& name, ContainerRecord& record) -> Status {
+          if (!is_running(record) || !pid_belongs(record)) {
+            return fail(
+                ErrorKind::kInvalidArgument,
+                "cannot kill container: " + name + ": container " + record.id + " is not running");
+          }
+          if (::kill(record.container_pid, *sig) < 0) {
+            return fail_errno("kill", "container " + name);
+          }
+          std::printf("%s\n", name.c_str());
+          return {};
+        });
   };
 }
 

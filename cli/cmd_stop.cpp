@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/container_each.h"
 #include "cli/container_stop.h"
 
 namespace imgbuild::cli {
@@ -22,31 +23,18 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   return [=, &globals]() -> int {
     auto store = image::Store::open(globals.root);
     if (!store) return report_error(store.error());
-    int rc = 0;
-    for (const auto& name : *names) {
-      auto record = find_record(*store, name);
-      if (!record) {
-        rc = report_error(record.error());
-        continue;
-      }
-      std::string sig_name = !signal->empty() ? *signal : record->stop_signal;
-      auto sig = sig_name.empty() ? Result<int>(SIGTERM) : parse_signal(sig_name);
-      if (!sig) {
-        rc = report_error(sig.error());
-        continue;
-      }
-      // The container's --stop-timeout unless -t is given.
-      int wait_s =
-          time->count() == 0 && record->stop_timeout >= 0 ? record->stop_timeout : *seconds;
-      auto st = stop_container(*store, *record, *sig,
-                               std::chrono::milliseconds(std::max(0, wait_s) * 1000));
-      if (!st) {
-        rc = report_error(st.error());
-        continue;
-      }
-      std::printf("%s\n", name.c_str());
-    }
-    return rc;
+    return for_each_container(
+        *store, *names, [&](const std::string& name, ContainerRecord& record) -> Status {
+          std::string sig_name = !signal->empty() ? *signal : record.stop_signal;
+          int sig = sig_name.empty() ? SIGTERM : TRY(parse_signal(sig_name));
+          // The container's --stop-timeout unless -t is given.
+          int wait_s =
+              time->count() == 0 && record.stop_timeout >= 0 ? record.stop_timeout : *seconds;
+          TRY(stop_container(*store, record, sig,
+                             std::chrono::milliseconds(std::max(0, wait_s) * 1000)));
+          std::printf("%s\n", name.c_str());
+          return {};
+        });
   };
 }
 

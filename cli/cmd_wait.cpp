@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "cli/command.h"
-#include "cli/container_state.h"
+#include "cli/container_each.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -15,24 +15,20 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   return [=, &globals]() -> int {
     auto store = image::Store::open(globals.root);
     if (!store) return report_error(store.error());
-    int rc = 0;
-    for (const auto& name : *names) {
-      auto record = find_record(*store, name);
-      if (!record) {
-        rc = report_error(record.error());
-        continue;
-      }
-      // The monitor records the exit; there is nothing to wait on but the record.
-      while (is_running(*record)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        auto now = load_record(*store, record->id);
-        if (!now) break;  // removed (--rm): the last state seen stands
-        record = std::move(now);
-      }
-      std::printf("%d\n", is_running(*record) ? 0 : record->exit_code);
-      std::fflush(stdout);
-    }
-    return rc;
+    return for_each_container(*store, *names,
+                              [&](const std::string&, ContainerRecord& record) -> Status {
+                                // The monitor records the exit; there is nothing to wait on but the
+                                // record.
+                                while (is_running(record)) {
+                                  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                                  auto now = load_record(*store, record.id);
+                                  if (!now) break;  // removed (--rm): the last state seen stands
+                                  record = std::move(*now);
+                                }
+                                std::printf("%d\n", is_running(record) ? 0 : record.exit_code);
+                                std::fflush(stdout);
+                                return {};
+                              });
   };
 }
 
