@@ -119,6 +119,7 @@ IMGBUILD_COMMAND(login, Command{
                                 return *r;
                               };
                             },
+                            .host_namespaces = true,
                         });
 
 }  // namespace imgbuild::cli

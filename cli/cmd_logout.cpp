@@ -36,6 +36,7 @@ IMGBUILD_COMMAND(logout, Command{
                                  return *r;
                                };
                              },
+                             .host_namespaces = true,
                          });
 
 }  // namespace imgbuild::cli

@@ -202,6 +202,7 @@ IMGBUILD_COMMAND(parse, Command{
                                            "Print the time spent parsing, planning and expanding");
                               return [o] { return run(*o); };
                             },
+                            .host_namespaces = true,
                         });
 
 }  // namespace imgbuild::cli

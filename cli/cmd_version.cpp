@@ -44,6 +44,7 @@ IMGBUILD_COMMAND(version, Command{
                                                "Format the output using a Go template, or json");
                                 return [format_flag] { return run_version(*format_flag); };
                               },
+                              .host_namespaces = true,
                           });
 
 }  // namespace imgbuild::cli

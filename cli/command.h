@@ -25,6 +25,9 @@ struct Command {
   std::string description;
   std::function<Runner(CLI::App& sub, const GlobalOptions& globals)> setup;
   std::vector<std::string> aliases = {};
+  // Run by an ordinary user in the user's own namespaces instead of the store's rootless ones
+  // (runtime/rootless.h): commands that touch no store and no mount (version, parse, login, info).
+  bool host_namespaces = false;
 };
 
 bool register_command(Command command);

@@ -15,6 +15,7 @@
 #include "cli/command.h"
 #include "cli/dispatch.h"
 #include "image/compression_writer.h"
+#include "runtime/rootless.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -62,7 +63,7 @@ int main_impl(int argc, char** argv) {
       ->envname("IMGBUILD_ROOT");
   app.add_flag("-D,--debug", globals.debug, "Print debug logging");
 
-  std::map<CLI::App*, Runner> runners;
+  std::map<CLI::App*, std::pair<Runner, const Command*>> runners;
   std::vector<std::pair<CLI::App*, const Command*>> pending;
   auto sorted = commands();
   std::sort(sorted.begin(), sorted.end(),
@@ -70,7 +71,7 @@ int main_impl(int argc, char** argv) {
   for (const auto& c : sorted) {
     CLI::App* sub = app.add_subcommand(c.name, c.description);
     for (const auto& alias : c.aliases) sub->alias(alias);
-    runners[sub] = c.setup(*sub, globals);
+    runners[sub] = {c.setup(*sub, globals), &c};
   }
 
   std::vector<const char*> cargv;
@@ -83,9 +84,19 @@ int main_impl(int argc, char** argv) {
   globals.root = root_flag.empty() ? default_root() : root_flag;
   if (globals.debug) log::set_level(log::Level::kDebug);
 
-  for (auto& [sub, run] : runners) {
+  for (auto& [sub, entry] : runners) {
     if (!sub->parsed()) continue;
-    int status = run();
+    if (::geteuid() != 0 && !entry.second->host_namespaces) {
+      // Rootless: the rest runs as root of the store's user namespace (runtime/rootless.h),
+      // where the default root would be /var/lib/imgbuild: children get the real one.
+      ::setenv("IMGBUILD_ROOT", globals.root.c_str(), 1);
+      auto entered = runtime::rootless::enter(globals.root + "/rootless");
+      if (!entered) {
+        std::fprintf(stderr, "imgbuild: %s\n", entered.error().message().c_str());
+        return 1;
+      }
+    }
+    int status = entry.first();
     log::debug("stats: " + std::to_string(image::compressed_bytes_produced()) +
                " compressed bytes produced");
     return status;

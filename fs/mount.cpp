@@ -60,6 +60,23 @@ Result<std::unique_ptr<Mount>> Mount::create_unstarted(const std::string& mountp
   if (!S_ISDIR(st->st_mode)) {
     return fail(ErrorKind::kInvalidArgument, "mount point " + target + " is not a directory");
   }
+  // libfuse would fall back to fusermount3 and report only "Permission denied": say what it is.
+  if (::access("/dev/fuse", R_OK | W_OK) != 0) {
+    int err = errno;
+    struct stat dev {};
+    std::string mode = ::stat("/dev/fuse", &dev) == 0
+                           ? " (mode 0" + std::to_string((dev.st_mode >> 6) & 7) +
+                                 std::to_string((dev.st_mode >> 3) & 7) +
+                                 std::to_string(dev.st_mode & 7) + ")"
+                           : "";
+    return fail(Error::from_errno("open", "/dev/fuse", err)
+                    .with_context("mounting imgfs at " + target +
+                                  ": /dev/fuse is not accessible "
+                                  "to this user" +
+                                  mode +
+                                  "; Debian's fuse3 udev rule makes it 0666 (chmod 0666 "
+                                  "/dev/fuse), or run as root"));
+  }
   std::unique_ptr<Mount> mount(new Mount(target));
   Impl& impl = *mount->impl_;
   impl.fs = TRY(Filesystem::create(options));

@@ -16,6 +16,7 @@
 #include "base/fs.h"
 #include "base/scope_guard.h"
 #include "base/sys.h"
+#include "base/user_namespace.h"
 #include "image/tar_reader.h"
 
 namespace imgbuild::image {
@@ -367,6 +368,9 @@ class Extractor {
     mode_t type = S_IFIFO;
     dev_t dev = 0;
     if (h.type != TarEntry::Type::kFifo) {
+      // As Docker's rootless mode: a user namespace cannot make device nodes, and a container
+      // gets its /dev from the runtime anyway. The layer's blob keeps the node.
+      if (options_.allow_devices && in_user_namespace()) return {};
       if (!options_.allow_devices) {
         return fail(ErrorKind::kPermission,
                     label + ": device nodes are not allowed (not running as root)");
@@ -400,6 +404,14 @@ class Extractor {
       int rc = name.empty() ? fchown(fd, static_cast<uid_t>(h.uid), static_cast<gid_t>(h.gid))
                             : fchownat(fd, name.c_str(), static_cast<uid_t>(h.uid),
                                        static_cast<gid_t>(h.gid), AT_SYMLINK_NOFOLLOW);
+      if (rc < 0 && errno == EINVAL && in_user_namespace()) {
+        return fail(ErrorKind::kUnsupported,
+                    "chown(" + subject + ") to " + std::to_string(h.uid) + ":" +
+                        std::to_string(h.gid) +
+                        ": this id has no host id in imgbuild's rootless user namespace (this "
+                        "user has no /etc/subuid and /etc/subgid ranges, or they are too small; "
+                        "see the README's Rootless section)");
+      }
       if (rc < 0) return fail_errno("chown", subject);
     }
     if (h.xattrs.empty()) return {};

@@ -13,6 +13,7 @@
 
 #include "base/fs.h"
 #include "base/sys.h"
+#include "base/user_namespace.h"
 #include "runtime/device_policy.h"
 
 namespace imgbuild::runtime {
@@ -67,13 +68,12 @@ std::string own_path(const std::string& controller) {
   return "/";
 }
 
-// True when this process is not in the initial user namespace (its uid map is not the identity).
-bool in_user_namespace() {
-  auto map = fs::read_file("/proc/self/uid_map");
-  if (!map) return false;
-  unsigned long inside = 1, outside = 1, count = 0;
-  if (std::sscanf(map->c_str(), "%lu %lu %lu", &inside, &outside, &count) != 3) return false;
-  return !(inside == 0 && outside == 0 && count == 4294967295UL);
+// Where this runtime's v2 cgroups go: the root of the hierarchy, or rootless the caller's own
+// (delegated) cgroup.
+std::string v2_base() {
+  if (!in_user_namespace()) return kCgroupRoot;
+  std::string own = own_path("");
+  return own == "/" ? std::string(kCgroupRoot) : kCgroupRoot + own;
 }
 
 Status write_file(const std::string& dir, const std::string& file, const std::string& value) {
@@ -106,7 +106,7 @@ std::vector<const char*> v1_hierarchies(Layout l, const Resources* r) {
 std::vector<std::string> hierarchy_dirs(const std::string& name, const Resources* r, Layout l) {
   std::vector<std::string> dirs;
   if (l == Layout::kUnified) {
-    dirs.push_back(std::string(kCgroupRoot) + "/imgbuild/" + name);
+    dirs.push_back(v2_base() + "/imgbuild/" + name);
     return dirs;
   }
   if (l == Layout::kHybrid) {
@@ -139,12 +139,31 @@ Cgroup& Cgroup::operator=(Cgroup&& other) noexcept {
 Result<Cgroup> Cgroup::create(const std::string& name, const Resources& r) {
   Cgroup cg;
   Layout l = layout();
+  if (in_user_namespace()) {
+    // Rootless: only a cgroup v2 subtree delegated to the user (systemd's user@.service) is
+    // writable. Without one a container runs in the caller's cgroup, which is fine unless a limit
+    // was asked for: that must never be dropped silently.
+    bool limited = r.memory_bytes || r.pids_limit || r.cpus;
+    std::string own = std::string(kCgroupRoot) + own_path("");
+    bool delegated = l == Layout::kUnified && ::access(own.c_str(), W_OK) == 0 &&
+                     ::access((own + "/cgroup.subtree_control").c_str(), W_OK) == 0;
+    if (!delegated) {
+      if (!limited) return cg;
+      return fail(ErrorKind::kUnsupported,
+                  std::string("cgroup limits need a delegated cgroup v2 hierarchy: running "
+                              "rootless, and ") +
+                      (l == Layout::kUnified ? own + " is not writable by this user"
+                                             : "this host has no unified cgroup v2 hierarchy") +
+                      " (run without --memory, --pids-limit and --cpus, or as root)");
+    }
+  }
   bool v2 = l == Layout::kUnified;
   if (v2) {
     // Controllers must be enabled from the root down to the parent of the leaf.
-    std::string parent = std::string(kCgroupRoot) + "/imgbuild";
+    std::string base = v2_base();
+    std::string parent = base + "/imgbuild";
     if (::mkdir(parent.c_str(), 0755) < 0 && errno != EEXIST) return fail_errno("mkdir", parent);
-    for (const std::string& dir : {std::string(kCgroupRoot), parent}) {
+    for (const std::string& dir : {base, parent}) {
       for (const char* c : {"+memory", "+pids", "+cpu"}) {
         auto st = write_file(dir, "cgroup.subtree_control", c);
         bool needed = (c[1] == 'm' && r.memory_bytes) || (c[1] == 'p' && r.pids_limit) ||

@@ -42,6 +42,10 @@ struct ChildPlan {
   int console_fd;      // tty only: socket to send the pty master over; -1 otherwise
   const char* hostname;
   bool new_netns;
+  // In a user namespace (rootless): no mknod (device nodes are bind mounts of the host's), and
+  // sysfs is the host's, read-only, when the network namespace is the host's.
+  bool rootless;
+  bool tty_group_mapped;           // gid 5 exists here (false only with a single-id rootless map)
   std::vector<ChildMount> mounts;  // in order
   bool read_only_rootfs;
   int stdin_fd, stdout_fd, stderr_fd;  // stdin_fd -1: /dev/null

@@ -8,6 +8,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "runtime/child_fail.h"
 #include "runtime/docker_defaults.h"
 
@@ -63,6 +65,19 @@ void make_node(int dirfd, const char* name, unsigned major, unsigned minor) {
   }
 }
 
+// Rootless: the host's node bind-mounted on an empty file (as runc does in a user namespace).
+void bind_node(int dirfd, const char* name) {
+  int fd = ::openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+  if (fd < 0) die({"create /dev/", name});
+  ::close(fd);
+  char host[64] = "/dev/";
+  std::strncat(host, name, sizeof host - 6);
+  int tree = static_cast<int>(::open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+  if (tree < 0) die({"open_tree ", host});
+  if (::move_mount(tree, "", dirfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0) die({"bind ", host});
+  ::close(tree);
+}
+
 void make_link(int dirfd, const char* name, const char* target) {
   if (::symlinkat(target, dirfd, name) < 0) die({"symlink /dev/", name});
 }
@@ -78,16 +93,23 @@ int open_sub(int dirfd, const char* name, const char* target) {
 }
 
 // A tmpfs /dev with Docker's device nodes and links, devpts, shm and mqueue.
-void mount_dev(int target_fd, const char* target) {
+void mount_dev(int target_fd, const char* target, const ChildPlan& plan) {
+  bool rootless = plan.rootless;
   int dev = new_fs("tmpfs", {{"mode", "755"}, {"size", "65536k"}},
                    MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME, target);
   attach(dev, target_fd, "tmpfs", target);
-  make_node(dev, "null", 1, 3);
-  make_node(dev, "zero", 1, 5);
-  make_node(dev, "full", 1, 7);
-  make_node(dev, "random", 1, 8);
-  make_node(dev, "urandom", 1, 9);
-  make_node(dev, "tty", 5, 0);
+  static constexpr struct {
+    const char* name;
+    unsigned major, minor;
+  } kNodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+                {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+  for (const auto& n : kNodes) {
+    if (rootless) {
+      bind_node(dev, n.name);
+    } else {
+      make_node(dev, n.name, n.major, n.minor);
+    }
+  }
   make_link(dev, "fd", "/proc/self/fd");
   make_link(dev, "stdin", "/proc/self/fd/0");
   make_link(dev, "stdout", "/proc/self/fd/1");
@@ -99,8 +121,12 @@ void mount_dev(int target_fd, const char* target) {
   make_dir(dev, "mqueue", 0755);
 
   int pts = open_sub(dev, "pts", "/dev/pts");
-  int m = new_fs("devpts", {{"ptmxmode", "0666"}, {"mode", "0620"}, {"gid", "5"}},
-                 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev/pts");
+  // gid 5 (tty) as Docker, where it exists: a single-id rootless map has no group 5.
+  int m = plan.tty_group_mapped
+              ? new_fs("devpts", {{"ptmxmode", "0666"}, {"mode", "0620"}, {"gid", "5"}},
+                       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev/pts")
+              : new_fs("devpts", {{"ptmxmode", "0666"}, {"mode", "0620"}},
+                       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev/pts");
   attach(m, pts, "devpts", "/dev/pts");
   ::close(m);
   ::close(pts);
@@ -117,6 +143,19 @@ void mount_dev(int target_fd, const char* target) {
   ::close(m);
   ::close(mq);
   ::close(dev);
+}
+
+// A detached read-only (nosuid, nodev, noexec) recursive copy of the tree at path.
+int bind_read_only(const char* path) {
+  int tree = static_cast<int>(
+      ::open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+  if (tree < 0) return tree;
+  struct mount_attr attr {};
+  attr.attr_set = MOUNT_ATTR_RDONLY | kSecure;
+  if (::mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
+    die({"mount_setattr ro ", path});
+  }
+  return tree;
 }
 
 // The tree is a detached mount the parent cloned from the resolved source (and made read-only
@@ -154,12 +193,17 @@ void mount_all(int rootfd, const ChildPlan& plan) {
         break;
       }
       case ChildMount::Type::kSys: {
-        int s = new_fs("sysfs", {}, kSecure | MOUNT_ATTR_RDONLY, m.target);
+        // A new sysfs belongs to the network namespace: rootless in the host's, the kernel
+        // refuses it, and the host's /sys is bind-mounted read-only instead (as runc does).
+        int s = plan.rootless && !plan.new_netns
+                    ? bind_read_only("/sys")
+                    : new_fs("sysfs", {}, kSecure | MOUNT_ATTR_RDONLY, m.target);
+        if (s < 0) die({"open_tree /sys"});
         attach(s, target_fd, "sysfs", m.target);
         ::close(s);
         break;
       }
-      case ChildMount::Type::kDev: mount_dev(target_fd, m.target); break;
+      case ChildMount::Type::kDev: mount_dev(target_fd, m.target, plan); break;
       case ChildMount::Type::kBind: mount_bind(target_fd, m); break;
       case ChildMount::Type::kTmpfs: {
         // Source "tmpfs" as runc names it (/proc/mounts would say "none").
@@ -208,16 +252,10 @@ void mask_paths() {
     ::close(m);
   }
   for (const char* path : kReadonlyPaths) {
-    int tree = static_cast<int>(
-        ::open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    int tree = bind_read_only(path);
     if (tree < 0) {
       if (errno == ENOENT) continue;
       die({"open_tree ", path});
-    }
-    struct mount_attr attr {};
-    attr.attr_set = MOUNT_ATTR_RDONLY | kSecure;
-    if (::mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
-      die({"mount_setattr ro ", path});
     }
     if (::move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
       die({"remount read-only ", path});

@@ -24,6 +24,7 @@
 #include "runtime/container_support.h"
 #include "runtime/docker_defaults.h"
 #include "runtime/etc_files.h"
+#include "runtime/id_map.h"
 #include "runtime/process_config.h"
 #include "runtime/safe_path.h"
 #include "runtime/seccomp_profile.h"
@@ -234,6 +235,8 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   plan.rootfs = root_real.c_str();
   plan.hostname = hostname.c_str();
   plan.new_netns = spec.network != NetworkMode::kHost;
+  plan.rootless = in_user_namespace();
+  plan.tty_group_mapped = !plan.rootless || id_mapped("/proc/self/gid_map", 5);
   plan.mounts = std::move(mounts);
   plan.read_only_rootfs = spec.read_only_rootfs;
   plan.stdin_fd = spec.stdin_open ? spec.stdin_fd : -1;

@@ -48,6 +48,14 @@ std::string read_log(int fd) {
 }  // namespace
 
 Result<UserNetwork> UserNetwork::start(pid_t pid) {
+  // slirp4netns opens /dev/net/tun in the container's namespace; rootless that needs the node's
+  // mode to allow it, which would otherwise surface as slirp4netns' bare "Permission denied".
+  if (::access("/dev/net/tun", R_OK | W_OK) != 0 && errno == EACCES) {
+    return fail(ErrorKind::kPermission,
+                "/dev/net/tun is not accessible to this user: the private network (slirp4netns) "
+                "needs it (Debian's udev rules make it 0666: chmod 0666 /dev/net/tun), or use "
+                "--network host or --network none");
+  }
   auto [ready_r, ready_w0] = TRY(pipe_pair());
   auto [exit_r0, exit_w] = TRY(pipe_pair());
   UniqueFd ready_w = TRY(above_stdio(std::move(ready_w0)));
