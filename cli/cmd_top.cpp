@@ -68,16 +68,27 @@ std::optional<Proc> read_proc(int pid) {
   return p;
 }
 
+std::string pid_namespace(pid_t pid) {
+  char link[64] = {};
+  std::string path = "/proc/" + std::to_string(pid) + "/ns/pid";
+  ssize_t n = ::readlink(path.c_str(), link, sizeof link - 1);
+  return n > 0 ? std::string(link, static_cast<size_t>(n)) : std::string();
+}
+
 Result<std::vector<Proc>> container_processes(const ContainerRecord& record) {
   std::vector<Proc> out;
   DIR* dir = ::opendir("/proc");
   if (dir == nullptr) return fail_errno("opendir", "/proc");
   std::string marker = "imgbuild-" + record.id;
+  // Rootless without a delegated cgroup there is no cgroup to go by: the container's processes
+  // are those in its pid namespace.
+  std::string pidns = pid_namespace(record.container_pid);
   while (struct dirent* e = ::readdir(dir)) {
     int pid = std::atoi(e->d_name);
     if (pid <= 0) continue;
     auto cg = fs::read_file("/proc/" + std::to_string(pid) + "/cgroup");
-    if (!cg || cg->find(marker) == std::string::npos) continue;
+    bool member = cg && cg->find(marker) != std::string::npos;
+    if (!member && (pidns.empty() || pid_namespace(pid) != pidns)) continue;
     if (auto p = read_proc(pid)) out.push_back(std::move(*p));
   }
   ::closedir(dir);

@@ -2,9 +2,11 @@
 
 #include <signal.h>
 
+#include <cstdio>
 #include <thread>
 
 #include "base/fs.h"
+#include "base/user_namespace.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -20,12 +22,27 @@ bool wait_stopped(const image::Store& store, const std::string& id,
   }
 }
 
+// The parent pid in /proc/PID/stat (after the command name, which may hold spaces and parens).
+pid_t parent_of(pid_t pid) {
+  auto stat = fs::read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return 0;
+  size_t close = stat->rfind(')');
+  if (close == std::string::npos) return 0;
+  char state = 0;
+  int ppid = 0;
+  if (std::sscanf(stat->c_str() + close + 1, " %c %d", &state, &ppid) != 2) return 0;
+  return ppid;
+}
+
 }  // namespace
 
 bool pid_belongs(const ContainerRecord& r) {
   if (r.container_pid <= 0) return false;
   auto cg = fs::read_file("/proc/" + std::to_string(r.container_pid) + "/cgroup");
-  return cg && cg->find("imgbuild-" + r.id) != std::string::npos;
+  if (cg && cg->find("imgbuild-" + r.id) != std::string::npos) return true;
+  // Rootless without a delegated cgroup the container has none of its own: it is the pid its
+  // monitor cloned.
+  return in_user_namespace() && r.monitor_pid > 0 && parent_of(r.container_pid) == r.monitor_pid;
 }
 
 Status stop_container(const image::Store& store, const ContainerRecord& record, int sig,
