@@ -108,7 +108,12 @@ void drop_privileges(const ChildPlan& plan) {
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
     die({"clear ambient capabilities"});
   }
-  if (::syscall(SYS_setgroups, plan.groups.size(), plan.groups.data()) < 0) die({"setgroups"});
+  // A single-id rootless namespace has setgroups(2) disabled (runtime/rootless.h): the process
+  // keeps the groups it has, which map to no group inside.
+  if (plan.setgroups_allowed &&
+      ::syscall(SYS_setgroups, plan.groups.size(), plan.groups.data()) < 0) {
+    die({"setgroups"});
+  }
   if (::syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) < 0) die({"setresgid"});
   if (::syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) < 0) die({"setresuid"});
   struct __user_cap_header_struct header {};
@@ -145,15 +150,17 @@ void drop_privileges(const ChildPlan& plan) {
   child::die_with(ChildReport::kExec, err, {plan.argv[0]});
 }
 
-// Waits for the parent's go (it has placed us in the cgroup), then execs.
-[[noreturn]] void wait_and_exec(const ChildPlan& plan) {
+// Waits for the parent's go (it has placed us in the cgroup and started the network helper).
+void wait_for_go(const ChildPlan& plan) {
   char go = 0;
   ssize_t n;
   do {
     n = ::read(plan.sync_fd, &go, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) ::_exit(125);  // the parent gave up; it reports why
+}
 
+[[noreturn]] void exec_now(const ChildPlan& plan) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -190,12 +197,17 @@ void child_main(const ChildPlan& plan) {
     plan.nofile_soft, plan.nofile_hard
   };
   if (::setrlimit(RLIMIT_NOFILE, &nofile) < 0) die({"setrlimit RLIMIT_NOFILE"});
+  // The go comes before the credential change: slirp4netns, started meanwhile, opens this
+  // process's network namespace, which a process that changed uid (no longer dumpable) allows
+  // only to holders of CAP_SYS_PTRACE over its memory's user namespace; rootless that is the
+  // initial one, where nothing here has it.
+  wait_for_go(plan);
   drop_privileges(plan);
   // The container must not outlive the process that started it (its mount would be dead): set
   // after the credential change, which clears this setting.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die({"set parent death signal"});
   ::umask(022);
-  wait_and_exec(plan);
+  exec_now(plan);
 }
 
 void exec_child_main(const ChildPlan& plan) {
@@ -217,9 +229,10 @@ void exec_child_main(const ChildPlan& plan) {
   };
   if (::setrlimit(RLIMIT_NOFILE, &nofile) < 0) die({"setrlimit RLIMIT_NOFILE"});
   drop_privileges(plan);
+  wait_for_go(plan);
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die({"set parent death signal"});
   ::umask(022);
-  wait_and_exec(plan);
+  exec_now(plan);
 }
 
 }  // namespace imgbuild::runtime

@@ -45,7 +45,9 @@ struct ChildPlan {
   // In a user namespace (rootless): no mknod (device nodes are bind mounts of the host's), and
   // sysfs is the host's, read-only, when the network namespace is the host's.
   bool rootless;
-  bool tty_group_mapped;           // gid 5 exists here (false only with a single-id rootless map)
+  bool tty_group_mapped;
+  bool setgroups_allowed;  // false only with a single-id rootless map           // gid 5 exists
+                           // here (false only with a single-id rootless map)
   std::vector<ChildMount> mounts;  // in order
   bool read_only_rootfs;
   int stdin_fd, stdout_fd, stderr_fd;  // stdin_fd -1: /dev/null

@@ -237,6 +237,7 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   plan.new_netns = spec.network != NetworkMode::kHost;
   plan.rootless = in_user_namespace();
   plan.tty_group_mapped = !plan.rootless || id_mapped("/proc/self/gid_map", 5);
+  plan.setgroups_allowed = setgroups_allowed();
   plan.mounts = std::move(mounts);
   plan.read_only_rootfs = spec.read_only_rootfs;
   plan.stdin_fd = spec.stdin_open ? spec.stdin_fd : -1;

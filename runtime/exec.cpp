@@ -14,6 +14,7 @@
 #include "base/sys.h"
 #include "runtime/container_support.h"
 #include "runtime/docker_defaults.h"
+#include "runtime/id_map.h"
 #include "runtime/seccomp_profile.h"
 #include "runtime/user.h"
 
@@ -78,6 +79,7 @@ Result<Container> Container::exec_impl(pid_t container_pid, const ProcessSpec& s
   envp.push_back(nullptr);
 
   ChildPlan plan{};
+  plan.setgroups_allowed = setgroups_allowed();
   plan.rootfs = "";
   plan.hostname = "";
   plan.stdin_fd = spec.stdin_open ? spec.stdin_fd : -1;

@@ -142,6 +142,11 @@ bool id_mapped(const char* map_file, uint32_t id) {
   return false;
 }
 
+bool setgroups_allowed() {
+  auto text = fs::read_file("/proc/self/setgroups");
+  return !text || !text->starts_with("deny");
+}
+
 std::string format_id_map(const std::vector<IdRange>& ranges) {
   std::string out;
   for (const IdRange& r : ranges) {

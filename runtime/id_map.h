@@ -57,6 +57,10 @@ Result<std::vector<IdRange>> parse_proc_id_map(std::string_view text);
 // "/proc/self/uid_map").
 bool id_mapped(const char* map_file, uint32_t id);
 
+// Whether setgroups(2) is allowed here: not in a namespace whose /proc/self/setgroups says "deny"
+// (a single-id map written without newgidmap).
+bool setgroups_allowed();
+
 // "0:1000:1,1:100000:65536" (as podman info shows them).
 std::string format_id_map(const std::vector<IdRange>& ranges);
 

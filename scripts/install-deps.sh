@@ -9,7 +9,7 @@ mode=${1:-build}
 build_pkgs=(build-essential cmake pkg-config git ca-certificates
   libfuse3-dev fuse3 libarchive-dev libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev
   nlohmann-json3-dev libcurl4-openssl-dev libcli11-dev libcap-dev libseccomp-dev
-  busybox-static iproute2 procps slirp4netns)
+  busybox-static iproute2 procps slirp4netns uidmap)  # uidmap: rootless (docs/rootless.md)
 test_pkgs=(catch2 libcpp-httplib-dev clang-16 libclang-rt-16-dev clang-format
   docker-registry apache2-utils skopeo umoci oci-image-tool fuse-overlayfs runc curl
   python3 xz-utils bzip2 zstd docker.io
