@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -20,8 +21,10 @@
 #include "base/unique_fd.h"
 #include "builder/build_engine.h"
 #include "builder/dockerfile/limits.h"
+#include "builder/output_spec.h"
 #include "builder/progress.h"
 #include "builder/step_runner.h"
+#include "cli/build_output.h"
 #include "cli/command.h"
 #include "cli/container_state.h"
 #include "cli/escaping_progress.h"
@@ -45,6 +48,7 @@ struct BuildFlags {
   std::string progress = "auto";
   bool quiet = false;
   std::string iidfile;
+  std::vector<std::string> outputs;  // --output / -o (builder/output_spec.h)
   std::vector<std::string> labels;
   std::vector<std::string> secrets;
   std::string platform;
@@ -73,7 +77,6 @@ const std::map<std::string, std::string>& unsupported_options() {
       {"--ulimit", "RUN steps run with the limits imgbuild itself has"},
       {"--cache-from", "no external cache import (the local build cache is always used)"},
       {"--cache-to", "no external cache export"},
-      {"--output", "the image always goes to the local store (use save or push)"},
       {"--build-context", "named contexts are not implemented"},
       {"--builder", "there is one builder, imgbuild itself"},
       {"--attest", "attestations are not implemented"},
@@ -384,6 +387,13 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
               "--progress \"" + flags.progress + "\": expected auto, plain, tty or quiet"));
   }
   if (flags.quiet) mode = builder::ProgressMode::kQuiet;
+  std::vector<builder::OutputSpec> outputs;
+  for (const auto& text : flags.outputs) {
+    auto spec = builder::parse_output_spec(text);
+    if (!spec) return report_error(spec.error());
+    outputs.push_back(std::move(*spec));
+  }
+  if (auto checked = check_build_outputs(outputs); !checked) return report_error(checked.error());
   if (flags.push && flags.tags.empty()) {
     return report_error(Error(ErrorKind::kInvalidArgument, "--push needs at least one -t REF"));
   }
@@ -417,12 +427,23 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
       progress->note("pushed " + t.familiar() + "@" + pushed->manifest_digest.str());
     }
   }
+  BuildOutputContext built{.manifest_digest = result->manifest_digest,
+                           .manifest_size = result->manifest_size,
+                           .compression = options->compression,
+                           .source_date_epoch = options->source_date_epoch};
+  if (auto written = write_build_outputs(*store, outputs, built); !written) {
+    return report_error(written.error());
+  }
   if (!flags.iidfile.empty()) {
     auto written = fs::write_file_atomic(flags.iidfile, result->image_id.str(), 0644);
     if (!written) return report_error(written.error());
   }
+  bool stdout_taken = std::any_of(outputs.begin(), outputs.end(), [](const auto& o) {
+    return o.dest == "-" && o.type != builder::OutputSpec::Type::kLocal;
+  });
   if (flags.quiet) {
-    std::printf("%s\n", result->image_id.str().c_str());
+    // With an output on stdout the image ID would corrupt it: --iidfile gives it instead.
+    if (!stdout_taken) std::printf("%s\n", result->image_id.str().c_str());
   } else {
     progress->note("writing image " + result->image_id.str() + " done");
     for (const auto& t : result->tags) progress->note("naming to " + t.str() + " done");
@@ -452,6 +473,10 @@ IMGBUILD_COMMAND(
           sub.add_option("--progress", flags->progress, "auto, plain, tty or quiet");
           sub.add_flag("-q,--quiet", flags->quiet, "Print only the image ID");
           sub.add_option("--iidfile", flags->iidfile, "Write the image ID to a file");
+          sub.add_option("-o,--output", flags->outputs,
+                         "Output destination: DIR, -, or type=local|tar|oci|docker|image|"
+                         "registry[,dest=PATH][,name=REF][,push=true]")
+              ->allow_extra_args(false);
           sub.add_option("--label", flags->labels, "Add a label K=V (repeatable)");
           sub.add_option("--secret", flags->secrets,
                          "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR")

@@ -24,9 +24,11 @@ stage tests
 (cd build && ctest --output-on-failure --timeout 1500)
 
 stage "unit tests under AddressSanitizer + UBSan"
-# -g1: line tables are all the sanitizers' reports need, and compile faster than full -g.
-cmake -S . -B build-asan -DIMGBUILD_SANITIZE=ON -DIMGBUILD_WERROR=ON \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >/dev/null
+# -O1 without debug info: the sanitizers' reports still name functions (symbol table), and this
+# build compiles every library again, so it is CI's longest stage: -O1 -g0 takes ~510 s here
+# against ~770 s at -O2 -g1. No -Werror: the main build above enforces the warnings already.
+cmake -S . -B build-asan -DIMGBUILD_SANITIZE=ON -DIMGBUILD_WERROR=OFF \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -DNDEBUG" >/dev/null
 cmake --build build-asan -j"$jobs" --target unit_tests
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -L unit)
