@@ -216,20 +216,29 @@ TEST_CASE("RUN steps cannot open host devices") {
 TEST_CASE("kill -9 during a RUN leaves no dead mount behind once the store is next opened") {
   if (!can_run()) return;
   Env env;
+  // Unique to this run: the step's shell shows it in its command line once the RUN has started.
+  std::string marker = "kill-test-" + env.dir.path().substr(env.dir.path().rfind('-') + 1);
   REQUIRE(fs::write_file_atomic(
       env.ctx + "/Dockerfile",
-      "FROM busybox\nRUN --mount=type=bind,source=.,target=/c,rw sleep 60\n"));
+      "FROM busybox\nRUN --mount=type=bind,source=.,target=/c,rw sh -c 'sleep 60; echo " + marker +
+          "'\n"));
   auto child = testing::spawn_background(
       {IMGBUILD_BINARY, "--root", env.store, "-t", "app", env.ctx}, env.dir.path() + "/build.log");
   REQUIRE(child);
   std::string tmp = env.store + "/tmp";
   // Wait for the step's mounts (its rootfs and the context bind) to appear under tmp/.
-  bool mounted = false;
-  for (int i = 0; i < 300 && !mounted; ++i) {
+  // Kill only once the step's process runs: imgfs serves these mounts from threads of the build
+  // process itself, so a SIGKILL while its main thread still sets up the rootfs (a stat on the
+  // mount, answered by a thread the signal has just killed) would leave it waiting forever in
+  // the kernel (FUSE waits for a request userspace has read without interruption).
+  bool started = false;
+  for (int i = 0; i < 600 && !started; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    mounted = mountinfo::points_under(tmp).size() >= 2;  // rootfs + the rw context bind
+    auto ps = run_process({"pgrep", "-f", marker});
+    started = ps && ps->exit_code == 0;
   }
-  REQUIRE(mounted);
+  REQUIRE(started);
+  REQUIRE(mountinfo::points_under(tmp).size() >= 2);  // rootfs + the rw context bind
   child->signal(SIGKILL);
   REQUIRE(child->wait());
   CHECK_FALSE(mountinfo::points_under(tmp).empty());  // the dead server's mounts
