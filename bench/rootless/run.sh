@@ -30,13 +30,18 @@ command -v newuidmap >/dev/null || { echo "bench/rootless: newuidmap missing (ap
 user=imgbuild-bench
 id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
 if ! grep -q "^$user:" /etc/subuid || ! grep -q "^$user:" /etc/subgid; then
-  usermod --add-subuids 400000-465535 --add-subgids 400000-465535 "$user"
+  # Past every range already given out, so no two users share ids.
+  start=$(cat /etc/subuid /etc/subgid 2>/dev/null | awk -F: 'NF == 3 && $2 + $3 > m { m = $2 + $3 } END { print (m > 100000 ? m : 100000) }')
+  usermod --add-subuids "$start-$((start + 65535))" --add-subgids "$start-$((start + 65535))" "$user"
 fi
 chmod 0666 /dev/fuse /dev/net/tun
 
 work=$(mktemp -d /var/tmp/imgbuild-bench-rootless.XXXXXX)
 chmod 0755 "$work"
 trap 'pkill -KILL -u "$user" 2>/dev/null || true; rm -rf "$work"' EXIT
+# The user runs a copy: the checkout may be under a directory only root can enter.
+install -m 0755 "$IMGBUILD" "$work/imgbuild"
+IMGBUILD=$work/imgbuild
 "$repo/testdata/make-busybox-rootfs.sh" --tar "$work/base.tar" >/dev/null
 chmod 0644 "$work/base.tar"
 
