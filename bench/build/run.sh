@@ -62,20 +62,8 @@ fi
 "$bin" --root "$store" import "$work/base.tar" bench-base:latest >/dev/null
 
 ctx=$work/ctx
-mkdir -p "$ctx/src"
-for i in $(seq 1 50); do head -c 4096 /dev/urandom | base64 > "$ctx/src/f$i.txt"; done
-echo one > "$ctx/one.txt"
-cat > "$ctx/Dockerfile" <<'DF'
-FROM bench-base:latest
-ENV APP=/app
-WORKDIR /app
-COPY src/ ./src/
-RUN cat src/*.txt | wc -c > total && ls src > list
-RUN echo "second step" > second
-COPY one.txt ./
-RUN sha256sum one.txt > one.sum
-CMD ["cat", "/app/one.sum"]
-DF
+. "$here/../lib/build_context.sh"
+make_build_context "$ctx"
 big=$work/big
 mkdir -p "$big"
 cat > "$big/Dockerfile" <<DF

@@ -63,26 +63,10 @@ echo one > "$ctx/one.txt"
 echo "run $(best "$bin" run --rm bench-base:latest true)"
 SH
 
-make_ctx() {
-  local ctx=$1
-  mkdir -p "$ctx/src"
-  for i in $(seq 1 50); do head -c 4096 /dev/urandom | base64 > "$ctx/src/f$i.txt"; done
-  echo one > "$ctx/one.txt"
-  cat > "$ctx/Dockerfile" <<'DF'
-FROM bench-base:latest
-ENV APP=/app
-WORKDIR /app
-COPY src/ ./src/
-RUN cat src/*.txt | wc -c > total && ls src > list
-RUN echo "second step" > second
-COPY one.txt ./
-RUN sha256sum one.txt > one.sum
-CMD ["cat", "/app/one.sum"]
-DF
-}
-make_ctx "$work/ctx-root"
+. "$here/../lib/build_context.sh"
+make_build_context "$work/ctx-root"
 mkdir -p "$work/user"
-make_ctx "$work/user/ctx"
+make_build_context "$work/user/ctx"
 chown -R "$user:" "$work/user"
 
 declare -A T
