@@ -103,6 +103,13 @@ Result<BuildResult> build_image(const image::Store& store, const BuildOptions& o
   result.tags = tags;
   result.steps_cached = session.steps_cached;
   result.steps_executed = session.steps_executed;
+  result.target_record_keys = final_stage->record_keys;
+  for (const auto& stage : plan.stages) {
+    if (const StageResult* r = session.result(stage.index)) {
+      result.all_record_keys.insert(result.all_record_keys.end(), r->record_keys.begin(),
+                                    r->record_keys.end());
+    }
+  }
   return result;
 }
 

@@ -62,6 +62,10 @@ struct BuildResult {
   std::vector<image::Reference> tags;
   int steps_cached = 0;
   int steps_executed = 0;
+  // The build cache records the build used or made (builder/cache_export.h): of the target stage
+  // (with the stages it is based on), and of every stage built.
+  std::vector<std::string> target_record_keys;
+  std::vector<std::string> all_record_keys;
 };
 
 Result<BuildResult> build_image(const image::Store& store, const BuildOptions& options,

@@ -30,6 +30,7 @@ struct StageResult {
   std::string key;               // cache key after the stage's last instruction
   dockerfile::EnvList env;       // final ENV, seeds `FROM <this stage>`
   std::string last_created;      // timestamp for history entries of metadata steps
+  std::vector<std::string> record_keys;  // cache records of its layer steps (and its base stage's)
 };
 
 class BuildSession {

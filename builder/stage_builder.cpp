@@ -248,6 +248,7 @@ Status StageBuilder::layer_step(size_t index, const std::string& title, const Ke
     add_history(created_by, r.empty_layer, created);
     st_.last_created = created;
     st_.key = key;
+    st_.record_keys.push_back(key);
   };
   if (!s_.options.no_cache) {
     if (auto record = s_.cache.lookup(key)) {

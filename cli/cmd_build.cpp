@@ -20,6 +20,8 @@
 #include "base/terminal_text.h"
 #include "base/unique_fd.h"
 #include "builder/build_engine.h"
+#include "builder/cache_layout.h"
+#include "builder/cache_spec.h"
 #include "builder/dockerfile/limits.h"
 #include "builder/output_spec.h"
 #include "builder/progress.h"
@@ -48,7 +50,8 @@ struct BuildFlags {
   std::string progress = "auto";
   bool quiet = false;
   std::string iidfile;
-  std::vector<std::string> outputs;  // --output / -o (builder/output_spec.h)
+  std::vector<std::string> outputs;               // --output / -o (builder/output_spec.h)
+  std::vector<std::string> cache_from, cache_to;  // builder/cache_spec.h
   std::vector<std::string> labels;
   std::vector<std::string> secrets;
   std::string platform;
@@ -75,8 +78,6 @@ const std::map<std::string, std::string>& unsupported_options() {
   static const std::map<std::string, std::string> kOptions = {
       {"--ssh", "SSH agent forwarding (RUN --mount=type=ssh) is not implemented"},
       {"--ulimit", "RUN steps run with the limits imgbuild itself has"},
-      {"--cache-from", "no external cache import (the local build cache is always used)"},
-      {"--cache-to", "no external cache export"},
       {"--build-context", "named contexts are not implemented"},
       {"--builder", "there is one builder, imgbuild itself"},
       {"--attest", "attestations are not implemented"},
@@ -394,6 +395,22 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
     outputs.push_back(std::move(*spec));
   }
   if (auto checked = check_build_outputs(outputs); !checked) return report_error(checked.error());
+  std::vector<builder::CacheSpec> cache_from, cache_to;
+  for (const auto& text : flags.cache_from) {
+    auto spec = builder::parse_cache_spec(text, "--cache-from");
+    if (!spec) return report_error(spec.error());
+    cache_from.push_back(std::move(*spec));
+  }
+  for (const auto& text : flags.cache_to) {
+    auto spec = builder::parse_cache_spec(text, "--cache-to");
+    if (!spec) return report_error(spec.error());
+    if (spec->type != "local") {
+      return report_error(
+          Error(ErrorKind::kUnsupported,
+                "--cache-to type=" + spec->type + " is not implemented (type=local,dest=DIR is)"));
+    }
+    cache_to.push_back(std::move(*spec));
+  }
   if (flags.push && flags.tags.empty()) {
     return report_error(Error(ErrorKind::kInvalidArgument, "--push needs at least one -t REF"));
   }
@@ -412,6 +429,25 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
   };
 
   auto progress = escaping_progress(builder::make_progress(mode, stderr));
+  // A cache that cannot be used is a warning: the build runs without it (as BuildKit's).
+  for (const auto& c : cache_from) {
+    if (c.type != "local") {
+      print_warning("[Warning] --cache-from " + (c.ref.empty() ? "type=" + c.type : c.ref) +
+                    ": only type=local caches are implemented; ignored");
+      continue;
+    }
+    auto imported = builder::import_cache_layout(st, c.path);
+    if (!imported) {
+      print_warning("[Warning] --cache-from " + c.path + ": " + imported.error().message() +
+                    "; building without it");
+      continue;
+    }
+    for (const auto& p : imported->problems) {
+      print_warning("[Warning] --cache-from " + c.path + ": " + p);
+    }
+    progress->note("imported " + std::to_string(imported->records) + " cache records from " +
+                   c.path);
+  }
   builder::ContainerStepRunner runner(
       *store, builder::ContainerStepOptions{.shm_size_bytes = shm_size,
                                             .extra_hosts = host_entries(flags.add_hosts)});
@@ -426,6 +462,14 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
       if (!pushed) return report_error(pushed.error().with_context("pushing " + t.familiar()));
       progress->note("pushed " + t.familiar() + "@" + pushed->manifest_digest.str());
     }
+  }
+  for (const auto& c : cache_to) {
+    const auto& keys = c.max ? result->all_record_keys : result->target_record_keys;
+    auto exported = builder::export_cache_layout(*store, keys, c.path);
+    if (!exported) {
+      return report_error(exported.error().with_context("--cache-to type=local,dest=" + c.path));
+    }
+    progress->note("exported " + std::to_string(exported->records) + " cache records to " + c.path);
   }
   BuildOutputContext built{.manifest_digest = result->manifest_digest,
                            .manifest_size = result->manifest_size,
@@ -473,6 +517,12 @@ IMGBUILD_COMMAND(
           sub.add_option("--progress", flags->progress, "auto, plain, tty or quiet");
           sub.add_flag("-q,--quiet", flags->quiet, "Print only the image ID");
           sub.add_option("--iidfile", flags->iidfile, "Write the image ID to a file");
+          sub.add_option("--cache-from", flags->cache_from,
+                         "Import build cache: type=local,src=DIR")
+              ->allow_extra_args(false);
+          sub.add_option("--cache-to", flags->cache_to,
+                         "Export build cache: type=local,dest=DIR[,mode=min|max]")
+              ->allow_extra_args(false);
           sub.add_option("-o,--output", flags->outputs,
                          "Output destination: DIR, -, or type=local|tar|oci|docker|image|"
                          "registry[,dest=PATH][,name=REF][,push=true]")
