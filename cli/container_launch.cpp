@@ -63,7 +63,8 @@ Result<ContainerRecord> create_container(const image::Store& store, const Create
   record.id = TRY(new_container_id());
   record.name = o.name.empty() ? new_container_name(store) : o.name;
   if (!o.name.empty()) {
-    for (const auto& r : list_records(store)) {
+    ContainerList all = TRY(list_records(store));
+    for (const auto& r : all.records) {
       if (r.name == o.name) {
         return fail(ErrorKind::kAlreadyExists, "Conflict. The container name \"/" + o.name +
                                                    "\" is already in use by container \"" + r.id +
