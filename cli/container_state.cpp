@@ -11,6 +11,7 @@
 
 #include "base/dir_reader.h"
 #include "base/fs.h"
+#include "base/random_id.h"
 #include "base/sys.h"
 #include "fs/mount.h"
 #include "runtime/cgroup.h"
@@ -234,20 +235,7 @@ bool is_running(const ContainerRecord& r) {
   return ::kill(r.monitor_pid, 0) == 0 || errno == EPERM;
 }
 
-Result<std::string> new_container_id() {
-  UniqueFd fd = TRY(sys::open("/dev/urandom", O_RDONLY));
-  char bytes[32];
-  size_t got = TRY(sys::read_some(fd.get(), {bytes, sizeof bytes}));
-  if (got != sizeof bytes) return fail(ErrorKind::kIo, "short read from /dev/urandom");
-  static const char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (char c : bytes) {
-    auto b = static_cast<unsigned char>(c);
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
-}
+Result<std::string> new_container_id() { return random_hex(32); }
 
 std::string new_container_name(const image::Store& store) {
   static const char* kAdjectives[] = {"brave", "calm", "eager", "fervent", "gentle", "happy",

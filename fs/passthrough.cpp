@@ -14,6 +14,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/eintr.h"
 #include "base/unique_fd.h"
 
 namespace imgbuild::fs::passthrough {
@@ -46,18 +47,12 @@ constexpr uint32_t kMaxStackDepth = 1;
 
 // A message as read from /dev/fuse or written to it.
 ssize_t read_message(int fd, std::vector<char>* buf) {
-  for (;;) {
-    ssize_t n = ::read(fd, buf->data(), buf->size());
-    if (n >= 0 || errno != EINTR) return n;
-  }
+  return sys::retry_eintr([&] { return ::read(fd, buf->data(), buf->size()); });
 }
 
+// /dev/fuse takes a reply whole or not at all: a short write is a failure, never continued.
 bool write_message(int fd, const char* data, size_t size) {
-  for (;;) {
-    ssize_t n = ::write(fd, data, size);
-    if (n == static_cast<ssize_t>(size)) return true;
-    if (n >= 0 || errno != EINTR) return false;
-  }
+  return sys::retry_eintr([&] { return ::write(fd, data, size); }) == static_cast<ssize_t>(size);
 }
 
 uint64_t timeout_sec(double t) {
