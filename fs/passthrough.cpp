@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/eintr.h"
+#include "base/sys.h"
 #include "base/unique_fd.h"
 
 namespace imgbuild::fs::passthrough {
@@ -81,15 +82,11 @@ Result<bool> negotiate_init(fuse_session* se, bool want,
   const int libfuse_fd = fuse_session_fd(se);
   UniqueFd dev(::fcntl(libfuse_fd, F_DUPFD_CLOEXEC, 0));
   if (!dev) return fail_errno("dup", "/dev/fuse");
-  int sp[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-    return fail_errno("socketpair", "FUSE init");
-  }
-  UniqueFd ours(sp[1]);
+  auto [theirs, ours] = TRY(sys::socketpair(AF_UNIX, SOCK_SEQPACKET, "FUSE init"));
   // From here libfuse's fd number is one end of the socket pair, until it gets /dev/fuse back.
-  bool swapped = ::dup3(sp[0], libfuse_fd, O_CLOEXEC) >= 0;
+  bool swapped = ::dup3(theirs.get(), libfuse_fd, O_CLOEXEC) >= 0;
   int swap_errno = errno;
-  ::close(sp[0]);
+  theirs.reset();
   if (!swapped) return fail_errno("dup3", "FUSE init", swap_errno);
   auto restore = [&] { (void)::dup3(dev.get(), libfuse_fd, O_CLOEXEC); };
 
