@@ -17,6 +17,7 @@ allowed=(
   image/layer_extractor.cpp
   fs/mount.cpp
   runtime/container.cpp
+  runtime/rootless.cpp
 )
 
 exclude=()
