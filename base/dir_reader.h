@@ -36,6 +36,8 @@ class DirReader {
 
   // The next entry other than "." and "..", nullopt at the end, or readdir's error.
   Result<std::optional<DirEntry>> next();
+  // The directory's own fd, for *at() calls on its entries; valid while the reader lives.
+  int fd() const { return ::dirfd(dir_); }
 
  private:
   DirReader(DIR* dir, std::string subject) : dir_(dir), subject_(std::move(subject)) {}

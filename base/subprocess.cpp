@@ -8,6 +8,8 @@
 
 #include <cstring>
 
+#include "base/eintr.h"
+#include "base/sys.h"
 #include "base/unique_fd.h"
 
 namespace imgbuild {
@@ -23,21 +25,14 @@ Child& Child::operator=(Child&& other) noexcept {
 Child::~Child() {
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
+    (void)sys::wait_pid(pid_);
     pid_ = -1;
   }
 }
 
 Result<int> Child::wait() {
   if (pid_ <= 0) return fail(ErrorKind::kInternal, "wait on an empty Child");
-  int status = 0;
-  for (;;) {
-    pid_t r = ::waitpid(pid_, &status, 0);
-    if (r >= 0) break;
-    if (errno != EINTR) return fail_errno("waitpid", std::to_string(pid_));
-  }
+  int status = TRY(sys::wait_pid(pid_));
   pid_ = -1;
   return status;
 }
@@ -52,19 +47,13 @@ int exit_code_from_wait_status(int status) {
   return 125;
 }
 
-static Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return fail_errno("pipe2", "subprocess");
-  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
-
 Result<ProcessResult> run_process(const std::vector<std::string>& argv,
                                   const ProcessOptions& options) {
   if (argv.empty()) return fail(ErrorKind::kInvalidArgument, "run_process: empty argv");
-  auto [in_r, in_w] = TRY(make_pipe());
-  auto [out_r, out_w] = TRY(make_pipe());
-  auto [err_r, err_w] = TRY(make_pipe());
-  auto [exec_r, exec_w] = TRY(make_pipe());  // reports exec failure errno
+  auto [in_r, in_w] = TRY(sys::pipe2(0, "subprocess"));
+  auto [out_r, out_w] = TRY(sys::pipe2(0, "subprocess"));
+  auto [err_r, err_w] = TRY(sys::pipe2(0, "subprocess"));
+  auto [exec_r, exec_w] = TRY(sys::pipe2(0, "subprocess"));  // reports exec failure errno
 
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -122,15 +111,14 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
     if (out_r) pfds[n++] = {out_r.get(), POLLIN, 0};
     if (err_r) pfds[n++] = {err_r.get(), POLLIN, 0};
     if (in_w) pfds[n++] = {in_w.get(), POLLOUT, 0};
-    if (::poll(pfds, static_cast<nfds_t>(n), -1) < 0) {
-      if (errno == EINTR) continue;
-      return fail_errno("poll", argv[0]);
-    }
+    if (TRY(sys::poll({pfds, static_cast<size_t>(n)}, -1, argv[0])) == 0) continue;
     for (int i = 0; i < n; ++i) {
       if (pfds[i].revents == 0) continue;
       if (pfds[i].fd == in_w.get()) {
-        ssize_t w = ::write(in_w.get(), to_write.data(), std::min<size_t>(to_write.size(), 65536));
-        if (w < 0 && errno != EINTR && errno != EAGAIN) {
+        ssize_t w = sys::retry_eintr([&] {
+          return ::write(in_w.get(), to_write.data(), std::min<size_t>(to_write.size(), 65536));
+        });
+        if (w < 0 && errno != EAGAIN) {
           in_w.reset();
         } else if (w > 0) {
           to_write.remove_prefix(static_cast<size_t>(w));
@@ -139,8 +127,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
         continue;
       }
       char buf[65536];
-      ssize_t r = ::read(pfds[i].fd, buf, sizeof buf);
-      if (r < 0 && errno == EINTR) continue;
+      ssize_t r = sys::retry_eintr([&] { return ::read(pfds[i].fd, buf, sizeof buf); });
       bool is_out = pfds[i].fd == out_r.get();
       if (r <= 0) {
         (is_out ? out_r : err_r).reset();

@@ -1,21 +1,17 @@
 #include "base/sys.h"
 
 #include <stdio.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <vector>
 
-namespace imgbuild::sys {
+#include "base/eintr.h"
 
-template <class F>
-static auto retry_eintr(F f) {
-  decltype(f()) r;
-  do {
-    r = f();
-  } while (r < 0 && errno == EINTR);
-  return r;
-}
+namespace imgbuild::sys {
 
 Result<UniqueFd> open_at(int dirfd, const std::string& path, int flags, mode_t mode) {
   int fd = retry_eintr([&] { return ::openat(dirfd, path.c_str(), flags | O_CLOEXEC, mode); });
@@ -105,6 +101,65 @@ Result<std::string> read_all(int fd, std::string_view subject) {
     out.append(buf, n);
   }
   return out;
+}
+
+Result<size_t> pread_some(int fd, std::span<char> buf, off_t offset, std::string_view subject) {
+  ssize_t n = retry_eintr([&] { return ::pread(fd, buf.data(), buf.size(), offset); });
+  if (n < 0) return fail_errno("pread", subject);
+  return static_cast<size_t>(n);
+}
+
+Result<size_t> read_exact(int fd, std::span<char> buf, std::string_view subject) {
+  size_t got = 0;
+  while (got < buf.size()) {
+    size_t n = TRY(read_some(fd, buf.subspan(got), subject));
+    if (n == 0) break;
+    got += n;
+  }
+  return got;
+}
+
+Status pwrite_all(int fd, std::string_view data, off_t offset, std::string_view subject) {
+  while (!data.empty()) {
+    ssize_t n = retry_eintr([&] { return ::pwrite(fd, data.data(), data.size(), offset); });
+    if (n < 0) return fail_errno("pwrite", subject);
+    data.remove_prefix(static_cast<size_t>(n));
+    offset += n;
+  }
+  return {};
+}
+
+Status flock(int fd, int operation, std::string_view subject) {
+  if (retry_eintr([&] { return ::flock(fd, operation); }) < 0) return fail_errno("flock", subject);
+  return {};
+}
+
+Result<int> wait_pid(pid_t pid, int options) {
+  int status = 0;
+  pid_t r = retry_eintr([&] { return ::waitpid(pid, &status, options); });
+  if (r < 0) return fail_errno("waitpid", std::to_string(pid));
+  return r == 0 ? 0 : status;
+}
+
+Result<int> poll(std::span<struct pollfd> fds, int timeout_ms, std::string_view subject) {
+  int n = ::poll(fds.data(), static_cast<nfds_t>(fds.size()), timeout_ms);
+  if (n < 0 && errno == EINTR) return 0;
+  if (n < 0) return fail_errno("poll", subject);
+  return n;
+}
+
+Result<std::pair<UniqueFd, UniqueFd>> pipe2(int flags, std::string_view subject) {
+  int fds[2];
+  if (::pipe2(fds, flags | O_CLOEXEC) < 0) return fail_errno("pipe2", subject);
+  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+Result<std::pair<UniqueFd, UniqueFd>> socketpair(int domain, int type, std::string_view subject) {
+  int fds[2];
+  if (::socketpair(domain, type | SOCK_CLOEXEC, 0, fds) < 0) {
+    return fail_errno("socketpair", subject);
+  }
+  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
 }  // namespace imgbuild::sys

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "base/error.h"
 #include "base/unique_fd.h"
@@ -39,5 +41,26 @@ Result<size_t> read_some(int fd, std::span<char> buf, std::string_view subject =
 Status write_all(int fd, std::string_view data, std::string_view subject = "fd");
 // Reads until EOF.
 Result<std::string> read_all(int fd, std::string_view subject = "fd");
+// pread(2) retrying EINTR; 0 at EOF.
+Result<size_t> pread_some(int fd, std::span<char> buf, off_t offset,
+                          std::string_view subject = "fd");
+// Reads exactly buf.size() bytes, or up to EOF: returns how many (less only at EOF).
+Result<size_t> read_exact(int fd, std::span<char> buf, std::string_view subject = "fd");
+// Writes all of data at offset, retrying short writes and EINTR.
+Status pwrite_all(int fd, std::string_view data, off_t offset, std::string_view subject = "fd");
+
+// flock(2) retrying EINTR; with LOCK_NB a held lock is an error with errno EWOULDBLOCK.
+Status flock(int fd, int operation, std::string_view subject);
+
+// waitpid(pid, options) retrying EINTR: the wait status, or 0 when WNOHANG found pid running.
+Result<int> wait_pid(pid_t pid, int options = 0);
+
+// poll(2). EINTR counts as a timeout (0 ready): callers loop anyway and recheck their deadline.
+Result<int> poll(std::span<struct pollfd> fds, int timeout_ms, std::string_view subject);
+
+// pipe2(flags | O_CLOEXEC): {read end, write end}.
+Result<std::pair<UniqueFd, UniqueFd>> pipe2(int flags, std::string_view subject);
+// socketpair(domain, type | SOCK_CLOEXEC, 0).
+Result<std::pair<UniqueFd, UniqueFd>> socketpair(int domain, int type, std::string_view subject);
 
 }  // namespace imgbuild::sys

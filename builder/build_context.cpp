@@ -1,12 +1,12 @@
 #include "builder/build_context.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/xattr.h>
 
 #include <algorithm>
 
+#include "base/dir_reader.h"
 #include "base/sha256.h"
 #include "base/sys.h"
 
@@ -119,20 +119,9 @@ Result<BuildContext> BuildContext::open(std::string root, const ContextFilter& f
 }
 
 Status BuildContext::walk(int dirfd, const std::string& rel, const ContextFilter& filter) {
-  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return fail_errno("fcntl(F_DUPFD)", abs_path(rel));
-  DIR* dir = ::fdopendir(dup);
-  if (dir == nullptr) {
-    ::close(dup);
-    return fail_errno("fdopendir", abs_path(rel));
-  }
-  std::unique_ptr<DIR, int (*)(DIR*)> guard(dir, ::closedir);
+  auto dir = TRY(fs::DirReader::open_fd(dirfd, abs_path(rel)));
   std::vector<std::string> names;
-  while (struct dirent* de = ::readdir(dir)) {
-    std::string_view name = de->d_name;
-    if (name == "." || name == "..") continue;
-    names.emplace_back(name);
-  }
+  while (auto e = TRY(dir.next())) names.push_back(std::move(e->name));
   for (const auto& name : names) {
     std::string path = join_rel(rel, name);
     bool excluded = filter.excluded(path);

@@ -130,10 +130,9 @@ Result<int> ContainerStepRunner::run(const RunRequest& request) {
   }
   char buf[16384];
   while (true) {
-    ssize_t n = ::read(read_end.get(), buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if (request.output) request.output(std::string_view(buf, static_cast<size_t>(n)));
+    size_t n = sys::read_some(read_end.get(), buf, "RUN output").value_or(0);
+    if (n == 0) break;
+    if (request.output) request.output(std::string_view(buf, n));
   }
   int code = TRY(container->wait());
   auto t_exited = std::chrono::steady_clock::now();

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "base/eintr.h"
 #include "base/sys.h"
 
 namespace imgbuild::builder {
@@ -17,10 +18,10 @@ Status copy_file_data(const std::string& src, const std::string& dst) {
   std::vector<char> buf;
   while (true) {
     if (use_range) {
-      ssize_t n = ::copy_file_range(in.get(), nullptr, out.get(), nullptr, 1 << 30, 0);
+      ssize_t n = sys::retry_eintr(
+          [&] { return ::copy_file_range(in.get(), nullptr, out.get(), nullptr, 1 << 30, 0); });
       if (n == 0) break;
       if (n > 0) continue;
-      if (errno == EINTR) continue;
       if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
         return fail_errno("copy_file_range", dst);
       }

@@ -1,23 +1,18 @@
 #include "builder/layer_commit.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <memory>
 
+#include "base/dir_reader.h"
 #include "base/sys.h"
 #include "image/layer_writer.h"
 
 namespace imgbuild::builder {
 
 Result<bool> dir_is_empty(const std::string& dir) {
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-  if (!d) return fail_errno("opendir", dir);
-  while (struct dirent* de = ::readdir(d.get())) {
-    std::string_view name = de->d_name;
-    if (name != "." && name != "..") return false;
-  }
-  return true;
+  auto d = TRY(fs::DirReader::open(dir));
+  return !TRY(d.next()).has_value();
 }
 
 Result<LayerRef> commit_layer_dir(const image::Store& store, const std::string& dir,

@@ -1,12 +1,12 @@
 #include "builder/layer_view.h"
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <memory>
 #include <set>
 
+#include "base/dir_reader.h"
 #include "base/fs.h"
 
 namespace imgbuild::builder {
@@ -137,13 +137,9 @@ Result<std::vector<std::string>> LayerView::list(std::string_view path) const {
     if (stop_here) break;
     struct stat st {};
     if (!lexists(real, &st) || !S_ISDIR(st.st_mode)) continue;
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(real.c_str()), ::closedir);
-    if (!d) return fail_errno("opendir", real);
     bool opaque = false;
     std::vector<std::string> here;
-    while (struct dirent* de = ::readdir(d.get())) {
-      std::string name = de->d_name;
-      if (name == "." || name == "..") continue;
+    for (std::string& name : TRY(fs::list_dir(real, fs::MissingDir::kIsError))) {
       if (name == kOpaque) {
         opaque = true;
       } else if (name.starts_with(kWhiteoutPrefix)) {

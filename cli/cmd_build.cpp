@@ -208,11 +208,9 @@ Status read_stdin_context(builder::BuildOptions& o, const std::string& context_d
     if (!out) return fail_errno("open", staged);
     char buf[65536];
     while (true) {
-      ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return fail_errno("read", "stdin");
+      size_t n = TRY(sys::read_some(STDIN_FILENO, buf, "stdin"));
       if (n == 0) break;
-      TRY(sys::write_all(out.get(), std::string_view(buf, static_cast<size_t>(n)), staged));
+      TRY(sys::write_all(out.get(), std::string_view(buf, n), staged));
     }
   }
   UniqueFd in(::open(staged.c_str(), O_RDONLY | O_CLOEXEC));

@@ -1,5 +1,5 @@
 // imgbuild container prune [-f]: removes every stopped container, as `docker container prune`
-// (asks first unless -f).
+// (asks first unless -f). A container whose record is unreadable is reported, not removed.
 #include <unistd.h>
 
 #include <cstdio>
@@ -39,7 +39,16 @@ int prune(const GlobalOptions& globals, bool force) {
   std::vector<std::string> deleted;
   uint64_t reclaimed = 0;
   int rc = 0;
-  for (const auto& record : list_records(*store)) {
+  auto list = list_records(*store);
+  if (!list) return report_error(list.error().with_context("container prune"));
+  // Docker prunes only containers it knows are stopped; an unreadable one might be running, so
+  // it is reported (exit status 1) and left for rm -f.
+  for (const auto& u : list->unreadable) {
+    Error e = u.error(*store);
+    rc = report_error(Error(e.kind(), "container prune: skipped " + e.message() +
+                                          " (remove it with imgbuild rm -f " + u.id + ")"));
+  }
+  for (const auto& record : list->records) {
     if (is_running(record)) continue;
     uint64_t size = upper_size(container_dir(*store, record.id) + "/upper");
     if (auto st = remove_container_files(*store, record); !st) {

@@ -86,9 +86,7 @@ class RootAccess {
   ~RootAccess() {
     if (server_ <= 0) return;
     if (::umount2(path_.c_str(), 0) < 0) (void)fs::force_unmount(path_);
-    int status = 0;
-    while (::waitpid(server_, &status, 0) < 0 && errno == EINTR) {
-    }
+    (void)sys::wait_pid(server_);
   }
   const std::string& path() const { return path_; }
 
@@ -101,9 +99,7 @@ class RootAccess {
 // Runs producer (writing a tar to the pipe) in a child process while consumer reads it here.
 Status pipe_copy(const std::function<Status(int)>& producer,
                  const std::function<Status(int)>& consumer) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return fail_errno("pipe2", "cp");
-  UniqueFd r(fds[0]), w(fds[1]);
+  auto [r, w] = TRY(sys::pipe2(0, "cp"));
   pid_t pid = ::fork();
   if (pid < 0) return fail_errno("fork", "cp");
   if (pid == 0) {
@@ -115,9 +111,7 @@ Status pipe_copy(const std::function<Status(int)>& producer,
   w.reset();
   Status consumed = consumer(r.get());
   r.reset();
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  int status = TRY(sys::wait_pid(pid));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return fail(ErrorKind::kIo, "copy failed");  // the producer has printed why
   }

@@ -76,9 +76,9 @@ int exit_code_for(const Error& e) {
 // -d: a helper process (its own session, stdio on /dev/null) starts the process and waits for
 // it; this one returns as soon as the process has exec'd (or failed to).
 int exec_detached(pid_t container_pid, runtime::ProcessSpec spec) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return report_error(Error::from_errno("pipe2", "exec", errno));
-  UniqueFd ready_r(fds[0]), ready_w(fds[1]);
+  auto pipe = sys::pipe2(0, "exec");
+  if (!pipe) return report_error(pipe.error());
+  auto& [ready_r, ready_w] = *pipe;
   pid_t helper = ::fork();
   if (helper < 0) return report_error(Error::from_errno("fork", "exec helper", errno));
   if (helper == 0) {

@@ -60,7 +60,10 @@ Result<nlohmann::json> find_object(const image::Store& store, const std::string&
   if (img) return describe(*img);
   if (type.empty()) {
     // Docker looks for any object by that name; a container name is not an image reference.
-    if (auto record = find_record(store, name)) return describe_container(store, *record);
+    auto record = find_record(store, name);
+    if (record) return describe_container(store, *record);
+    // A damaged record that matches is named, not hidden behind "No such image".
+    if (record.error().kind() == ErrorKind::kCorrupt) return fail(record.error());
   }
   return std::unexpected(img.error());
 }

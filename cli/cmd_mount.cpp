@@ -3,7 +3,7 @@
 // once the mount is ready. Read-only by default; --rw adds a writable upper (DIR, or one imgbuild
 // creates and removes at umount). The mount is recorded under the store's mounts/ (a GC root: prune
 // keeps the image). With no arguments, lists the active mounts (and drops records of mounts that
-// are gone).
+// are gone; reports unreadable records, exit status 1).
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -34,9 +34,17 @@ bool server_alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno =
 
 Result<int> list_mounts(const GlobalOptions& globals) {
   auto store = TRY(open_store(globals));
-  auto records = TRY(fs::list_mount_records(store));
+  auto list = TRY(fs::list_mount_records(store));
+  int rc = 0;
+  // Its mount point is unknown, so it is never dropped as stale: it keeps its image from prune
+  // until someone looks. Exit status 1, as for any error the listing hit.
+  for (const auto& u : list.unreadable) {
+    rc = report_error(u.error.with_context(
+        "mount: unreadable record (its image is kept from prune; imgbuild umount MOUNTPOINT or "
+        "deleting the file removes it)"));
+  }
   std::printf("%-40s %-30s %-4s %s\n", "MOUNTPOINT", "IMAGE", "MODE", "PID");
-  for (const auto& r : records) {
+  for (const auto& r : list.records) {
     if (!fs::mounted_device(r.mountpoint) && !server_alive(r.pid)) {
       // Gone without `imgbuild umount` (reboot, manual umount): forget it, freeing the image.
       if (r.owned_upper) (void)fs::remove_tree(fs::owned_upper_path(store, r.mountpoint));
@@ -46,7 +54,7 @@ Result<int> list_mounts(const GlobalOptions& globals) {
     std::printf("%-40s %-30s %-4s %d\n", r.mountpoint.c_str(), r.image.c_str(),
                 r.upper.empty() ? "ro" : "rw", static_cast<int>(r.pid));
   }
-  return 0;
+  return rc;
 }
 
 Result<int> run_mount(const MountArgs& args, const GlobalOptions& globals) {

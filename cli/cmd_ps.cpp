@@ -68,6 +68,24 @@ nlohmann::json row_of(const ContainerRecord& r, bool no_trunc) {
           {"LocalVolumes", "0"}};
 }
 
+// A record whose state.json cannot be read: only its id is known; the status says why.
+nlohmann::json row_of(const UnreadableRecord& u, bool no_trunc) {
+  return {{"ID", no_trunc ? u.id : u.id.substr(0, 12)},
+          {"Image", ""},
+          {"Command", ""},
+          {"CreatedAt", ""},
+          {"RunningFor", ""},
+          {"Ports", ""},
+          {"State", "unreadable"},
+          {"Status", "Unreadable record: " + u.cause.message()},
+          {"Size", "0B"},
+          {"Names", ""},
+          {"Labels", ""},
+          {"Mounts", ""},
+          {"Networks", ""},
+          {"LocalVolumes", "0"}};
+}
+
 Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   auto all = std::make_shared<bool>(false);
   auto quiet = std::make_shared<bool>(false);
@@ -94,9 +112,10 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
     if (!format) return report_error(format.error());
     auto store = image::Store::open(globals.root);
     if (!store) return report_error(store.error());
-    auto records = list_records(*store);
+    auto list = list_records(*store);
+    if (!list) return report_error(list.error());
     std::vector<nlohmann::json> rows;
-    for (auto it = records.rbegin(); it != records.rend(); ++it) {
+    for (auto it = list->records.rbegin(); it != list->records.rend(); ++it) {
       const ContainerRecord& r = *it;
       if (!*all && !is_running(r)) continue;
       if (*quiet) {
@@ -104,6 +123,15 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
         continue;
       }
       rows.push_back(row_of(r, *no_trunc));
+    }
+    // Whether an unreadable container runs is unknown: listed with -a, as Docker lists dead ones.
+    for (const auto& u : list->unreadable) {
+      if (!*all) break;
+      if (*quiet) {
+        std::printf("%s\n", (*no_trunc ? u.id : u.id.substr(0, 12)).c_str());
+        continue;
+      }
+      rows.push_back(row_of(u, *no_trunc));
     }
     if (*quiet) return 0;
     auto out = format->render(rows);

@@ -20,7 +20,8 @@ Status rename_container(const image::Store& store, const std::string& old_name,
     return fail(ErrorKind::kInvalidArgument,
                 "Renaming a container with the same name as its current name");
   }
-  for (const auto& r : list_records(store)) {
+  ContainerList all = TRY(list_records(store));
+  for (const auto& r : all.records) {
     if (r.name == name) {
       return fail(ErrorKind::kAlreadyExists, "Conflict. The container name \"/" + name +
                                                  "\" is already in use by container \"" + r.id +

@@ -1,17 +1,36 @@
 // imgbuild rm [-f] CONTAINER...: removes containers (their upper layer, mount, cgroup, state).
-// A running one needs -f (SIGKILL first). Also cleans up after an imgbuild that was killed.
+// A running one needs -f (SIGKILL first), and so does one whose record is unreadable. Also cleans
+// up after an imgbuild that was killed.
 #include <signal.h>
 
 #include <cstdio>
 
+#include "base/fs.h"
 #include "cli/command.h"
 #include "cli/container_stop.h"
 
 namespace imgbuild::cli {
 namespace {
 
+// An unreadable record may belong to a running container: only -f removes it, killing whatever
+// is left in its cgroup, as for a running one.
+Status remove_unreadable(const image::Store& store, const std::string& name,
+                         const UnreadableRecord& u, bool force) {
+  if (!force) {
+    return fail(u.cause.kind(), "cannot remove container \"" + name + "\": its record " +
+                                    fs::join(container_dir(store, u.id), "state.json") +
+                                    " is unreadable (" + u.cause.message() +
+                                    "), so whether it is running is unknown: force remove (rm "
+                                    "-f) to remove it anyway");
+  }
+  return remove_container_files(store, u.id);
+}
+
 Status remove_one(const image::Store& store, const std::string& name, bool force) {
-  ContainerRecord record = TRY(find_record(store, name));
+  auto found = TRY(find_any_record(store, name));
+  if (auto* u = std::get_if<UnreadableRecord>(&found))
+    return remove_unreadable(store, name, *u, force);
+  ContainerRecord& record = std::get<ContainerRecord>(found);
   if (is_running(record)) {
     if (!force) {
       return fail(ErrorKind::kInvalidArgument,

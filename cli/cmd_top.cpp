@@ -1,13 +1,13 @@
 // imgbuild top CONTAINER: the container's processes, as `docker top` shows them (ps -ef columns:
 // UID PID PPID C STIME TTY TIME CMD, host pids), read from /proc: every process whose cgroup is
 // the container's.
-#include <dirent.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <ctime>
 #include <sstream>
 
+#include "base/dir_reader.h"
 #include "base/fs.h"
 #include "cli/command.h"
 #include "cli/container_stop.h"
@@ -77,21 +77,19 @@ std::string pid_namespace(pid_t pid) {
 
 Result<std::vector<Proc>> container_processes(const ContainerRecord& record) {
   std::vector<Proc> out;
-  DIR* dir = ::opendir("/proc");
-  if (dir == nullptr) return fail_errno("opendir", "/proc");
+  auto dir = TRY(fs::DirReader::open("/proc"));
   std::string marker = "imgbuild-" + record.id;
   // Rootless without a delegated cgroup there is no cgroup to go by: the container's processes
   // are those in its pid namespace.
   std::string pidns = pid_namespace(record.container_pid);
-  while (struct dirent* e = ::readdir(dir)) {
-    int pid = std::atoi(e->d_name);
+  while (auto e = TRY(dir.next())) {
+    int pid = std::atoi(e->name.c_str());
     if (pid <= 0) continue;
     auto cg = fs::read_file("/proc/" + std::to_string(pid) + "/cgroup");
     bool member = cg && cg->find(marker) != std::string::npos;
     if (!member && (pidns.empty() || pid_namespace(pid) != pidns)) continue;
     if (auto p = read_proc(pid)) out.push_back(std::move(*p));
   }
-  ::closedir(dir);
   std::sort(out.begin(), out.end(), [](const Proc& a, const Proc& b) { return a.pid < b.pid; });
   return out;
 }

@@ -1,6 +1,6 @@
 // imgbuild umount MOUNTPOINT: unmounts an imgfs mount and waits for its server to exit; also
 // cleans up a mount whose server was killed (detaching it and aborting the FUSE connection).
-// Removes the mount's record (and the upper imgbuild created for it).
+// Removes the mount's record (and the upper imgbuild created for it), even an unreadable one.
 #include <signal.h>
 #include <unistd.h>
 
@@ -23,12 +23,19 @@ Result<int> run_umount(const std::string& target, const GlobalOptions& globals) 
   std::string mountpoint = fs::absolute(target);
   auto store = TRY(open_store(globals));
   auto record = fs::read_mount_record(store, mountpoint);
-  if (!record && record.error().kind() != ErrorKind::kNotFound) return fail(record.error());
+  bool unreadable = !record && record.error().kind() != ErrorKind::kNotFound;
   bool mounted = fs::mounted_device(mountpoint).has_value();
-  if (!record && !mounted) {
+  if (!record && !unreadable && !mounted) {
     return fail(ErrorKind::kNotFound, "umount: nothing is mounted at " + mountpoint);
   }
   if (mounted) TRY_CTX(fs::force_unmount(mountpoint), "umount");
+  if (unreadable) {
+    // The record's path comes from the mount point, so it can go; the server pid it held is
+    // unknown, but the server exits when the kernel ends its session.
+    print_warning("[Warning] umount: removing unreadable " + record.error().message());
+    TRY(fs::remove_tree(fs::owned_upper_path(store, mountpoint)));
+    TRY(fs::remove_mount_record(store, mountpoint));
+  }
   if (record) {
     // The server exits once the kernel ends its session; give it a moment, then make sure.
     for (int i = 0; i < 200 && alive(record->pid); ++i) {

@@ -63,7 +63,8 @@ Result<ContainerRecord> create_container(const image::Store& store, const Create
   record.id = TRY(new_container_id());
   record.name = o.name.empty() ? new_container_name(store) : o.name;
   if (!o.name.empty()) {
-    for (const auto& r : list_records(store)) {
+    ContainerList all = TRY(list_records(store));
+    for (const auto& r : all.records) {
       if (r.name == o.name) {
         return fail(ErrorKind::kAlreadyExists, "Conflict. The container name \"/" + o.name +
                                                    "\" is already in use by container \"" + r.id +
@@ -180,10 +181,9 @@ int run_foreground(const image::Store& store, ContainerRecord record, bool stdin
 }
 
 int start_detached(const image::Store& store, const ContainerRecord& record) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0)
-    return report_error(Error::from_errno("pipe2", "ready", errno), 125);
-  UniqueFd ready_r(fds[0]), ready_w(fds[1]);
+  auto pipe = sys::pipe2(0, "ready");
+  if (!pipe) return report_error(pipe.error(), 125);
+  auto& [ready_r, ready_w] = *pipe;
   std::string self = "/proc/self/exe";
   std::vector<std::string> args = {"imgbuild", "--root",     store.root(), "container-monitor",
                                    record.id,  "--ready-fd", "3"};
@@ -277,10 +277,9 @@ int monitor_container(const image::Store& store, const std::string& id, int read
   if (UniqueFd master = container->take_pty_master()) {
     char buf[16384];
     for (;;) {
-      ssize_t n = ::read(master.get(), buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;  // EIO: every slave fd is closed
-      if (!sys::write_all(log->get(), std::string_view(buf, static_cast<size_t>(n)))) break;
+      size_t n = sys::read_some(master.get(), buf).value_or(0);
+      if (n == 0) break;  // EIO: every slave fd is closed
+      if (!sys::write_all(log->get(), std::string_view(buf, n))) break;
     }
   }
   auto code = container->wait();

@@ -1,6 +1,5 @@
 #include "cli/container_state.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -10,7 +9,9 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "base/dir_reader.h"
 #include "base/fs.h"
+#include "base/random_id.h"
 #include "base/sys.h"
 #include "fs/mount.h"
 #include "runtime/cgroup.h"
@@ -139,9 +140,13 @@ Status save_record(const image::Store& store, const ContainerRecord& r) {
   return sys::rename_at(AT_FDCWD, tmp, AT_FDCWD, path);
 }
 
+Error UnreadableRecord::error(const image::Store& store) const {
+  return cause.with_context("container " + id + ": unreadable record " +
+                            fs::join(container_dir(store, id), "state.json"));
+}
+
 Result<ContainerRecord> load_record(const image::Store& store, const std::string& id) {
-  std::string path = fs::join(container_dir(store, id), "state.json");
-  std::string text = TRY(fs::read_file(path));
+  std::string text = TRY(fs::read_file(fs::join(container_dir(store, id), "state.json")));
   try {
     json j = json::parse(text);
     ContainerRecord r;
@@ -163,48 +168,66 @@ Result<ContainerRecord> load_record(const image::Store& store, const std::string
     r.lowers = j.at("lowers").get<std::vector<std::string>>();
     r.spec = spec_from_json(j.at("spec"));
     if (j.contains("ports")) r.ports = ports_from_json(j.at("ports"));
+    if (r.id != id) return fail(ErrorKind::kCorrupt, "records the id " + r.id);
     return r;
   } catch (const json::exception& e) {
-    return fail(ErrorKind::kCorrupt, path + ": " + e.what());
+    return fail(ErrorKind::kCorrupt, e.what());
   }
 }
 
-std::vector<ContainerRecord> list_records(const image::Store& store) {
-  std::vector<ContainerRecord> out;
-  auto dir = sys::open(store.containers_dir(), O_RDONLY | O_DIRECTORY);
-  if (!dir) return out;
-  DIR* d = ::fdopendir(dir->release());
-  if (d == nullptr) return out;
-  while (struct dirent* e = ::readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    if (auto r = load_record(store, e->d_name)) out.push_back(std::move(*r));
+Result<ContainerList> list_records(const image::Store& store) {
+  ContainerList out;
+  for (const auto& id : TRY(fs::list_dir(store.containers_dir(), fs::MissingDir::kIsEmpty))) {
+    if (id[0] == '.') continue;
+    auto r = load_record(store, id);
+    if (r) {
+      out.records.push_back(std::move(*r));
+    } else if (r.error().errno_value() != ENOENT) {
+      out.unreadable.push_back({id, std::move(r).error()});
+    }
   }
-  ::closedir(d);
-  std::sort(out.begin(), out.end(), [](const ContainerRecord& a, const ContainerRecord& b) {
-    return a.created < b.created;
-  });
+  std::sort(
+      out.records.begin(), out.records.end(),
+      [](const ContainerRecord& a, const ContainerRecord& b) { return a.created < b.created; });
+  std::sort(out.unreadable.begin(), out.unreadable.end(),
+            [](const UnreadableRecord& a, const UnreadableRecord& b) { return a.id < b.id; });
   return out;
 }
 
-Result<ContainerRecord> find_record(const image::Store& store, const std::string& name_or_id) {
-  auto all = list_records(store);
-  for (auto& r : all) {
+Result<std::variant<ContainerRecord, UnreadableRecord>> find_any_record(
+    const image::Store& store, const std::string& name_or_id) {
+  auto all = TRY(list_records(store));
+  for (auto& r : all.records) {
     if (r.name == name_or_id || r.id == name_or_id) return std::move(r);
   }
-  const ContainerRecord* match = nullptr;
-  if (!name_or_id.empty()) {
-    for (const auto& r : all) {
-      if (r.id.compare(0, name_or_id.size(), name_or_id) == 0) {
-        if (match != nullptr) {
-          return fail(ErrorKind::kInvalidArgument,
-                      "multiple containers match the prefix " + name_or_id);
-        }
-        match = &r;
-      }
-    }
+  for (auto& u : all.unreadable) {
+    if (u.id == name_or_id) return std::move(u);
   }
-  if (match == nullptr) return fail(ErrorKind::kNotFound, "No such container: " + name_or_id);
-  return *match;
+  std::optional<std::variant<ContainerRecord, UnreadableRecord>> match;
+  auto consider = [&](const std::string& id, auto&& candidate) -> Status {
+    if (name_or_id.empty() || id.compare(0, name_or_id.size(), name_or_id) != 0) return {};
+    if (match) {
+      return fail(ErrorKind::kInvalidArgument,
+                  "multiple containers match the prefix " + name_or_id);
+    }
+    match = std::move(candidate);
+    return {};
+  };
+  for (auto& r : all.records) TRY(consider(r.id, r));
+  for (auto& u : all.unreadable) TRY(consider(u.id, u));
+  if (match) return std::move(*match);
+  std::string message = "No such container: " + name_or_id;
+  if (!all.unreadable.empty()) {
+    message += " (" + std::to_string(all.unreadable.size()) +
+               " unreadable container record(s) not searched, see imgbuild ps -a)";
+  }
+  return fail(ErrorKind::kNotFound, message);
+}
+
+Result<ContainerRecord> find_record(const image::Store& store, const std::string& name_or_id) {
+  auto found = TRY(find_any_record(store, name_or_id));
+  if (auto* u = std::get_if<UnreadableRecord>(&found)) return fail(u->error(store));
+  return std::get<ContainerRecord>(std::move(found));
 }
 
 bool is_running(const ContainerRecord& r) {
@@ -212,27 +235,14 @@ bool is_running(const ContainerRecord& r) {
   return ::kill(r.monitor_pid, 0) == 0 || errno == EPERM;
 }
 
-Result<std::string> new_container_id() {
-  UniqueFd fd = TRY(sys::open("/dev/urandom", O_RDONLY));
-  char bytes[32];
-  size_t got = TRY(sys::read_some(fd.get(), {bytes, sizeof bytes}));
-  if (got != sizeof bytes) return fail(ErrorKind::kIo, "short read from /dev/urandom");
-  static const char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (char c : bytes) {
-    auto b = static_cast<unsigned char>(c);
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
-}
+Result<std::string> new_container_id() { return random_hex(32); }
 
 std::string new_container_name(const image::Store& store) {
   static const char* kAdjectives[] = {"brave", "calm", "eager", "fervent", "gentle", "happy",
                                       "jolly", "keen", "lucid", "nifty",   "quirky", "sharp"};
   static const char* kNames[] = {"babbage",  "curie",   "dijkstra", "euler",    "hopper", "knuth",
                                  "lovelace", "noether", "ritchie",  "thompson", "turing", "wirth"};
-  auto all = list_records(store);
+  auto all = list_records(store).value_or(ContainerList{}).records;
   for (int attempt = 0;; ++attempt) {
     auto id = new_container_id();
     std::string seed = id ? *id : std::to_string(::getpid() + attempt);
@@ -245,12 +255,12 @@ std::string new_container_name(const image::Store& store) {
   }
 }
 
-Status remove_container_files(const image::Store& store, const ContainerRecord& record) {
-  std::string rootfs = container_rootfs(store, record.id);
+Status remove_container_files(const image::Store& store, const std::string& id) {
+  std::string rootfs = container_rootfs(store, id);
   auto unmounted = fs::force_unmount(rootfs);
   if (!unmounted && unmounted.error().kind() != ErrorKind::kNotFound) return unmounted;
-  runtime::Cgroup::remove_stale("imgbuild-" + record.id);
-  return fs::remove_tree(container_dir(store, record.id));
+  runtime::Cgroup::remove_stale("imgbuild-" + id);
+  return fs::remove_tree(container_dir(store, id));
 }
 
 Result<int64_t> parse_size(const std::string& text) {

@@ -18,6 +18,7 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "base/error.h"
@@ -52,12 +53,34 @@ struct ContainerRecord {
 std::string container_dir(const image::Store& store, const std::string& id);
 std::string container_rootfs(const image::Store& store, const std::string& id);
 
+// A container directory whose state.json cannot be read or parsed. Its name, status and
+// processes are unknown; it is listed (ps -a) and removable (rm -f), never guessed at.
+struct UnreadableRecord {
+  std::string id;  // the directory name
+  Error cause;     // what is wrong with state.json, without its path
+  // kind of cause, "container ID: unreadable record PATH: CAUSE".
+  Error error(const image::Store& store) const;
+};
+
+struct ContainerList {
+  std::vector<ContainerRecord> records;      // oldest first
+  std::vector<UnreadableRecord> unreadable;  // by id
+};
+
 Status save_record(const image::Store& store, const ContainerRecord& record);
+// kNotFound when there is no state.json; kCorrupt (message without the path) when it does not
+// parse, the read's error otherwise.
 Result<ContainerRecord> load_record(const image::Store& store, const std::string& id);
-// Every record, oldest first. Unreadable ones are skipped.
-std::vector<ContainerRecord> list_records(const image::Store& store);
-// By name, full id or unique id prefix; kNotFound "No such container: NAME".
+// Every container directory, readable or not. A directory without state.json (being created or
+// removed) is neither. Fails only when the containers directory itself cannot be listed.
+Result<ContainerList> list_records(const image::Store& store);
+// By name, full id or unique id prefix. kNotFound "No such container: NAME" (noting unreadable
+// records, whose names are unknown); an id (prefix) matching an unreadable record is that
+// record's error(), so a damaged record never looks like a missing one.
 Result<ContainerRecord> find_record(const image::Store& store, const std::string& name_or_id);
+// As find_record, but an unreadable record that matches is returned, not failed (rm -f).
+Result<std::variant<ContainerRecord, UnreadableRecord>> find_any_record(
+    const image::Store& store, const std::string& name_or_id);
 
 // Running: status says so and the monitor process still exists.
 bool is_running(const ContainerRecord& record);
@@ -68,8 +91,11 @@ Result<std::string> new_container_id();
 std::string new_container_name(const image::Store& store);
 
 // Removes everything of a container that is not running: the mount (even one whose server was
-// killed), a stale cgroup, the directory.
-Status remove_container_files(const image::Store& store, const ContainerRecord& record);
+// killed), a stale cgroup (killing what is left in it), the directory.
+Status remove_container_files(const image::Store& store, const std::string& id);
+inline Status remove_container_files(const image::Store& store, const ContainerRecord& record) {
+  return remove_container_files(store, record.id);
+}
 
 // Parses Docker's size strings: "32m", "1g", "512k", "100" (bytes), "1.5g".
 Result<int64_t> parse_size(const std::string& text);

@@ -18,9 +18,7 @@ namespace {
 // Runs body in a child chrooted into root; body returns "" on success or the error message,
 // which the child reports through a pipe. kNotFound when the message starts with "!".
 Status in_chroot(const std::string& root, const std::function<std::string()>& body) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return fail_errno("pipe2", "copy");
-  UniqueFd err_r(fds[0]), err_w(fds[1]);
+  auto [err_r, err_w] = TRY(sys::pipe2(0, "copy"));
   pid_t pid = ::fork();
   if (pid < 0) return fail_errno("fork", "copy");
   if (pid == 0) {
@@ -35,9 +33,7 @@ Status in_chroot(const std::string& root, const std::function<std::string()>& bo
   }
   err_w.reset();
   auto message = sys::read_all(err_r.get(), "copy error pipe");
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  int status = TRY(sys::wait_pid(pid));
   if (message && !message->empty()) {
     if ((*message)[0] == '!') return fail(ErrorKind::kNotFound, message->substr(1));
     return fail(ErrorKind::kIo, *message);

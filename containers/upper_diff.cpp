@@ -1,11 +1,11 @@
 #include "containers/upper_diff.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 
+#include "base/dir_reader.h"
 #include "base/sys.h"
 #include "runtime/safe_path.h"
 
@@ -27,25 +27,17 @@ struct Walker {
   }
 
   Status walk(int dirfd, const std::string& rel, const std::string& subject) {
-    int fd = ::dup(dirfd);
-    if (fd < 0) return fail_errno("dup", subject);
-    DIR* dir = ::fdopendir(fd);
-    if (dir == nullptr) {
-      ::close(fd);
-      return fail_errno("fdopendir", subject);
-    }
+    auto dir = TRY(fs::DirReader::open_fd(dirfd, subject));
     std::vector<std::pair<std::string, bool>> entries;  // name, is a directory
-    while (struct dirent* e = ::readdir(dir)) {
-      std::string name = e->d_name;
-      if (name == "." || name == "..") continue;
-      bool is_dir = e->d_type == DT_DIR;
-      if (e->d_type == DT_UNKNOWN) {
+    while (auto e = TRY(dir.next())) {
+      bool is_dir = e->type == DT_DIR;
+      if (e->type == DT_UNKNOWN) {
         struct stat st {};
-        is_dir = ::fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+        is_dir =
+            ::fstatat(dirfd, e->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
       }
-      entries.emplace_back(std::move(name), is_dir);
+      entries.emplace_back(std::move(e->name), is_dir);
     }
-    ::closedir(dir);
     for (const auto& [name, is_dir] : entries) {
       if (name == kOpaqueMarker) continue;
       if (name.starts_with(kWhiteoutPrefix)) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "base/eintr.h"
 #include "base/log.h"
 #include "fs/dir_listing.h"
 #include "fs/union_fs.h"
@@ -58,18 +59,15 @@ int copy_data(int in, int out, off_t size) {
     size_t chunk = static_cast<size_t>(std::min<off_t>(size - done, 1 << 30));
     ssize_t n = -1;
     if (use_cfr) {
-      n = ::copy_file_range(in, nullptr, out, nullptr, chunk, 0);
+      n = sys::retry_eintr([&] { return ::copy_file_range(in, nullptr, out, nullptr, chunk, 0); });
       if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
         use_cfr = false;
         continue;
       }
     } else {
-      n = ::sendfile(out, in, nullptr, chunk);
+      n = sys::retry_eintr([&] { return ::sendfile(out, in, nullptr, chunk); });
     }
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
+    if (n < 0) return errno;
     if (n == 0) break;  // the lower file is shorter than it was: lowers do not change, but be safe
     done += n;
   }

@@ -17,6 +17,8 @@ namespace imgbuild::fs {
 
 namespace {
 
+// Raw DIR* rather than base/dir_reader.h: this runs in FUSE callbacks, which answer with an
+// errno, and needs d_ino, which DirEntry does not carry.
 struct DirCloser {
   void operator()(DIR* d) const { ::closedir(d); }
 };

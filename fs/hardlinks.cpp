@@ -3,7 +3,6 @@
 // once, so the mount keeps showing one file and the upper (the layer diff) records every name of
 // the changed file. The names are found by scanning the layer once and indexing its multi-link
 // files by inode (lower layers never change, so the index stays valid).
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +10,8 @@
 #include <cerrno>
 #include <memory>
 
+#include "base/dir_reader.h"
+#include "base/sys.h"
 #include "fs/union_fs.h"
 
 namespace imgbuild::fs {
@@ -19,50 +20,41 @@ namespace {
 
 using Path = std::vector<std::string>;
 
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
-
 // Walks the layer depth first with fd-relative calls, holding one open directory per level of the
 // current path (not one per pending subdirectory: a wide tree must not need a descriptor per
 // directory); depth is not bounded by PATH_MAX.
 void index_layer(int root, std::unordered_map<ino_t, std::vector<Path>>* out) {
   struct Level {
-    std::unique_ptr<DIR, DirCloser> dir;
+    DirReader dir;
     Path path;
   };
   std::vector<Level> stack;
-  auto descend = [&stack](int at, const char* name, Path path) {
-    int fd = ::openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return;
-    DIR* d = ::fdopendir(fd);
-    if (!d) {
-      ::close(fd);
-      return;
-    }
-    stack.push_back({std::unique_ptr<DIR, DirCloser>(d), std::move(path)});
+  auto descend = [&stack](int at, const std::string& name, Path path) {
+    auto fd = sys::open_at(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (!fd) return;
+    auto dir = DirReader::open_fd(fd->get(), name);
+    if (dir) stack.push_back({std::move(*dir), std::move(path)});
   };
   descend(root, ".", {});
   while (!stack.empty()) {
-    DIR* d = stack.back().dir.get();
-    dirent* e = ::readdir(d);
-    if (!e) {
+    DirReader& d = stack.back().dir;
+    auto e = d.next();
+    if (!e || !*e) {
       stack.pop_back();
       continue;
     }
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
+    const std::string& name = (*e)->name;
     Path p = stack.back().path;
     p.push_back(name);
-    if (e->d_type == DT_DIR) {
-      descend(::dirfd(d), name.c_str(), std::move(p));
+    if ((*e)->type == DT_DIR) {
+      descend(d.fd(), name, std::move(p));
       continue;
     }
-    if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN) continue;
+    if ((*e)->type != DT_REG && (*e)->type != DT_UNKNOWN) continue;
     struct stat st;
-    if (::fstatat(::dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+    if (::fstatat(d.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
     if (S_ISDIR(st.st_mode)) {
-      descend(::dirfd(d), name.c_str(), std::move(p));
+      descend(d.fd(), name, std::move(p));
       continue;
     }
     if (!S_ISREG(st.st_mode) || st.st_nlink < 2) continue;

@@ -1,10 +1,9 @@
 #include "fs/mount_record.h"
 
-#include <dirent.h>
-
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "base/dir_reader.h"
 #include "base/fs.h"
 #include "base/sha256.h"
 
@@ -64,22 +63,24 @@ Result<MountRecord> read_mount_record(const image::Store& store, const std::stri
   return parse_record(path);
 }
 
-Result<std::vector<MountRecord>> list_mount_records(const image::Store& store) {
-  std::vector<MountRecord> out;
-  DIR* d = ::opendir(store.mounts_dir().c_str());
-  if (!d) return out;
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n.ends_with(".json")) names.push_back(n);
+Result<MountRecordList> list_mount_records(const image::Store& store) {
+  MountRecordList out;
+  for (const std::string& n : TRY(list_dir(store.mounts_dir(), MissingDir::kIsEmpty))) {
+    if (!n.ends_with(".json")) continue;
+    std::string path = join(store.mounts_dir(), n);
+    auto r = parse_record(path);
+    if (r) {
+      out.records.push_back(std::move(*r));
+    } else if (r.error().errno_value() != ENOENT) {  // ENOENT: removed meanwhile
+      out.unreadable.push_back({path, std::move(r).error()});
+    }
   }
-  ::closedir(d);
-  for (const std::string& n : names) {
-    auto r = parse_record(join(store.mounts_dir(), n));
-    if (r) out.push_back(std::move(*r));
-  }
-  std::sort(out.begin(), out.end(),
+  std::sort(out.records.begin(), out.records.end(),
             [](const MountRecord& a, const MountRecord& b) { return a.mountpoint < b.mountpoint; });
+  std::sort(out.unreadable.begin(), out.unreadable.end(),
+            [](const UnreadableMountRecord& a, const UnreadableMountRecord& b) {
+              return a.path < b.path;
+            });
   return out;
 }
 

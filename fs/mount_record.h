@@ -31,10 +31,22 @@ std::string mount_record_path(const image::Store& store, const std::string& moun
 // The directory imgbuild creates as the upper of `imgbuild mount --rw` without --upper.
 std::string owned_upper_path(const image::Store& store, const std::string& mountpoint);
 Status write_mount_record(const image::Store& store, const MountRecord& record);
-// kNotFound when there is no record for mountpoint.
+// kNotFound when there is no record for mountpoint; kCorrupt when it does not parse.
 Result<MountRecord> read_mount_record(const image::Store& store, const std::string& mountpoint);
-// Every record, sorted by mount point; unreadable records are skipped.
-Result<std::vector<MountRecord>> list_mount_records(const image::Store& store);
+// A record file that cannot be read or parsed. Its mount point is unknown, so nothing can clean
+// it up automatically; it still keeps its image from being pruned (GC fails closed on it).
+struct UnreadableMountRecord {
+  std::string path;
+  Error error;  // names the file
+};
+
+struct MountRecordList {
+  std::vector<MountRecord> records;               // sorted by mount point
+  std::vector<UnreadableMountRecord> unreadable;  // sorted by path
+};
+
+// Every record; fails only when the mounts directory itself cannot be listed.
+Result<MountRecordList> list_mount_records(const image::Store& store);
 Status remove_mount_record(const image::Store& store, const std::string& mountpoint);
 
 }  // namespace imgbuild::fs

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <vector>
 
+#include "base/eintr.h"
+#include "base/sys.h"
 #include "base/unique_fd.h"
 
 namespace imgbuild::fs::passthrough {
@@ -46,18 +48,12 @@ constexpr uint32_t kMaxStackDepth = 1;
 
 // A message as read from /dev/fuse or written to it.
 ssize_t read_message(int fd, std::vector<char>* buf) {
-  for (;;) {
-    ssize_t n = ::read(fd, buf->data(), buf->size());
-    if (n >= 0 || errno != EINTR) return n;
-  }
+  return sys::retry_eintr([&] { return ::read(fd, buf->data(), buf->size()); });
 }
 
+// /dev/fuse takes a reply whole or not at all: a short write is a failure, never continued.
 bool write_message(int fd, const char* data, size_t size) {
-  for (;;) {
-    ssize_t n = ::write(fd, data, size);
-    if (n == static_cast<ssize_t>(size)) return true;
-    if (n >= 0 || errno != EINTR) return false;
-  }
+  return sys::retry_eintr([&] { return ::write(fd, data, size); }) == static_cast<ssize_t>(size);
 }
 
 uint64_t timeout_sec(double t) {
@@ -86,15 +82,11 @@ Result<bool> negotiate_init(fuse_session* se, bool want,
   const int libfuse_fd = fuse_session_fd(se);
   UniqueFd dev(::fcntl(libfuse_fd, F_DUPFD_CLOEXEC, 0));
   if (!dev) return fail_errno("dup", "/dev/fuse");
-  int sp[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-    return fail_errno("socketpair", "FUSE init");
-  }
-  UniqueFd ours(sp[1]);
+  auto [theirs, ours] = TRY(sys::socketpair(AF_UNIX, SOCK_SEQPACKET, "FUSE init"));
   // From here libfuse's fd number is one end of the socket pair, until it gets /dev/fuse back.
-  bool swapped = ::dup3(sp[0], libfuse_fd, O_CLOEXEC) >= 0;
+  bool swapped = ::dup3(theirs.get(), libfuse_fd, O_CLOEXEC) >= 0;
   int swap_errno = errno;
-  ::close(sp[0]);
+  theirs.reset();
   if (!swapped) return fail_errno("dup3", "FUSE init", swap_errno);
   auto restore = [&] { (void)::dup3(dev.get(), libfuse_fd, O_CLOEXEC); };
 

@@ -1,6 +1,5 @@
 #include "image/layer_writer.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -14,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/dir_reader.h"
 #include "base/sha256.h"
 #include "base/sys.h"
 #include "image/compression_reader.h"
@@ -24,10 +24,6 @@ namespace imgbuild::image {
 namespace {
 
 constexpr size_t kReadChunk = 1 << 20;
-
-struct DirCloser {
-  void operator()(DIR* d) const { closedir(d); }
-};
 
 std::string proc_path(int dirfd, const std::string& name) {
   return "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;
@@ -100,22 +96,9 @@ class DirTarrer {
 
  private:
   Result<std::vector<std::string>> list(int dirfd, const std::string& rel) {
-    int dup_fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-    if (dup_fd < 0) return fail_errno("dup", rel.empty() ? "." : rel);
-    std::unique_ptr<DIR, DirCloser> dir(fdopendir(dup_fd));
-    if (!dir) {
-      int err = errno;
-      close(dup_fd);
-      return fail_errno("fdopendir", rel.empty() ? "." : rel, err);
-    }
+    auto dir = TRY(fs::DirReader::open_fd(dirfd, rel.empty() ? "." : rel));
     std::vector<std::string> names;
-    errno = 0;
-    while (struct dirent* de = readdir(dir.get())) {
-      std::string_view n(de->d_name);
-      if (n != "." && n != "..") names.emplace_back(n);
-      errno = 0;
-    }
-    if (errno != 0) return fail_errno("readdir", rel.empty() ? "." : rel);
+    while (auto e = TRY(dir.next())) names.push_back(std::move(e->name));
     std::sort(names.begin(), names.end());
     return names;
   }
@@ -200,16 +183,12 @@ class DirTarrer {
       }
       while (pos < data_end) {
         size_t want = static_cast<size_t>(std::min<int64_t>(data_end - pos, kReadChunk));
-        ssize_t n = pread(fd, buf_.data(), want, pos);
-        if (n < 0) {
-          if (errno == EINTR) continue;
-          return fail_errno("read", rel);
-        }
+        size_t n = TRY(sys::pread_some(fd, {buf_.data(), want}, pos, rel));
         if (n == 0) {
           return fail(ErrorKind::kIo, "reading " + rel + ": file shrank while being archived");
         }
-        TRY(tar_.write_data(std::string_view(buf_.data(), static_cast<size_t>(n))));
-        pos += n;
+        TRY(tar_.write_data(std::string_view(buf_.data(), n)));
+        pos += static_cast<off_t>(n);
       }
     }
     return {};

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include "base/fs.h"
 #include "base/sys.h"
@@ -65,13 +66,10 @@ Result<std::unique_ptr<StreamingUnpack>> StreamingUnpack::start(const Store& sto
   state->store = &store;
   state->context = std::move(context);
   state->staged = fs::join(state->staging.path(), "layer");
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return fail_errno("pipe2", state->context);
-  state->read_end = UniqueFd(fds[0]);
-  state->write_end = UniqueFd(fds[1]);
+  std::tie(state->read_end, state->write_end) = TRY(sys::pipe2(0, state->context));
   // A larger pipe lets the download run ahead of the extractor by a megabyte (best effort: the
   // default 64 KiB works, only with more context switches).
-  (void)::fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
+  (void)::fcntl(state->write_end.get(), F_SETPIPE_SZ, 1 << 20);
   State* s = state.get();
   s->extractor = std::thread([s] { s->run(); });
   return std::unique_ptr<StreamingUnpack>(new StreamingUnpack(std::move(state)));

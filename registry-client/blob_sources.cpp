@@ -53,9 +53,7 @@ Status BlobSources::record(const std::string& repository,
                            const std::vector<image::Digest>& digests) const {
   TRY(fs::make_dirs(dir_));
   UniqueFd lock = TRY(sys::open(path_ + ".lock", O_RDWR | O_CREAT, 0644));
-  while (::flock(lock.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) return fail_errno("flock", path_ + ".lock");
-  }
+  TRY(sys::flock(lock.get(), LOCK_EX, path_ + ".lock"));
   nlohmann::json j = load(path_);
   for (const auto& d : digests) {
     auto& list = j[d.str()];

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "base/sys.h"
 #include "registry-client/http.h"
 
 namespace imgbuild::registry {
@@ -92,16 +93,14 @@ size_t on_upload(char* buffer, size_t size, size_t count, void* user) {
     uint64_t left = fb.length - t->upload_pos;
     if (want > left) want = static_cast<size_t>(left);
     if (want == 0) return 0;
-    for (;;) {
-      ssize_t got = ::pread(fb.fd, buffer, want, static_cast<off_t>(fb.offset + t->upload_pos));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) {
-        t->upload_errno = got < 0 ? errno : EIO;
-        return CURL_READFUNC_ABORT;
-      }
-      t->upload_pos += static_cast<uint64_t>(got);
-      return static_cast<size_t>(got);
+    auto got = sys::pread_some(fb.fd, {buffer, want}, static_cast<off_t>(fb.offset + t->upload_pos),
+                               "upload body");
+    if (!got || *got == 0) {
+      t->upload_errno = got ? EIO : got.error().errno_value();
+      return CURL_READFUNC_ABORT;
     }
+    t->upload_pos += *got;
+    return *got;
   }
   const std::string& body = t->request->body;
   size_t left = body.size() - static_cast<size_t>(t->upload_pos);

@@ -18,6 +18,7 @@
 
 #include <cstring>
 
+#include "base/eintr.h"
 #include "runtime/child_fail.h"
 #include "runtime/child_mounts.h"
 #include "runtime/docker_defaults.h"
@@ -73,6 +74,7 @@ void setup_tty(const ChildPlan& plan) {
   cm->cmsg_type = SCM_RIGHTS;
   cm->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(cm), &master, sizeof(int));
+  // Raw sendmsg, not sys::send_fd: between clone and exec failures go through die(), not Error.
   if (::sendmsg(plan.console_fd, &msg, MSG_NOSIGNAL) < 0) die({"send pty master"});
   ::close(master);
 
@@ -153,10 +155,8 @@ void drop_privileges(const ChildPlan& plan) {
 // Waits for the parent's go (it has placed us in the cgroup and started the network helper).
 void wait_for_go(const ChildPlan& plan) {
   char go = 0;
-  ssize_t n;
-  do {
-    n = ::read(plan.sync_fd, &go, 1);
-  } while (n < 0 && errno == EINTR);
+  // Raw read (no Result, no allocation: between clone and exec); retry_eintr is inline.
+  ssize_t n = sys::retry_eintr([&] { return ::read(plan.sync_fd, &go, 1); });
   if (n != 1) ::_exit(125);  // the parent gave up; it reports why
 }
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <initializer_list>
 
+#include "base/eintr.h"
 #include "runtime/child.h"
 
 namespace imgbuild::runtime::child {
@@ -23,10 +24,8 @@ inline int g_report_fd = -1;
     for (; p != nullptr && *p != '\0' && n + 1 < sizeof report.what; ++p) report.what[n++] = *p;
   }
   report.what[n] = '\0';
-  ssize_t w;
-  do {
-    w = ::write(g_report_fd, &report, sizeof report);
-  } while (w < 0 && errno == EINTR);
+  // Raw write (no Result, no allocation: we are between clone and exec); retry_eintr is inline.
+  (void)sys::retry_eintr([&] { return ::write(g_report_fd, &report, sizeof report); });
   ::_exit(stage == ChildReport::kExec ? 127 : 125);
 }
 

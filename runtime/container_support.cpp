@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "base/fd_passing.h"
 #include "runtime/capabilities.h"
 #include "runtime/docker_defaults.h"
 #include "runtime/process_config.h"
@@ -60,33 +61,10 @@ Error exec_error(const std::string& arg0, int err) {
   return Error(ErrorKind::kPermission, subject + std::strerror(err), err);
 }
 
-Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return fail_errno("pipe2", "container");
-  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
+Result<std::pair<UniqueFd, UniqueFd>> make_pipe() { return sys::pipe2(0, "container"); }
 
 UniqueFd receive_fd(int sock) {
-  char byte = 0;
-  struct iovec iov {
-    &byte, 1
-  };
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) return UniqueFd();
-  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  if (cm == nullptr || cm->cmsg_type != SCM_RIGHTS) return UniqueFd();
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-  return UniqueFd(fd);
+  return std::move(sys::receive_fd(sock, "console socket")).value_or(UniqueFd());
 }
 
 void set_capabilities(ChildPlan& plan, const ProcessSpec& spec) {
@@ -106,13 +84,9 @@ void set_capabilities(ChildPlan& plan, const ProcessSpec& spec) {
 
 Result<std::optional<ChildReport>> read_child_report(int fd) {
   ChildReport report;
-  size_t got = 0;
-  while (got < sizeof report) {
-    ssize_t n = ::read(fd, reinterpret_cast<char*>(&report) + got, sizeof report - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
+  // A read error counts as a short report: the child is gone either way.
+  size_t got = sys::read_exact(fd, {reinterpret_cast<char*>(&report), sizeof report}, "report pipe")
+                   .value_or(sizeof report - 1);
   if (got == 0) return std::optional<ChildReport>();
   if (got != sizeof report) return fail(ErrorKind::kRuntime, "short report from the container");
   report.what[sizeof report.what - 1] = '\0';

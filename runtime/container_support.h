@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "base/fs.h"
+#include "base/sys.h"
 #include "base/unique_fd.h"
 #include "runtime/cgroup.h"
 #include "runtime/child.h"
@@ -46,9 +47,7 @@ struct Container::State {
   void kill_and_reap() {
     if (pid > 0) {
       ::kill(pid, SIGKILL);
-      int status = 0;
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
+      (void)sys::wait_pid(pid);
       pid = -1;
     }
   }
@@ -64,6 +63,7 @@ std::vector<std::string> exec_candidates(const std::string& arg0,
 std::string errno_text(int err);
 // Docker's message for an exec that failed with err: kNotFound (127) or kPermission (126).
 Error exec_error(const std::string& arg0, int err);
+// sys::pipe2 and sys::receive_fd (base/) in the forms runtime/container.cpp and exec.cpp call.
 Result<std::pair<UniqueFd, UniqueFd>> make_pipe();
 // Receives one fd (SCM_RIGHTS) from sock; invalid on failure.
 UniqueFd receive_fd(int sock);

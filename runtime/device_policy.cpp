@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "base/eintr.h"
 #include "base/sys.h"
 #include "base/unique_fd.h"
 
@@ -80,11 +81,7 @@ std::vector<bpf_insn> policy_program() {
 }
 
 long bpf(int cmd, bpf_attr* attr) {
-  long rc;
-  do {
-    rc = ::syscall(SYS_bpf, cmd, attr, sizeof *attr);
-  } while (rc < 0 && errno == EINTR);
-  return rc;
+  return sys::retry_eintr([&] { return ::syscall(SYS_bpf, cmd, attr, sizeof *attr); });
 }
 
 Result<int> load_program() {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <tuple>
 
 #include "base/sys.h"
 #include "runtime/container_support.h"
@@ -107,19 +108,10 @@ Result<Container> Container::exec_impl(pid_t container_pid, const ProcessSpec& s
   plan.join_ns_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
 
   auto [report_r, report_w] = TRY(detail::make_pipe());
-  int sync_fds[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_fds) < 0) {
-    return fail_errno("socketpair", "sync");
-  }
-  UniqueFd sync_r(sync_fds[0]), sync_w(sync_fds[1]);
+  auto [sync_r, sync_w] = TRY(sys::socketpair(AF_UNIX, SOCK_SEQPACKET, "sync"));
   UniqueFd console_parent, console_child;
   if (spec.tty) {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-      return fail_errno("socketpair", "pty");
-    }
-    console_parent.reset(sv[0]);
-    console_child.reset(sv[1]);
+    std::tie(console_parent, console_child) = TRY(sys::socketpair(AF_UNIX, SOCK_SEQPACKET, "pty"));
   }
   plan.report_fd = report_w.get();
   plan.sync_fd = sync_r.get();

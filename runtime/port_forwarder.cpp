@@ -20,7 +20,9 @@
 #include <mutex>
 #include <thread>
 
+#include "base/eintr.h"
 #include "base/log.h"
+#include "base/sys.h"
 #include "base/unique_fd.h"
 
 namespace imgbuild::runtime {
@@ -96,26 +98,26 @@ Result<UniqueFd> open_host_socket(PortMapping& port) {
 // Moves bytes from one socket to the other through a pipe until EOF (then half-closes `to`) or
 // an error (then shuts both down, which also wakes the opposite direction).
 void pump(int from, int to) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) < 0) {
+  auto pipe = sys::pipe2(0, "port forwarder");
+  if (!pipe) {
     ::shutdown(from, SHUT_RDWR);
     ::shutdown(to, SHUT_RDWR);
     return;
   }
-  UniqueFd pipe_r(p[0]), pipe_w(p[1]);
+  auto& [pipe_r, pipe_w] = *pipe;
   int size = ::fcntl(pipe_w.get(), F_SETPIPE_SZ, kPipeSize);
   size_t chunk = size > 0 ? static_cast<size_t>(size) : 65536;
   for (;;) {
-    ssize_t n = ::splice(from, nullptr, pipe_w.get(), nullptr, chunk, SPLICE_F_MOVE);
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = sys::retry_eintr(
+        [&] { return ::splice(from, nullptr, pipe_w.get(), nullptr, chunk, SPLICE_F_MOVE); });
     if (n == 0) {
       ::shutdown(to, SHUT_WR);
       return;
     }
     while (n > 0) {
-      ssize_t m =
-          ::splice(pipe_r.get(), nullptr, to, nullptr, static_cast<size_t>(n), SPLICE_F_MOVE);
-      if (m < 0 && errno == EINTR) continue;
+      ssize_t m = sys::retry_eintr([&] {
+        return ::splice(pipe_r.get(), nullptr, to, nullptr, static_cast<size_t>(n), SPLICE_F_MOVE);
+      });
       if (m <= 0) break;
       n -= m;
     }
@@ -179,8 +181,11 @@ struct PortForwarder::Impl {
       if (errno != EINPROGRESS) return false;
       // Non-blocking so that stop() is never held up by a container whose backlog is full.
       pollfd p[2] = {{fd, POLLOUT, 0}, {stop_fd.get(), POLLIN, 0}};
-      while (::poll(p, 2, -1) < 0) {
-        if (errno != EINTR) return false;
+      int ready = 0;
+      while (ready == 0) {
+        auto polled = sys::poll(p, -1, "port forwarder connect");
+        if (!polled) return false;
+        ready = *polled;
       }
       if (p[1].revents != 0) return false;
       int err = 0;
@@ -232,11 +237,12 @@ struct PortForwarder::Impl {
       tcp.push_back(&l);
     }
     for (;;) {
-      if (::poll(fds.data(), fds.size(), -1) < 0) {
-        if (errno == EINTR) continue;
-        log::error(std::string("port forwarder: poll: ") + std::strerror(errno));
+      auto polled = sys::poll(fds, -1, "port forwarder listeners");
+      if (!polled) {
+        log::error("port forwarder: " + polled.error().message());
         break;
       }
+      if (*polled == 0) continue;
       if (fds[0].revents != 0) break;
       for (size_t i = 1; i < fds.size(); ++i) {
         if (fds[i].revents == 0) continue;
@@ -289,7 +295,7 @@ struct PortForwarder::Impl {
         fds.push_back({flow.fd.get(), POLLIN, 0});
         keys.push_back(key);
       }
-      if (::poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) break;
+      if (!sys::poll(fds, 1000, "port forwarder udp")) break;
       if (fds[0].revents != 0) break;
       auto now = Clock::now();
       if (fds[1].revents != 0) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "base/eintr.h"
 #include "base/sys.h"
 
 namespace imgbuild::runtime {
@@ -40,12 +41,13 @@ Result<UniqueFd> open_in_root(int rootfd, const std::string& rel, int flags, mod
   how.mode = (flags & O_CREAT) != 0 ? mode : 0;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   const char* p = rel.empty() ? "." : rel.c_str();
-  for (;;) {
-    long fd = ::syscall(SYS_openat2, rootfd, p, &how, sizeof how);
-    if (fd >= 0) return UniqueFd(static_cast<int>(fd));
-    if (errno == EINTR || errno == EAGAIN) continue;
-    return fail_errno("openat2", "/" + rel);
-  }
+  // EAGAIN: a rename or mount raced the lookup (RESOLVE_IN_ROOT asks to retry).
+  long fd;
+  do {
+    fd = sys::retry_eintr([&] { return ::syscall(SYS_openat2, rootfd, p, &how, sizeof how); });
+  } while (fd < 0 && errno == EAGAIN);
+  if (fd < 0) return fail_errno("openat2", "/" + rel);
+  return UniqueFd(static_cast<int>(fd));
 }
 
 Result<std::string> read_file_in_root(int rootfd, const std::string& rel, size_t max_bytes) {

@@ -23,12 +23,6 @@ constexpr int kReadyTimeoutMs = 10000;
 constexpr int kReadyFd = 3;
 constexpr int kExitFd = 4;
 
-Result<std::pair<UniqueFd, UniqueFd>> pipe_pair() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return fail_errno("pipe2", "slirp4netns");
-  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
-
 // An fd number above the ones posix_spawn's dup2 actions write to, so no action clobbers the
 // source of a later one.
 Result<UniqueFd> above_stdio(UniqueFd fd) {
@@ -56,8 +50,8 @@ Result<UserNetwork> UserNetwork::start(pid_t pid) {
                 "needs it (Debian's udev rules make it 0666: chmod 0666 /dev/net/tun), or use "
                 "--network host or --network none");
   }
-  auto [ready_r, ready_w0] = TRY(pipe_pair());
-  auto [exit_r0, exit_w] = TRY(pipe_pair());
+  auto [ready_r, ready_w0] = TRY(sys::pipe2(0, "slirp4netns"));
+  auto [exit_r0, exit_w] = TRY(sys::pipe2(0, "slirp4netns"));
   UniqueFd ready_w = TRY(above_stdio(std::move(ready_w0)));
   UniqueFd exit_r = TRY(above_stdio(std::move(exit_r0)));
   int log = ::memfd_create("slirp4netns-log", MFD_CLOEXEC);
@@ -109,12 +103,11 @@ Result<UserNetwork> UserNetwork::start(pid_t pid) {
   struct pollfd p {
     ready_r.get(), POLLIN, 0
   };
-  int n;
-  do {
-    n = ::poll(&p, 1, kReadyTimeoutMs);
-  } while (n < 0 && errno == EINTR);
+  // An interrupted wait counts as not ready: slirp4netns is killed and the error reported.
+  auto n = sys::poll({&p, 1}, kReadyTimeoutMs, "slirp4netns ready pipe");
   char byte = 0;
-  bool ready = n == 1 && ::read(ready_r.get(), &byte, 1) == 1 && byte == '1';
+  bool ready =
+      n && *n == 1 && sys::read_some(ready_r.get(), {&byte, 1}).value_or(0) == 1 && byte == '1';
   if (!ready) {
     child.signal(SIGKILL);
     int status = TRY(child.wait());

@@ -3,7 +3,8 @@
 #   1. installs dependencies from Debian's archive,
 #   2. builds with -Werror and runs every test under CTest (unit + integration),
 #   3. builds the unit tests with AddressSanitizer + UBSan and runs them,
-#   4. runs the fuzz targets briefly, the benchmark smoke mode, and checks clang-format.
+#   4. runs the fuzz targets briefly, the benchmark smoke mode, and checks clang-format and
+#      that no hand-written EINTR loop is left outside scripts/check_eintr.sh's allow-list.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -65,4 +66,6 @@ fi
 
 stage clang-format
 git ls-files '*.cpp' '*.h' | xargs -r clang-format --dry-run --Werror
+stage "EINTR loops"
+scripts/check_eintr.sh
 echo "== all checks passed in $((SECONDS - start)) s"

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 
+#include "base/dir_reader.h"
+#include "base/fs.h"
 #include "base/subprocess.h"
 #include "fs/mount_table.h"
 #include "fs_fixture.h"
@@ -116,6 +118,39 @@ TEST_CASE("imgbuild mount, list, write, umount; killed servers can be cleaned",
     INFO(um.err);
     CHECK(um.exit_code == 0);
     CHECK_FALSE(mounted(f.mnt()));
+  }
+
+  SECTION("a damaged record is reported, keeps the image from prune, and umount removes it") {
+    auto m = imgbuild_cmd(root, {"mount", "app:1", f.mnt()});
+    INFO(m.err);
+    REQUIRE(m.exit_code == 0);
+    auto records = fs::list_dir(root + "/mounts", fs::MissingDir::kIsError);
+    REQUIRE(records);
+    REQUIRE(records->size() == 1);
+    std::string record = root + "/mounts/" + records->front();
+    REQUIRE(fs::write_file_atomic(record, "{\"manifests\": ["));
+    const std::string damaged = "mount record " + record +
+                                ": [json.exception.parse_error.101] parse error at line 1, column "
+                                "16: syntax error while parsing value - unexpected end of input; "
+                                "expected '[', '{', or a literal";
+    auto list = imgbuild_cmd(root, {"mount"});
+    CHECK(list.exit_code == 1);
+    CHECK(list.err ==
+          "imgbuild: mount: unreadable record (its image is kept from prune; imgbuild umount "
+          "MOUNTPOINT or deleting the file removes it): " +
+              damaged + "\n");
+    CHECK(fs::exists(record));
+    imgbuild_cmd(root, {"rmi", "app:1"});
+    auto prune = imgbuild_cmd(root, {"prune", "-f"});
+    CHECK(prune.exit_code != 0);
+    CHECK(prune.err.find(record) != std::string::npos);
+    CHECK(read(f.m("etc/hostname")) == "box\n");
+    auto um = imgbuild_cmd(root, {"umount", f.mnt()});
+    CHECK(um.exit_code == 0);
+    CHECK(um.err == "[Warning] umount: removing unreadable " + damaged + "\n");
+    CHECK_FALSE(mounted(f.mnt()));
+    CHECK_FALSE(fs::exists(record));
+    CHECK(imgbuild_cmd(root, {"mount"}).exit_code == 0);
   }
 
   SECTION("errors name the image") {

@@ -1,0 +1,84 @@
+#include "cli/container_state.h"
+
+#include <catch2/catch.hpp>
+
+#include "base/fs.h"
+
+namespace imgbuild::cli {
+namespace {
+
+const std::string kGood = std::string(64, 'a');
+const std::string kBad = "b" + std::string(63, '0');
+
+struct Fixture {
+  fs::TempDir dir = *fs::TempDir::create("/tmp", "container-state-");
+  image::Store store = *image::Store::open(fs::join(dir.path(), "root"));
+
+  Fixture() {
+    ContainerRecord r;
+    r.id = kGood;
+    r.name = "good";
+    r.created = "2026-01-01T00:00:00Z";
+    REQUIRE(fs::make_dirs(container_dir(store, r.id)));
+    REQUIRE(save_record(store, r));
+    REQUIRE(fs::make_dirs(container_dir(store, kBad)));
+    REQUIRE(
+        fs::write_file_atomic(fs::join(container_dir(store, kBad), "state.json"), "{\"id\": \"b0"));
+    // Being created: no state.json yet. Neither a record nor an unreadable one.
+    REQUIRE(fs::make_dirs(container_dir(store, std::string(64, 'c'))));
+  }
+};
+
+TEST_CASE("list_records reports a corrupt state.json instead of skipping it", "[unit]") {
+  Fixture f;
+  auto list = list_records(f.store);
+  REQUIRE(list);
+  REQUIRE(list->records.size() == 1);
+  CHECK(list->records[0].name == "good");
+  REQUIRE(list->unreadable.size() == 1);
+  CHECK(list->unreadable[0].id == kBad);
+  CHECK(list->unreadable[0].cause.kind() == ErrorKind::kCorrupt);
+  CHECK(list->unreadable[0].cause.message().find("parse error") != std::string::npos);
+}
+
+TEST_CASE("find_record names a corrupt record matched by id or prefix", "[unit]") {
+  Fixture f;
+  std::string path = fs::join(container_dir(f.store, kBad), "state.json");
+  for (const std::string& key : {kBad, std::string("b0")}) {
+    auto r = find_record(f.store, key);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind() == ErrorKind::kCorrupt);
+    CHECK(r.error().message().starts_with("container " + kBad + ": unreadable record " + path +
+                                          ": [json.exception.parse_error"));
+    auto any = find_any_record(f.store, key);
+    REQUIRE(any);
+    REQUIRE(std::holds_alternative<UnreadableRecord>(*any));
+    CHECK(std::get<UnreadableRecord>(*any).id == kBad);
+  }
+  CHECK(find_record(f.store, "good")->id == kGood);
+  CHECK(find_record(f.store, "aaa")->id == kGood);
+}
+
+TEST_CASE("find_record's not-found error mentions unreadable records", "[unit]") {
+  Fixture f;
+  auto r = find_record(f.store, "missing");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind() == ErrorKind::kNotFound);
+  CHECK(r.error().message() ==
+        "No such container: missing (1 unreadable container record(s) not searched, see "
+        "imgbuild ps -a)");
+}
+
+TEST_CASE("a record whose id differs from its directory is unreadable", "[unit]") {
+  Fixture f;
+  REQUIRE(fs::make_dirs(container_dir(f.store, std::string(64, 'd'))));
+  std::string text = *fs::read_file(fs::join(container_dir(f.store, kGood), "state.json"));
+  REQUIRE(fs::write_file_atomic(
+      fs::join(container_dir(f.store, std::string(64, 'd')), "state.json"), text));
+  auto r = find_record(f.store, std::string(64, 'd'));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message().ends_with(": records the id " + kGood));
+}
+
+}  // namespace
+}  // namespace imgbuild::cli
