@@ -314,13 +314,9 @@ class Extractor {
         off += static_cast<int64_t>(n);
         continue;
       }
-      ssize_t w = pwrite(fd, data.data(), n, off);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return fail_errno("write", rel);
-      }
-      data.remove_prefix(static_cast<size_t>(w));
-      off += w;
+      TRY(sys::pwrite_all(fd, data.substr(0, n), off, rel));
+      data.remove_prefix(n);
+      off += static_cast<int64_t>(n);
     }
     return {};
   }

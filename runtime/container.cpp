@@ -113,11 +113,7 @@ Result<int> Container::wait() {
   if (state_ == nullptr || state_->pid <= 0) {
     return fail(ErrorKind::kInvalidArgument, "container is not running");
   }
-  int status = 0;
-  for (;;) {
-    if (::waitpid(state_->pid, &status, 0) >= 0) break;
-    if (errno != EINTR) return fail_errno("waitpid", std::to_string(state_->pid));
-  }
+  int status = TRY(sys::wait_pid(state_->pid));
   state_->pid = -1;
   state_->cleanup();
   return exit_code_from_wait_status(status);

@@ -26,13 +26,6 @@ Result<UniqueFd> open_lock(const std::string& path) {
   return sys::open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 }
 
-Status lock_blocking(int fd, const std::string& path) {
-  while (::flock(fd, LOCK_EX) < 0) {
-    if (errno != EINTR) return fail_errno("flock", path);
-  }
-  return {};
-}
-
 std::string program_path(const char* name) {
   for (const char* dir : {"/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"}) {
     std::string path = std::string(dir) + "/" + name;
@@ -58,11 +51,9 @@ std::vector<std::string> map_argv(const std::string& program, pid_t pid,
 [[noreturn]] void map_helper(int go_fd, pid_t parent, const IdMapPlan& plan,
                              const std::string& newuidmap, const std::string& newgidmap) {
   char c;
-  ssize_t n;
-  do {
-    n = ::read(go_fd, &c, 1);
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) ::_exit(2);  // the parent gave up (its unshare failed)
+  // Forked from a single-threaded process: the wrappers are safe here.
+  auto n = sys::read_exact(go_fd, std::span<char>(&c, 1), "rootless map helper");
+  if (!n || *n != 1) ::_exit(2);  // the parent gave up (its unshare failed)
   for (const auto& argv :
        {map_argv(newuidmap, parent, plan.uids), map_argv(newgidmap, parent, plan.gids)}) {
     auto done = run_process(argv);
@@ -195,16 +186,17 @@ Status enter(const std::string& state_dir) {
   TRY(fs::make_dirs(state_dir, 0700));
   std::string create_path = fs::join(state_dir, "create.lock");
   UniqueFd create = TRY(open_lock(create_path));
-  TRY(lock_blocking(create.get(), create_path));
+  TRY(sys::flock(create.get(), LOCK_EX, create_path));
   std::string pause_path = fs::join(state_dir, "pause.lock");
   UniqueFd pause_lock = TRY(open_lock(pause_path));
-  if (::flock(pause_lock.get(), LOCK_EX | LOCK_NB) == 0) {
+  auto locked = sys::flock(pause_lock.get(), LOCK_EX | LOCK_NB, pause_path);
+  if (locked) {
     TRY_CTX(create_namespaces(state_dir, std::move(pause_lock)), "rootless");
-  } else if (errno == EWOULDBLOCK) {
+  } else if (locked.error().errno_value() == EWOULDBLOCK) {
     pause_lock.reset();
     TRY_CTX(join_namespaces(state_dir), "rootless");
   } else {
-    return fail_errno("flock", pause_path);
+    return fail(locked.error());
   }
   // Joining a mount namespace moves the working directory to its root: go back (the namespace
   // has the host's tree, copied when it was made).

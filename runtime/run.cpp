@@ -85,10 +85,8 @@ Result<int> relay_and_wait(Container& container, const ProcessSpec& spec) {
       stdin_idx = n;
       fds[n++] = {spec.stdin_fd, POLLIN, 0};
     }
-    if (::poll(fds, static_cast<nfds_t>(n), -1) < 0) {
-      if (errno == EINTR) continue;
-      return fail_errno("poll", "container " + container.id());
-    }
+    TRY(sys::poll(std::span<struct pollfd>(fds, static_cast<size_t>(n)), -1,
+                  "container " + container.id()));
     if ((fds[1].revents & POLLIN) != 0) {
       for (int sig : forwarder.read_pending()) {
         if (sig == SIGWINCH && master) copy_winsize(spec.stdin_fd, master.get());
