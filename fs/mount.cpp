@@ -19,6 +19,8 @@
 
 namespace imgbuild::fs {
 
+bool quiet_perror_linked();  // fs/fuse_perror.cpp
+
 struct Mount::Impl {
   std::unique_ptr<Filesystem> fs;
   fuse_session* se = nullptr;
@@ -77,6 +79,7 @@ Result<std::unique_ptr<Mount>> Mount::create_unstarted(const std::string& mountp
                                   "; Debian's fuse3 udev rule makes it 0666 (chmod 0666 "
                                   "/dev/fuse), or run as root"));
   }
+  (void)quiet_perror_linked();
   std::unique_ptr<Mount> mount(new Mount(target));
   Impl& impl = *mount->impl_;
   impl.fs = TRY(Filesystem::create(options));

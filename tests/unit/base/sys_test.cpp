@@ -15,12 +15,19 @@ namespace imgbuild {
 namespace {
 
 TEST_CASE("wait_pid returns the wait status, and 0 for a running child under WNOHANG", "[unit]") {
+  // The child must die of SIGTERM itself, not run Catch's fatal-signal report it inherited: it
+  // restores the default action before telling the parent it is ready.
+  auto [ready_r, ready_w] = *sys::pipe2(0, "ready");
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    ::pause();
-    ::_exit(0);
+    ::signal(SIGTERM, SIG_DFL);
+    (void)!::write(ready_w.get(), "r", 1);
+    for (;;) ::pause();
   }
+  ready_w.reset();
+  char ready = 0;
+  REQUIRE(*sys::read_exact(ready_r.get(), std::span<char>(&ready, 1), "ready") == 1);
   CHECK(*sys::wait_pid(pid, WNOHANG) == 0);
   ::kill(pid, SIGTERM);
   int status = *sys::wait_pid(pid);
