@@ -26,10 +26,10 @@ namespace imgbuild::builder {
 
 struct StageResult {
   image::ImageConfig config;
-  std::vector<LayerRef> layers;  // bottom first, parallel to config.diff_ids
-  std::string key;               // cache key after the stage's last instruction
-  dockerfile::EnvList env;       // final ENV, seeds `FROM <this stage>`
-  std::string last_created;      // timestamp for history entries of metadata steps
+  std::vector<LayerRef> layers;          // bottom first, parallel to config.diff_ids
+  std::string key;                       // cache key after the stage's last instruction
+  dockerfile::EnvList env;               // final ENV, seeds `FROM <this stage>`
+  std::string last_created;              // timestamp for history entries of metadata steps
   std::vector<std::string> record_keys;  // cache records of its layer steps (and its base stage's)
 };
 

@@ -115,12 +115,12 @@ TEST_CASE("a missing, foreign or tampered cache is a warning and never used") {
                            r.ctx})
               .exit_code == 0);
   // Flip one byte in every layer blob of the cache (tars: "ustar" at 257; documents stay intact).
-  auto flipped = run_process(
-      {"sh", "-c",
-       "for f in \"$0\"/blobs/sha256/*; do "
-       "[ \"$(dd if=\"$f\" bs=1 skip=257 count=5 2>/dev/null)\" = ustar ] || continue; "
-       "printf X | dd of=\"$f\" bs=1 seek=700 conv=notrunc 2>/dev/null; done",
-       r.cache});
+  auto flipped =
+      run_process({"sh", "-c",
+                   "for f in \"$0\"/blobs/sha256/*; do "
+                   "[ \"$(dd if=\"$f\" bs=1 skip=257 count=5 2>/dev/null)\" = ustar ] || continue; "
+                   "printf X | dd of=\"$f\" bs=1 seek=700 conv=notrunc 2>/dev/null; done",
+                   r.cache});
   REQUIRE(flipped);
   REQUIRE(flipped->exit_code == 0);
   auto b = r.imgbuild("c", {"load", "-i", r.dir.path() + "/base.tar"});
