@@ -141,4 +141,12 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   return result;
 }
 
+std::string find_system_program(std::string_view name) {
+  for (const char* dir : {"/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"}) {
+    std::string path = std::string(dir) + "/" + std::string(name);
+    if (::access(path.c_str(), X_OK) == 0) return path;
+  }
+  return {};
+}
+
 }  // namespace imgbuild

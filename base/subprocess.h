@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -51,6 +52,11 @@ struct ProcessResult {
 // Fails only if the program could not be started (ENOENT names argv[0]).
 Result<ProcessResult> run_process(const std::vector<std::string>& argv,
                                   const ProcessOptions& options = {});
+
+// The first executable `name` in the system directories (/usr/bin, /bin, /usr/sbin, /sbin,
+// /usr/local/bin), whatever PATH says: for setuid helpers and tools imgbuild relies on
+// (newuidmap, slirp4netns). Empty when there is none.
+std::string find_system_program(std::string_view name);
 
 // Decodes a wait status into a Docker-style exit code: the code, or 128+signal.
 int exit_code_from_wait_status(int status);

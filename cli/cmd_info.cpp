@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "base/fs.h"
+#include "base/subprocess.h"
 #include "base/user_namespace.h"
 #include "cli/command.h"
 #include "format/list_format.h"
@@ -27,14 +28,6 @@ bool is_cgroup2(const char* path) {
 }
 
 bool accessible(const char* dev) { return ::access(dev, R_OK | W_OK) == 0; }
-
-std::string find_program(const char* name) {
-  for (const char* dir : {"/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"}) {
-    std::string path = std::string(dir) + "/" + name;
-    if (::access(path.c_str(), X_OK) == 0) return path;
-  }
-  return "";
-}
 
 // Kernel FUSE passthrough (fs/passthrough.h): Linux 6.9+, and the kernel registers backing files
 // only for CAP_SYS_ADMIN in the initial user namespace, so never rootless.
@@ -67,7 +60,7 @@ nlohmann::json gather(const GlobalOptions& globals) {
     } else {
       ns["Error"] = plan.error().message();
     }
-    ns["Newuidmap"] = find_program("newuidmap");
+    ns["Newuidmap"] = find_system_program("newuidmap");
     std::string pid_file = globals.root + "/rootless/pause.pid";
     auto pid = fs::read_file(pid_file);
     ns["PausePid"] = pid ? std::atoi(pid->c_str()) : 0;
@@ -82,7 +75,7 @@ nlohmann::json gather(const GlobalOptions& globals) {
       {"Limits", limits ? "yes" : "no (rootless: needs a delegated cgroup v2 hierarchy)"}};
   info["Fuse"] = {{"DeviceAccessible", accessible("/dev/fuse")},
                   {"Passthrough", passthrough_state(uts.release, rootless)}};
-  info["Network"] = {{"Slirp4netns", find_program("slirp4netns")},
+  info["Network"] = {{"Slirp4netns", find_system_program("slirp4netns")},
                      {"TunAccessible", accessible("/dev/net/tun")}};
   return info;
 }

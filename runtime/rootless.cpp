@@ -26,14 +26,6 @@ Result<UniqueFd> open_lock(const std::string& path) {
   return sys::open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 }
 
-std::string program_path(const char* name) {
-  for (const char* dir : {"/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"}) {
-    std::string path = std::string(dir) + "/" + name;
-    if (::access(path.c_str(), X_OK) == 0) return path;
-  }
-  return {};
-}
-
 std::vector<std::string> map_argv(const std::string& program, pid_t pid,
                                   const std::vector<IdRange>& ranges) {
   std::vector<std::string> argv = {program, std::to_string(pid)};
@@ -109,8 +101,8 @@ Status create_namespaces(const std::string& state_dir, UniqueFd pause_lock) {
   gid_t gid = ::getgid();
   std::string newuidmap, newgidmap;
   if (plan.subordinate) {
-    newuidmap = program_path("newuidmap");
-    newgidmap = program_path("newgidmap");
+    newuidmap = find_system_program("newuidmap");
+    newgidmap = find_system_program("newgidmap");
     if (newuidmap.empty() || newgidmap.empty()) {
       return fail(ErrorKind::kNotFound,
                   "newuidmap/newgidmap not found: /etc/subuid gives this user subordinate ids, "
