@@ -4,6 +4,7 @@
 
 #include "base/fs.h"
 #include "base/sha256.h"
+#include "image/remote_blobs.h"
 
 namespace imgbuild::builder {
 
@@ -117,8 +118,12 @@ std::optional<CacheRecord> BuildCache::lookup(const std::string& key) const {
       r.blob.digest = *blob;
       r.blob.media_type = j.at("media_type").get<std::string>();
       r.blob.size = j.at("size").get<int64_t>();
-      if (!store_.has_blob(r.blob.digest) || !store_.has_layer(r.diff_id)) return std::nullopt;
+      // A record imported from a registry cache may name a layer left on the registry
+      // (image/remote_blobs.h): a hit, fetched only when a later step or the image needs it.
+      bool local = store_.has_blob(r.blob.digest) && store_.has_layer(r.diff_id);
+      if (!local && !image::find_remote_blob(store_, r.blob.digest)) return std::nullopt;
     }
+    r.source = j.value("source", std::string());
     return r;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
@@ -133,6 +138,7 @@ Status BuildCache::save(const CacheRecord& record) const {
   j["layers"] = nlohmann::json::array();
   j["empty_layer"] = record.empty_layer;
   j["created"] = record.created;
+  if (!record.source.empty()) j["source"] = record.source;
   if (!record.empty_layer) {
     j["blobs"].push_back(record.blob.digest.str());
     j["layers"].push_back(record.diff_id.str());

@@ -3,7 +3,7 @@
 //   cache/records/<key>.json   one per executed layer step: what the step produced.
 //       {"key": "<hex>", "manifests": [], "blobs": ["sha256:<layer blob>"],
 //        "layers": ["sha256:<diff id>"], "media_type": "...", "size": N,
-//        "created": "<RFC 3339>", "empty_layer": false}
+//        "created": "<RFC 3339>", "empty_layer": false, "source": "<imported from>"}
 //     The "manifests"/"blobs"/"layers" keys make the record a GC root for `imgbuild prune`.
 //   cache/steps/<step id>.json the key inputs of the step last built at that position (same
 //     context directory, Dockerfile, stage and instruction index), kept only to explain the next
@@ -52,6 +52,7 @@ struct CacheRecord {
   image::Digest diff_id;
   image::Descriptor blob;
   std::string created;
+  std::string source;  // the cache it was imported from ("localhost:5000/app:cache"), or ""
 };
 
 class BuildCache {

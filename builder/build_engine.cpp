@@ -54,8 +54,14 @@ Result<BuildResult> build_image(const image::Store& store, const BuildOptions& o
     std::vector<std::optional<Error>> errors(wave.size());
     auto run_stage = [&](size_t slot) {
       const df::PlanStage& stage = plan.stages[wave[slot]];
-      StageBuilder builder(session, stage);
-      auto result = builder.run();
+      auto result = StageBuilder(session, stage).run();
+      if (!result && session.take_remote_dropped()) {
+        // A registry cache layer could not be fetched (gone, unreachable, or failing its digest):
+        // those records are misses now, so the stage runs again and executes those steps.
+        progress.note("[Warning] " + result.error().message() +
+                      "; running the stage again without those cache records");
+        result = StageBuilder(session, stage).run();
+      }
       if (!result) {
         errors[slot] = result.error();
         return;

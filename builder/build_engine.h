@@ -27,6 +27,7 @@
 #include "image/digest.h"
 #include "image/reference.h"
 #include "image/store.h"
+#include "registry-client/client.h"
 
 namespace imgbuild::builder {
 
@@ -53,6 +54,9 @@ struct BuildOptions {
   // `build --pull`: every image named by reference goes through pull even when the store has it,
   // so a moved tag is seen (pull caches nothing; the caller may).
   bool pull_always = false;
+  // Credentials, TLS and retries for fetching layers a registry cache hit left on the registry
+  // (image/remote_blobs.h).
+  registry::ClientOptions registry;
 };
 
 struct BuildResult {

@@ -1,6 +1,8 @@
 #include "builder/build_session.h"
 
 #include "builder/dockerignore_filter.h"
+#include "image/remote_blobs.h"
+#include "registry-client/remote_layers.h"
 
 namespace imgbuild::builder {
 
@@ -22,6 +24,25 @@ Status BuildSession::save_context_index() {
 
 Result<std::vector<std::string>> BuildSession::layer_dirs(
     const std::vector<LayerRef>& layers) const {
+  // Layers a registry cache hit left on the registry come home first, together.
+  std::vector<registry::LayerJob> remote;
+  for (const auto& l : layers) {
+    if (!store.has_blob(l.blob.digest) && !store.has_layer(l.diff_id)) {
+      remote.push_back({l.blob, l.diff_id});
+    }
+  }
+  if (!remote.empty()) {
+    auto fetched = registry::fetch_remote_layers(store, remote, options.registry);
+    if (!fetched) {
+      // Cache hits whose layer cannot be had are misses from now on: the engine runs the stage
+      // again, and the steps run (a tampered or vanished blob never lands in the store).
+      for (const auto& job : remote) {
+        if (!store.has_blob(job.blob.digest)) (void)image::forget_remote_blob(store, job.blob.digest);
+      }
+      remote_dropped_.store(true);
+      return fail(fetched.error().with_context("a layer of the registry cache"));
+    }
+  }
   std::vector<std::string> dirs;
   dirs.reserve(layers.size());
   for (const auto& l : layers) {

@@ -60,8 +60,11 @@ class BuildSession {
   std::mutex& context_mutex() { return context_mu_; }
   Status save_context_index();
 
-  // Unpacked directories of layers, bottom first; extracts any that are missing.
+  // Unpacked directories of layers, bottom first; extracts any that are missing and fetches
+  // those a registry cache hit left on the registry. When such a fetch fails, those layers are
+  // forgotten (their records miss from now on) and take_remote_dropped() says so once.
   Result<std::vector<std::string>> layer_dirs(const std::vector<LayerRef>& layers) const;
+  bool take_remote_dropped() const { return remote_dropped_.exchange(false); }
   // An image from the store, pulled when missing and a pull function was given.
   Result<image::Image> image(const std::string& name);
 
@@ -78,6 +81,7 @@ class BuildSession {
   std::mutex image_mu_;
   mutable std::mutex results_mu_;
   std::map<size_t, std::unique_ptr<StageResult>> results_;
+  mutable std::atomic<bool> remote_dropped_{false};
 };
 
 }  // namespace imgbuild::builder

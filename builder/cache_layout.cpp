@@ -3,13 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
 #include "base/sys.h"
 #include "builder/build_cache.h"
+#include "builder/cache_document.h"
 #include "image/blob_writer.h"
 #include "image/descriptor.h"
 #include "image/digest.h"
@@ -17,9 +17,6 @@
 namespace imgbuild::builder {
 namespace {
 
-constexpr const char* kArtifactType = "application/vnd.imgbuild.cache.v1+json";
-constexpr const char* kConfigType = "application/vnd.imgbuild.cache.config.v1+json";
-constexpr const char* kManifestType = "application/vnd.oci.image.manifest.v1+json";
 constexpr const char* kRefName = "imgbuild-cache";
 constexpr size_t kMaxDocument = 64u << 20;
 
@@ -55,7 +52,7 @@ Status write_small_blob(const std::string& dir, const std::string& data) {
 }
 
 // A document of the layout, verified against its digest.
-Result<nlohmann::json> read_document(const std::string& dir, const image::Descriptor& desc) {
+Result<std::string> read_document(const std::string& dir, const image::Descriptor& desc) {
   if (desc.size < 0 || static_cast<size_t>(desc.size) > kMaxDocument) {
     return fail(ErrorKind::kCorrupt, desc.digest.str() + ": document too large");
   }
@@ -63,11 +60,7 @@ Result<nlohmann::json> read_document(const std::string& dir, const image::Descri
   if (image::Digest::of(text) != desc.digest) {
     return fail(ErrorKind::kCorrupt, blob_path(dir, desc.digest) + ": digest mismatch");
   }
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    return fail(ErrorKind::kCorrupt, blob_path(dir, desc.digest) + ": " + e.what());
-  }
+  return text;
 }
 
 // Copies a layout blob into the store, verifying digest and size as it goes.
@@ -93,48 +86,30 @@ Result<CacheExportReport> export_cache_layout(const image::Store& store,
                                               const std::vector<std::string>& keys,
                                               const std::string& dir) {
   BuildCache cache(store);
-  std::vector<std::string> sorted = keys;
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   TRY(fs::make_dirs(fs::join(dir, "blobs/sha256")));
-  CacheExportReport report;
-  nlohmann::json records = nlohmann::json::array();
-  nlohmann::json layers = nlohmann::json::array();
-  for (const auto& key : sorted) {
+  std::vector<CacheRecord> records;
+  for (const auto& key : keys) {
     auto record = cache.lookup(key);
     if (!record) continue;  // pruned meanwhile: the next build makes it again
-    nlohmann::json r = {
-        {"key", record->key}, {"empty_layer", record->empty_layer}, {"created", record->created}};
-    if (!record->empty_layer) {
-      r["diff_id"] = record->diff_id.str();
-      r["blob"] = record->blob.to_json();
-      if (TRY(copy_blob_out(store, record->blob.digest, dir))) ++report.blobs_written;
-      if (std::find(layers.begin(), layers.end(), record->blob.to_json()) == layers.end()) {
-        layers.push_back(record->blob.to_json());
-      }
-    }
-    records.push_back(std::move(r));
-    ++report.records;
+    // A layer still on a registry (a registry cache hit never needed here) is left out: the
+    // registry cache holds it.
+    if (!record->empty_layer && !store.has_blob(record->blob.digest)) continue;
+    records.push_back(std::move(*record));
   }
-  std::string config = nlohmann::json{{"records", records}}.dump();
-  TRY(write_small_blob(dir, config));
-  image::Descriptor config_desc{kConfigType, image::Digest::of(config),
-                                static_cast<int64_t>(config.size())};
-  nlohmann::json manifest = {{"schemaVersion", 2},
-                             {"mediaType", kManifestType},
-                             {"artifactType", kArtifactType},
-                             {"config", config_desc.to_json()},
-                             {"layers", layers}};
-  std::string manifest_text = manifest.dump();
-  TRY(write_small_blob(dir, manifest_text));
+  CacheArtifact artifact = make_cache_artifact(std::move(records));
+  CacheExportReport report;
+  nlohmann::json list = nlohmann::json::parse(artifact.config).at("records");
+  report.records = static_cast<int>(list.size());
+  for (const auto& layer : artifact.layers) {
+    if (TRY(copy_blob_out(store, layer.digest, dir))) ++report.blobs_written;
+  }
+  TRY(write_small_blob(dir, artifact.config));
+  TRY(write_small_blob(dir, artifact.manifest));
+  image::Descriptor entry = artifact.manifest_descriptor;
+  entry.annotations["org.opencontainers.image.ref.name"] = kRefName;
   nlohmann::json index = {{"schemaVersion", 2},
                           {"mediaType", "application/vnd.oci.image.index.v1+json"},
-                          {"manifests",
-                           {{{"mediaType", kManifestType},
-                             {"artifactType", kArtifactType},
-                             {"digest", image::Digest::of(manifest_text).str()},
-                             {"size", manifest_text.size()},
-                             {"annotations", {{"org.opencontainers.image.ref.name", kRefName}}}}}}};
+                          {"manifests", {entry.to_json()}}};
   TRY(fs::write_file_atomic(fs::join(dir, "oci-layout"), R"({"imageLayoutVersion":"1.0.0"})",
                             0644));
   TRY(fs::write_file_atomic(fs::join(dir, "index.json"), index.dump(), 0644));
@@ -154,7 +129,7 @@ Result<CacheImportReport> import_cache_layout(const image::Store& store, const s
   try {
     auto index = nlohmann::json::parse(*index_text);
     for (const auto& m : index.at("manifests")) {
-      if (m.value("artifactType", "") != kArtifactType) continue;
+      if (m.value("artifactType", "") != kCacheArtifactType) continue;
       manifest_desc = TRY(image::Descriptor::from_json(m));
       break;
     }
@@ -162,60 +137,35 @@ Result<CacheImportReport> import_cache_layout(const image::Store& store, const s
     return fail(ErrorKind::kCorrupt, index_path + ": " + e.what());
   }
   if (!manifest_desc) {
-    return fail(ErrorKind::kInvalidArgument, dir +
-                                                 ": not an imgbuild cache (no manifest of "
-                                                 "artifact type " +
-                                                 kArtifactType + ")");
+    return fail(ErrorKind::kInvalidArgument, dir + ": not an imgbuild cache (no manifest of "
+                                                   "artifact type " +
+                                                 std::string(kCacheArtifactType) + ")");
   }
-  nlohmann::json manifest = TRY(read_document(dir, *manifest_desc));
+  std::string manifest = TRY(read_document(dir, *manifest_desc));
+  auto config_desc = TRY(cache_config_descriptor(manifest, dir));
+  std::string config = TRY(read_document(dir, config_desc));
+  CacheRecords parsed = TRY(parse_cache_config(config, dir));
   CacheImportReport report;
+  report.problems = parsed.problems;
+  report.skipped = static_cast<int>(parsed.problems.size());
   BuildCache cache(store);
-  try {
-    auto config_desc = TRY(image::Descriptor::from_json(manifest.at("config")));
-    if (config_desc.media_type != kConfigType) {
-      return fail(ErrorKind::kInvalidArgument,
-                  dir + ": not an imgbuild cache (config type " + config_desc.media_type + ")");
-    }
-    nlohmann::json config = TRY(read_document(dir, config_desc));
-    auto lease = TRY(store.lease());
-    for (const auto& r : config.at("records")) {
-      CacheRecord record;
-      record.key = r.at("key").get<std::string>();
-      record.empty_layer = r.value("empty_layer", false);
-      record.created = r.value("created", std::string());
-      if (record.key.size() != 64 ||
-          record.key.find_first_not_of("0123456789abcdef") != std::string::npos) {
-        report.problems.push_back("record with an invalid key skipped");
+  auto lease = TRY(store.lease());
+  for (auto& record : parsed.records) {
+    if (!record.empty_layer) {
+      Status ok = ingest_blob(store, dir, record.blob);
+      if (ok && !store.has_layer(record.diff_id)) {
+        auto unpacked = store.unpack_layer(record.blob, record.diff_id);
+        if (!unpacked) ok = fail(unpacked.error());
+      }
+      if (!ok) {
+        report.problems.push_back("record " + record.key.substr(0, 12) + ": " +
+                                  ok.error().message());
         ++report.skipped;
         continue;
       }
-      if (!record.empty_layer) {
-        auto diff = image::Digest::parse(r.at("diff_id").get<std::string>());
-        auto blob = image::Descriptor::from_json(r.at("blob"));
-        if (!diff || !blob) {
-          report.problems.push_back("record " + record.key.substr(0, 12) + ": bad descriptor");
-          ++report.skipped;
-          continue;
-        }
-        record.diff_id = *diff;
-        record.blob = *blob;
-        Status ok = ingest_blob(store, dir, record.blob);
-        if (ok && !store.has_layer(record.diff_id)) {
-          auto unpacked = store.unpack_layer(record.blob, record.diff_id);
-          if (!unpacked) ok = fail(unpacked.error());
-        }
-        if (!ok) {
-          report.problems.push_back("record " + record.key.substr(0, 12) + ": " +
-                                    ok.error().message());
-          ++report.skipped;
-          continue;
-        }
-      }
-      TRY(cache.save(record));
-      ++report.records;
     }
-  } catch (const nlohmann::json::exception& e) {
-    return fail(ErrorKind::kCorrupt, dir + ": cache config: " + e.what());
+    TRY(cache.save(record));
+    ++report.records;
   }
   return report;
 }

@@ -2,12 +2,8 @@
 // `--cache-from type=local,src=DIR` (BuildKit's local cache; what CI systems keep between jobs).
 //
 //   DIR/oci-layout, DIR/index.json   one manifest, annotated org.opencontainers.image.ref.name
-//                                    "imgbuild-cache"
-//   manifest  image-spec 1.1 artifact: artifactType application/vnd.imgbuild.cache.v1+json,
-//             config (application/vnd.imgbuild.cache.config.v1+json) = the records, layers = the
-//             layer blobs the records name (each stored once; blobs already in DIR are kept)
-//   config    {"records": [{"key", "empty_layer", "created", "diff_id", "blob": descriptor}]},
-//             sorted by key, so the same records give the same digests
+//                                    "imgbuild-cache": the artifact of builder/cache_document.h,
+//                                    whose layers are the store's blobs (uncompressed tars)
 //
 // Keys are content-based (builder/build_cache.h), so a record made in one store hits in another
 // with a different root, user or clock. Export writes blobs first and index.json last (atomic

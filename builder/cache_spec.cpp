@@ -1,5 +1,7 @@
 #include "builder/cache_spec.h"
 
+#include "image/compression.h"
+
 namespace imgbuild::builder {
 
 Result<CacheSpec> parse_cache_spec(std::string_view text, std::string_view direction) {
@@ -32,7 +34,11 @@ Result<CacheSpec> parse_cache_spec(std::string_view text, std::string_view direc
                     flag + ": mode=" + value + ": expected min or max");
       }
       spec.max = value == "max";
-    } else if (key == "compression" || key == "compression-level" || key == "oci-mediatypes" ||
+    } else if (key == "compression" && to) {
+      auto c = image::parse_compression(value);
+      if (!c) return fail(c.error().with_context(flag));
+      spec.compression = *c;
+    } else if (key == "compression-level" || key == "oci-mediatypes" ||
                key == "image-manifest" || key == "ignore-error" || key == "digest" ||
                key == "tag") {
       // BuildKit's tuning keys: accepted, without effect here.
@@ -50,6 +56,9 @@ Result<CacheSpec> parse_cache_spec(std::string_view text, std::string_view direc
   if (spec.type == "local" && spec.path.empty()) {
     return fail(ErrorKind::kInvalidArgument,
                 flag + " type=local: " + (to ? "dest=DIR" : "src=DIR") + " is required");
+  }
+  if (spec.type == "registry" && spec.ref.empty()) {
+    return fail(ErrorKind::kInvalidArgument, flag + " type=registry: ref=REPO:TAG is required");
   }
   return spec;
 }

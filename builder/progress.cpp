@@ -22,7 +22,7 @@ std::string seconds_since(Clock::time_point start) {
 class QuietProgress final : public Progress {
  public:
   int begin(std::string_view) override { return ++next_; }
-  void cached(int) override {}
+  void cached(int, std::string_view) override {}
   void miss_reason(int, std::string_view) override {}
   void output(int, std::string_view) override {}
   void done(int) override {}
@@ -45,7 +45,9 @@ class PlainProgress final : public Progress {
     std::fflush(out_);
     return id;
   }
-  void cached(int step) override { line(step, "CACHED"); }
+  void cached(int step, std::string_view from) override {
+    line(step, from.empty() ? std::string("CACHED") : "CACHED (from " + std::string(from) + ")");
+  }
   void miss_reason(int step, std::string_view reason) override {
     line(step, "cache miss: " + std::string(reason));
   }
@@ -109,7 +111,13 @@ class TtyProgress final : public Progress {
     redraw(true);
     return static_cast<int>(steps_.size());
   }
-  void cached(int step) override { set_state(step, State::kCached); }
+  void cached(int step, std::string_view from) override {
+    {
+      std::lock_guard lock(mu_);
+      steps_[static_cast<size_t>(step - 1)].reason = std::string(from);
+    }
+    set_state(step, State::kCached);
+  }
   void miss_reason(int step, std::string_view reason) override {
     std::lock_guard lock(mu_);
     steps_[static_cast<size_t>(step - 1)].reason = std::string(reason);
@@ -186,7 +194,7 @@ class TtyProgress final : public Progress {
       if (s.state == State::kFailed) head = " => ERROR ";
       std::string timing;
       if (s.state == State::kCached) {
-        timing = "CACHED";
+        timing = s.reason.empty() ? "CACHED" : "CACHED (from " + s.reason + ")";
       } else {
         auto end = s.state == State::kRunning ? now : s.end;
         char buf[32];

@@ -26,7 +26,9 @@ class Progress {
   virtual ~Progress() = default;
   // A new step, e.g. "[build 2/4] RUN make". Returns its id.
   virtual int begin(std::string_view title) = 0;
-  virtual void cached(int step) = 0;
+  // The step reused a cache record; `from` names the cache it was imported from ("" for the
+  // store's own), shown as BuildKit does: "CACHED (from localhost:5000/app:cache)".
+  virtual void cached(int step, std::string_view from) = 0;
   virtual void miss_reason(int step, std::string_view reason) = 0;
   // Raw output bytes of a running command (not necessarily whole lines).
   virtual void output(int step, std::string_view data) = 0;

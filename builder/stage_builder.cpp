@@ -118,7 +118,7 @@ Status StageBuilder::from() {
   }
   scope_.emplace(s_.plan.global, std::move(env));
   if (stage_.base.kind == df::StageBase::Kind::kStage) {
-    s_.progress.cached(step);
+    s_.progress.cached(step, {});
   } else {
     s_.progress.done(step);
   }
@@ -252,7 +252,7 @@ Status StageBuilder::layer_step(size_t index, const std::string& title, const Ke
   };
   if (!s_.options.no_cache) {
     if (auto record = s_.cache.lookup(key)) {
-      s_.progress.cached(step);
+      s_.progress.cached(step, record->source);
       ++s_.steps_cached;
       if (!previous || previous->key() != key) (void)s_.cache.save_inputs(id, inputs);
       apply(*record);

@@ -2,12 +2,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "base/fs.h"
 #include "cli/image_common.h"
 #include "containers/rootfs_export.h"
 #include "image/archive.h"
 #include "image/distribution.h"
 #include "registry-client/push.h"
+#include "registry-client/remote_layers.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -91,6 +94,11 @@ Status write_build_outputs(const image::Store& store,
                            const BuildOutputContext& built) {
   if (outputs.empty()) return {};
   image::Image image = TRY(store.load_image(built.manifest_digest));
+  bool pushes_only = std::all_of(outputs.begin(), outputs.end(), [](const auto& o) {
+    return o.type == builder::OutputSpec::Type::kImage;
+  });
+  // Layers a registry cache hit left on the registry are needed for files and archives.
+  if (!pushes_only) TRY(registry::complete_image(store, image, registry::ClientOptions{}));
   for (const auto& o : outputs) TRY_CTX(write_one(store, image, o, built), describe(o));
   return {};
 }

@@ -20,12 +20,12 @@
 #include "base/terminal_text.h"
 #include "base/unique_fd.h"
 #include "builder/build_engine.h"
-#include "builder/cache_layout.h"
 #include "builder/cache_spec.h"
 #include "builder/dockerfile/limits.h"
 #include "builder/output_spec.h"
 #include "builder/progress.h"
 #include "builder/step_runner.h"
+#include "cli/build_cache_io.h"
 #include "cli/build_output.h"
 #include "cli/command.h"
 #include "cli/container_state.h"
@@ -341,8 +341,9 @@ std::vector<std::string> host_entries(const std::vector<std::string>& flags) {
 }
 
 Result<image::Image> pull_for_build(const image::Store& st, const image::Reference& ref,
-                                    const std::string& platform) {
+                                    const std::string& platform, bool lazy) {
   registry::PullOptions po;
+  if (lazy) po.layers = registry::LayerPolicy::kLeaveRemote;
   if (!platform.empty()) po.platform = TRY(image::Platform::parse(platform));
   auto pulled = TRY(registry::pull_image(st, ref, po));
   return st.load_image(pulled.manifest_digest);
@@ -402,10 +403,10 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
   for (const auto& text : flags.cache_to) {
     auto spec = builder::parse_cache_spec(text, "--cache-to");
     if (!spec) return report_error(spec.error());
-    if (spec->type != "local") {
-      return report_error(
-          Error(ErrorKind::kUnsupported,
-                "--cache-to type=" + spec->type + " is not implemented (type=local,dest=DIR is)"));
+    if (spec->type != "local" && spec->type != "registry") {
+      return report_error(Error(ErrorKind::kUnsupported,
+                                "--cache-to type=" + spec->type +
+                                    " is not implemented (type=local and type=registry are)"));
     }
     cache_to.push_back(std::move(*spec));
   }
@@ -418,33 +419,21 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
   std::string platform = flags.platform;
   // With --pull each reference is pulled once per build, however many stages name it.
   auto pulled_once = std::make_shared<std::map<std::string, image::Image>>();
-  options->pull = [&st, platform,
-                   pulled_once](const image::Reference& ref) -> Result<image::Image> {
+  auto lazy_from = std::make_shared<bool>(false);
+  options->pull = [&st, platform, pulled_once,
+                   lazy_from](const image::Reference& ref) -> Result<image::Image> {
     if (auto it = pulled_once->find(ref.str()); it != pulled_once->end()) return it->second;
-    auto img = TRY(pull_for_build(st, ref, platform));
+    auto img = TRY(pull_for_build(st, ref, platform, *lazy_from));
     pulled_once->emplace(ref.str(), img);
     return img;
   };
 
   auto progress = escaping_progress(builder::make_progress(mode, stderr));
-  // A cache that cannot be used is a warning: the build runs without it (as BuildKit's).
-  for (const auto& c : cache_from) {
-    if (c.type != "local") {
-      print_warning("[Warning] --cache-from " + (c.ref.empty() ? "type=" + c.type : c.ref) +
-                    ": only type=local caches are implemented; ignored");
-      continue;
-    }
-    auto imported = builder::import_cache_layout(st, c.path);
-    if (!imported) {
-      print_warning("[Warning] --cache-from " + c.path + ": " + imported.error().message() +
-                    "; building without it");
-      continue;
-    }
-    for (const auto& p : imported->problems) {
-      print_warning("[Warning] --cache-from " + c.path + ": " + p);
-    }
-    progress->note("imported " + std::to_string(imported->records) + " cache records from " +
-                   c.path);
+  builder::RegistryCacheOptions cache_options;
+  cache_options.compression = options->compression;
+  if (import_build_caches(st, cache_from, cache_options, *progress)) {
+    // Steps cached in the registry need no base layers: FROM images come without them.
+    *lazy_from = true;
   }
   builder::ContainerStepRunner runner(
       *store, builder::ContainerStepOptions{.shm_size_bytes = shm_size,
@@ -461,13 +450,9 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
       progress->note("pushed " + t.familiar() + "@" + pushed->manifest_digest.str());
     }
   }
-  for (const auto& c : cache_to) {
-    const auto& keys = c.max ? result->all_record_keys : result->target_record_keys;
-    auto exported = builder::export_cache_layout(*store, keys, c.path);
-    if (!exported) {
-      return report_error(exported.error().with_context("--cache-to type=local,dest=" + c.path));
-    }
-    progress->note("exported " + std::to_string(exported->records) + " cache records to " + c.path);
+  if (auto exported = export_build_caches(*store, cache_to, *result, cache_options, *progress);
+      !exported) {
+    return report_error(exported.error());
   }
   BuildOutputContext built{.manifest_digest = result->manifest_digest,
                            .manifest_size = result->manifest_size,
@@ -516,10 +501,11 @@ IMGBUILD_COMMAND(
           sub.add_flag("-q,--quiet", flags->quiet, "Print only the image ID");
           sub.add_option("--iidfile", flags->iidfile, "Write the image ID to a file");
           sub.add_option("--cache-from", flags->cache_from,
-                         "Import build cache: type=local,src=DIR")
+                         "Import build cache: type=local,src=DIR or type=registry,ref=REF (or REF)")
               ->allow_extra_args(false);
           sub.add_option("--cache-to", flags->cache_to,
-                         "Export build cache: type=local,dest=DIR[,mode=min|max]")
+                         "Export build cache: type=local,dest=DIR or type=registry,ref=REF"
+                         "[,mode=min|max][,compression=gzip|zstd]")
               ->allow_extra_args(false);
           sub.add_option("-o,--output", flags->outputs,
                          "Output destination: DIR, -, or type=local|tar|oci|docker|image|"

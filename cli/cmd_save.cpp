@@ -9,6 +9,7 @@
 #include "cli/image_common.h"
 #include "image/archive.h"
 #include "image/distribution.h"
+#include "registry-client/remote_layers.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -44,6 +45,7 @@ Result<int> run_save(const SaveArgs& args, const GlobalOptions& globals) {
   std::vector<image::SaveRequest> requests;
   for (const auto& name : args.names) {
     image::Image img = TRY(store.resolve(name));
+    TRY(registry::complete_image(store, img, registry::ClientOptions{}));  // layers left remote
     img = TRY(image::prepare_distribution(store, img, distribution));
     std::vector<image::Reference> refs;
     // Docker names the image in the archive only when it was given by name.

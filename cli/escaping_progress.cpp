@@ -10,7 +10,7 @@ class EscapingProgress final : public builder::Progress {
   explicit EscapingProgress(std::unique_ptr<builder::Progress> inner) : inner_(std::move(inner)) {}
 
   int begin(std::string_view title) override { return inner_->begin(escape_control_chars(title)); }
-  void cached(int step) override { inner_->cached(step); }
+  void cached(int step, std::string_view from) override { inner_->cached(step, from); }
   void miss_reason(int step, std::string_view reason) override {
     inner_->miss_reason(step, escape_control_chars(reason));
   }

@@ -2,6 +2,7 @@
 
 #include "image/reference.h"
 #include "registry-client/pull.h"
+#include "registry-client/remote_layers.h"
 
 namespace imgbuild::containers {
 namespace {
@@ -44,13 +45,28 @@ Result<PullPolicy> parse_pull_policy(std::string_view text) {
                   "': must be one of \"always\", \"missing\" or \"never\"");
 }
 
+namespace {
+
+// The image with its layers all in the store (a build from a registry cache may have left some
+// on the registry: image/remote_blobs.h).
+Result<image::Image> completed(const image::Store& store, image::Image img,
+                               registry::Progress* progress) {
+  registry::ClientOptions options;
+  options.progress = progress;
+  TRY(registry::complete_image(store, img, options));
+  return img;
+}
+
+}  // namespace
+
 Result<image::Image> ensure_image(const image::Store& store, const std::string& name,
                                   PullPolicy policy, registry::Progress* progress) {
-  if (is_image_id(name)) return store.resolve(name);
+  if (is_image_id(name)) return completed(store, TRY(store.resolve(name)), progress);
   auto ref = image::Reference::parse(name);
   if (policy == PullPolicy::kAlways && ref) return pull(store, *ref, progress);
   auto local = store.resolve(name);
-  if (local || local.error().kind() != ErrorKind::kNotFound || !ref) return local;
+  if (local) return completed(store, std::move(*local), progress);
+  if (local.error().kind() != ErrorKind::kNotFound || !ref) return local;
   if (policy == PullPolicy::kNever) {
     return fail(ErrorKind::kNotFound, "No such image: " + ref->familiar());
   }

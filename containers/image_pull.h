@@ -1,6 +1,7 @@
 // Pulling the image of `run`, `create` and `mount` as Docker does: `--pull missing` (default)
 // pulls only when the store has no such image, `always` pulls every time (the registry's current
-// image for the tag), `never` refuses a missing image with Docker's "No such image".
+// image for the tag), `never` refuses a missing image with Docker's "No such image". Layers an
+// image left on a registry (a build from a registry cache) are fetched whatever the policy.
 //
 // An image ID (64 hex digits or "sha256:...") is never pulled. Progress goes to the given
 // registry::Progress, including Docker's lines "Unable to find image 'busybox:latest' locally",

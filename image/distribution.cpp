@@ -47,16 +47,40 @@ Result<Descriptor> compress_layer(const Store& store, const Descriptor& tar_blob
 Result<Image> prepare(const Store& store, const Image& image, const DistributionOptions& options) {
   if (options.compression == Compression::kNone) return image;
   const auto& layers = image.manifest.layers;
-  const auto& diff_ids = image.config.diff_ids;
+  if (std::none_of(layers.begin(), layers.end(),
+                   [](const Descriptor& d) { return is_uncompressed_layer(d.media_type); })) {
+    return image;
+  }
+  std::vector<Descriptor> compressed =
+      TRY(distribution_layers(store, layers, image.config.diff_ids, options));
+  Image out = image;
+  out.manifest.media_type = std::string(media_types::kOciManifest);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (!is_uncompressed_layer(layers[i].media_type)) continue;
+    Descriptor d = compressed[i];
+    d.annotations = layers[i].annotations;
+    out.manifest.layers[i] = std::move(d);
+  }
+  std::string bytes = out.manifest.serialize();
+  out.manifest_digest = TRY(store.put_blob(bytes));
+  out.manifest_size = static_cast<int64_t>(bytes.size());
+  out.manifest_media_type = std::string(media_types::kOciManifest);
+  out.index_digest.reset();
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Descriptor>> distribution_layers(const Store& store,
+                                                    const std::vector<Descriptor>& layers,
+                                                    const std::vector<Digest>& diff_ids,
+                                                    const DistributionOptions& options) {
   if (layers.size() != diff_ids.size()) {
     return fail(ErrorKind::kCorrupt, "image has " + std::to_string(layers.size()) +
                                          " layers but its config lists " +
                                          std::to_string(diff_ids.size()) + " diff IDs");
   }
-  if (std::none_of(layers.begin(), layers.end(),
-                   [](const Descriptor& d) { return is_uncompressed_layer(d.media_type); })) {
-    return image;
-  }
+  if (options.compression == Compression::kNone) return layers;
   std::vector<std::optional<Descriptor>> replaced(layers.size());
   std::map<Digest, size_t> todo;  // diff ID -> first layer index needing compression
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -86,23 +110,12 @@ Result<Image> prepare(const Store& store, const Image& image, const Distribution
     }
   }
 
-  Image out = image;
-  out.manifest.media_type = std::string(media_types::kOciManifest);
+  std::vector<Descriptor> out = layers;
   for (size_t i = 0; i < layers.size(); ++i) {
-    if (!replaced[i]) continue;
-    Descriptor d = *replaced[i];
-    d.annotations = layers[i].annotations;
-    out.manifest.layers[i] = std::move(d);
+    if (replaced[i]) out[i] = *replaced[i];
   }
-  std::string bytes = out.manifest.serialize();
-  out.manifest_digest = TRY(store.put_blob(bytes));
-  out.manifest_size = static_cast<int64_t>(bytes.size());
-  out.manifest_media_type = std::string(media_types::kOciManifest);
-  out.index_digest.reset();
   return out;
 }
-
-}  // namespace
 
 Result<Image> prepare_distribution(const Store& store, const Image& image,
                                    const DistributionOptions& options) {

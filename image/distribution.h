@@ -34,4 +34,12 @@ struct DistributionOptions {
 Result<Image> prepare_distribution(const Store& store, const Image& image,
                                    const DistributionOptions& options);
 
+// The layers as they leave the machine: each uncompressed one replaced by its compressed variant
+// (found or made, as above), the others as they are; parallel to `layers`. For the build cache
+// export (builder/cache_registry.h), whose blobs are then the pushed image's.
+Result<std::vector<Descriptor>> distribution_layers(const Store& store,
+                                                    const std::vector<Descriptor>& layers,
+                                                    const std::vector<Digest>& diff_ids,
+                                                    const DistributionOptions& options);
+
 }  // namespace imgbuild::image

@@ -165,8 +165,9 @@ class Store {
   Result<std::vector<std::string>> prepare_layers(const Image& image) const;
 
   // ---- images
-  // Writes config and OCI manifest blobs (layers must already be in blobs/) and records the
-  // image as dangling in index.json until tagged. Deterministic: same input, same digests.
+  // Writes config and OCI manifest blobs (layers must be in blobs/ or recorded as remote,
+  // image/remote_blobs.h) and records the image as dangling in index.json until tagged.
+  // Deterministic: same input, same digests.
   Result<CommittedImage> commit_image(
       const ImageConfig& config, const std::vector<Descriptor>& layers,
       const std::map<std::string, std::string>& annotations = {}) const;

@@ -8,6 +8,7 @@
 #include "image/json_util.h"
 #include "image/media_types.h"
 #include "image/store.h"
+#include "image/remote_blobs.h"
 #include "image/store_state.h"
 
 namespace imgbuild::image {
@@ -87,7 +88,8 @@ Result<CommittedImage> Store::commit_image(
   }
   Lease l = TRY(lease());
   for (const auto& layer : layers) {
-    if (!has_blob(layer.digest)) {
+    // A layer left on a registry (image/remote_blobs.h) is fetched when its bytes are needed.
+    if (!has_blob(layer.digest) && !find_remote_blob(*this, layer.digest)) {
       return fail(ErrorKind::kNotFound,
                   "commit image: layer blob not found: " + layer.digest.str());
     }

@@ -233,6 +233,7 @@ Result<PushOutcome> push_blob(Session& session, const image::Store& store,
     break;
   }
 
+  if (!store.has_blob(blob.digest) && options.fetch_missing) TRY(options.fetch_missing());
   auto fd = TRY_CTX(store.open_blob(blob.digest), "pushing " + what);
   int64_t size = TRY(store.blob_size(blob.digest));
   if (size != blob.size) {

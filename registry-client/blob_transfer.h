@@ -50,6 +50,9 @@ enum class PushOutcome { kExisted, kMounted, kUploaded };
 struct PushBlobOptions {
   std::vector<std::string> mount_from;  // repositories on the same registry that may hold it
   uint64_t chunk_size = 16u << 20;      // for chunked uploads (raised to OCI-Chunk-Min-Length)
+  // Called when the blob must be uploaded but the store lacks it (a layer left on another
+  // registry, image/remote_blobs.h): brings it into the store first.
+  std::function<Status()> fetch_missing;
 };
 
 Result<PushOutcome> push_blob(Session& session, const image::Store& store,

@@ -27,8 +27,14 @@
 
 namespace imgbuild::registry {
 
+// kLeaveRemote: fetch manifest and config only; the layers missing from the store are recorded
+// as remote (image/remote_blobs.h) and fetched when needed (remote_layers.h). A build does this
+// for its FROM images when it has a registry cache: a fully cached build needs no base layer.
+enum class LayerPolicy { kFetch, kLeaveRemote };
+
 struct PullOptions : ClientOptions {
   std::optional<image::Platform> platform;  // nullopt: Platform::host()
+  LayerPolicy layers = LayerPolicy::kFetch;
 };
 
 struct PullResult {

@@ -16,6 +16,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.h"
 #include "image/compression.h"
@@ -23,6 +24,7 @@
 #include "image/reference.h"
 #include "image/store.h"
 #include "registry-client/client.h"
+#include "registry-client/session.h"
 
 namespace imgbuild::registry {
 
@@ -39,6 +41,25 @@ struct PushResult {
   int blobs_mounted = 0;
   int blobs_existing = 0;
 };
+
+struct BlobPushCounts {
+  int uploaded = 0;
+  int mounted = 0;
+  int existing = 0;
+};
+
+// The blobs, in parallel, each checked with HEAD, mounted from another repository of the registry
+// (BlobSources, or the source of a layer left on the registry: image/remote_blobs.h) or uploaded;
+// a layer the store lacks is fetched first when it must be uploaded. Also used by the build cache
+// export (builder/cache_registry.h).
+Result<BlobPushCounts> push_blobs(Session& session, const image::Store& store,
+                                  const std::vector<image::Descriptor>& blobs,
+                                  const PushOptions& options);
+
+// PUT /v2/<repo>/manifests/<target> with the bytes as given; kRegistry when the registry reports
+// another digest than `digest`.
+Status put_manifest(Session& session, const std::string& target, const std::string& media_type,
+                    const std::string& bytes, const image::Digest& digest);
 
 // image: anything Store::resolve accepts; dest: where to push (tag or digest).
 Result<PushResult> push_image(const image::Store& store, std::string_view image,

@@ -54,7 +54,7 @@ class RecordingProgress final : public Progress {
     titles.emplace_back(title);
     return static_cast<int>(titles.size());
   }
-  void cached(int step) override { add(step, "CACHED"); }
+  void cached(int step, std::string_view) override { add(step, "CACHED"); }
   void miss_reason(int step, std::string_view reason) override {
     add(step, "MISS " + std::string(reason));
   }

@@ -1,0 +1,135 @@
+#include "builder/cache_registry.h"
+
+#include <algorithm>
+
+#include "builder/build_cache.h"
+#include "builder/cache_document.h"
+#include "image/distribution.h"
+#include "image/media_types.h"
+#include "image/remote_blobs.h"
+#include "registry-client/blob_sources.h"
+#include "registry-client/blob_transfer.h"
+#include "registry-client/manifest_fetch.h"
+#include "registry-client/push.h"
+
+namespace imgbuild::builder {
+namespace {
+
+constexpr size_t kMaxCacheConfig = 64u << 20;
+
+std::string tag_or_digest(const image::Reference& ref) {
+  if (ref.digest) return ref.digest->str();
+  return ref.tag.empty() ? std::string("latest") : ref.tag;
+}
+
+Result<CacheExportReport> export_impl(const image::Store& store,
+                                      const std::vector<std::string>& keys,
+                                      const image::Reference& ref,
+                                      const RegistryCacheOptions& options) {
+  auto lease = TRY(store.lease());
+  BuildCache cache(store);
+  std::vector<CacheRecord> records;
+  std::vector<image::Descriptor> blobs;
+  std::vector<image::Digest> diff_ids;
+  std::vector<std::string> unique = keys;
+  std::sort(unique.begin(), unique.end());
+  unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+  for (const auto& key : unique) {
+    auto record = cache.lookup(key);
+    if (!record) continue;  // pruned meanwhile: the next build makes it again
+    if (!record->empty_layer) {
+      blobs.push_back(record->blob);
+      diff_ids.push_back(record->diff_id);
+    }
+    records.push_back(std::move(*record));
+  }
+  auto compressed = TRY(image::distribution_layers(
+      store, blobs, diff_ids,
+      image::DistributionOptions{options.compression, std::max(options.client.parallel, 1)}));
+  size_t next = 0;
+  for (auto& r : records) {
+    if (!r.empty_layer) r.blob = compressed[next++];
+  }
+  CacheArtifact artifact = make_cache_artifact(records);
+  TRY(store.put_blob(artifact.config));  // pushed from the store like any blob
+
+  auto conn = TRY(registry::Connection::open(ref.registry, ref.repository, registry::Access::kPush,
+                                             options.client));
+  registry::Session& session = conn->session();
+  registry::PushOptions push_options;
+  static_cast<registry::ClientOptions&>(push_options) = options.client;
+  push_options.compression = options.compression;
+  auto counts = TRY(registry::push_blobs(session, store, artifact.layers, push_options));
+  TRY(registry::push_blobs(session, store, {artifact.config_descriptor}, push_options));
+  TRY(registry::put_manifest(session, tag_or_digest(ref),
+                             std::string(image::media_types::kOciManifest), artifact.manifest,
+                             artifact.manifest_descriptor.digest));
+  std::vector<image::Digest> pushed;
+  for (const auto& l : artifact.layers) pushed.push_back(l.digest);
+  (void)registry::BlobSources(store.root(), ref.registry).record(ref.repository, pushed);
+
+  CacheExportReport report;
+  report.records = static_cast<int>(records.size());
+  report.blobs_written = counts.uploaded;
+  return report;
+}
+
+Result<CacheImportReport> import_impl(const image::Store& store, const image::Reference& ref,
+                                      const RegistryCacheOptions& options) {
+  auto conn = TRY(registry::Connection::open(ref.registry, ref.repository, registry::Access::kPull,
+                                             options.client));
+  registry::Session& session = conn->session();
+  std::string where = ref.familiar();
+  auto manifest = TRY(registry::fetch_manifest(session, tag_or_digest(ref), ref.digest));
+  if (registry::is_index_document(manifest)) {
+    return fail(ErrorKind::kInvalidArgument, where + ": not an imgbuild cache (an image index)");
+  }
+  auto config_desc = TRY(cache_config_descriptor(manifest.bytes, where));
+  std::string config =
+      TRY(registry::fetch_small_blob(session, config_desc, "cache config", kMaxCacheConfig));
+  CacheRecords parsed = TRY(parse_cache_config(config, where));
+
+  CacheImportReport report;
+  report.problems = parsed.problems;
+  report.skipped = static_cast<int>(parsed.problems.size());
+  BuildCache cache(store);
+  std::vector<image::Digest> layers;
+  for (auto& record : parsed.records) {
+    if (auto have = cache.lookup(record.key);
+        have && (have->empty_layer || store.has_layer(have->diff_id))) {
+      ++report.records;  // the store's own record, with its layer, stays
+      continue;
+    }
+    if (!record.empty_layer) {
+      layers.push_back(record.blob.digest);
+      if (!store.has_blob(record.blob.digest)) {
+        TRY(image::record_remote_blob(store, record.blob, record.diff_id,
+                                      {ref.registry, ref.repository}));
+      }
+    }
+    record.source = where;
+    TRY(cache.save(record));
+    ++report.records;
+  }
+  (void)registry::BlobSources(store.root(), ref.registry).record(ref.repository, layers);
+  return report;
+}
+
+}  // namespace
+
+Result<CacheExportReport> export_cache_registry(const image::Store& store,
+                                                const std::vector<std::string>& keys,
+                                                const image::Reference& ref,
+                                                const RegistryCacheOptions& options) {
+  return with_context(export_impl(store, keys, ref, options),
+                      "exporting the build cache to " + ref.familiar());
+}
+
+Result<CacheImportReport> import_cache_registry(const image::Store& store,
+                                                const image::Reference& ref,
+                                                const RegistryCacheOptions& options) {
+  return with_context(import_impl(store, ref, options),
+                      "importing the build cache from " + ref.familiar());
+}
+
+}  // namespace imgbuild::builder
