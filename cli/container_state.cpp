@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "base/dir_reader.h"
 #include "base/fs.h"
@@ -100,6 +101,13 @@ std::vector<runtime::PortMapping> ports_from_json(const json& j) {
   return out;
 }
 
+// state.json's words, one table for both directions.
+constexpr std::pair<ContainerStatus, std::string_view> kStatusWords[] = {
+    {ContainerStatus::kCreated, "created"},
+    {ContainerStatus::kRunning, "running"},
+    {ContainerStatus::kExited, "exited"},
+};
+
 }  // namespace
 
 std::string container_dir(const image::Store& store, const std::string& id) {
@@ -111,17 +119,15 @@ std::string container_rootfs(const image::Store& store, const std::string& id) {
 }
 
 std::string_view to_string(ContainerStatus status) {
-  switch (status) {
-    case ContainerStatus::kCreated: return "created";
-    case ContainerStatus::kRunning: return "running";
-    case ContainerStatus::kExited: return "exited";
+  for (const auto& [value, word] : kStatusWords) {
+    if (value == status) return word;
   }
   return "exited";
 }
 
 std::optional<ContainerStatus> parse_container_status(std::string_view text) {
-  for (auto s : {ContainerStatus::kCreated, ContainerStatus::kRunning, ContainerStatus::kExited}) {
-    if (text == to_string(s)) return s;
+  for (const auto& [value, word] : kStatusWords) {
+    if (word == text) return value;
   }
   return std::nullopt;
 }
