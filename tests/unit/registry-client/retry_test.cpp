@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "fake_transport.h"
 #include "registry-client/retry.h"
 
 using namespace imgbuild::registry;
@@ -121,4 +122,24 @@ TEST_CASE("retry_request returns a final answer at once, whatever its status") {
   CHECK(r->status == 404);
   CHECK(tries == 1);
   CHECK(rec.sleeps.empty());
+}
+
+TEST_CASE("perform_with_retries retries every error and retryable status") {
+  int calls = 0;
+  imgbuild::registry::testing::FakeTransport t(
+      [&](const HttpRequest&) -> imgbuild::Result<HttpResponse> {
+        ++calls;
+        if (calls == 1) return imgbuild::fail(imgbuild::ErrorKind::kNetwork, "refused");
+        if (calls == 2) return answer(503);
+        if (calls == 3) return imgbuild::fail(imgbuild::ErrorKind::kIo, "odd");
+        return answer(404);
+      });
+  Recorder rec;
+  HttpRequest req;
+  req.url = "https://reg.example/v2/";
+  auto r = perform_with_retries(t, req, RetryPolicy{}, rec.sleep());
+  REQUIRE(r);
+  CHECK(r->status == 404);
+  CHECK(calls == 4);
+  CHECK(rec.sleeps.size() == 3);
 }
