@@ -1,8 +1,8 @@
 // A conversation with one repository on one registry: picks the scheme (HTTPS; plain HTTP only
-// where endpoint.h allows it), authenticates (anonymous, Basic, or Bearer tokens from the
-// challenge's realm per the Docker token protocol, including OAuth2 refresh with an identity
-// token), retries per retry.h, and follows redirects itself so the registry's Authorization
-// header never reaches another host (blob storage behind a 307).
+// where endpoint.h allows it), authenticates (anonymous, Basic, or Bearer tokens fetched by
+// token_auth.h from the challenge's realm), retries with retry.h's retry_request, and follows
+// redirects itself so the registry's Authorization header never reaches another host (blob
+// storage behind a 307).
 //
 // Thread safety: send() may be called from several threads; the token is shared under a mutex.
 // Errors: kNetwork when no answer came after the retries; kRegistry for an error status, with a
