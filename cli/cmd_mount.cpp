@@ -82,7 +82,7 @@ Result<int> run_mount(const MountArgs& args, const GlobalOptions& globals) {
   {
     // Hold a lease until the GC root is written, so a concurrent prune cannot take the layers.
     auto lease = TRY(store.lease());
-    RegistryProgress progress(stderr, false);
+    RegistryProgress progress(stderr, ProgressOutput::kShown);
     auto image = TRY_CTX(containers::ensure_image(store, args.image, policy, &progress), "mount");
     auto layers = TRY_CTX(store.prepare_layers(image), "mount " + args.image);
     options.lowers.assign(layers.rbegin(), layers.rend());

@@ -29,8 +29,8 @@ int64_t age(const std::string& when) {
 
 std::string status_of(const ContainerRecord& r) {
   if (is_running(r)) return "Up " + human_duration(age(r.created));
-  if (r.status == "created") return "Created";
-  if (r.status == "running") return "Exited (-1) (monitor gone)";
+  if (r.status == ContainerStatus::kCreated) return "Created";
+  if (r.status == ContainerStatus::kRunning) return "Exited (-1) (monitor gone)";
   return "Exited (" + std::to_string(r.exit_code) + ") " + human_duration(age(r.finished)) + " ago";
 }
 
@@ -45,11 +45,6 @@ std::string ports_of(const ContainerRecord& r) {
   return out;
 }
 
-std::string state_of(const ContainerRecord& r) {
-  if (is_running(r)) return "running";
-  return r.status == "created" ? "created" : "exited";
-}
-
 // The fields Docker's `ps` templates see (cli/command/formatter/container.go), as strings.
 nlohmann::json row_of(const ContainerRecord& r, bool no_trunc) {
   return {{"ID", no_trunc ? r.id : r.id.substr(0, 12)},
@@ -58,7 +53,7 @@ nlohmann::json row_of(const ContainerRecord& r, bool no_trunc) {
           {"CreatedAt", go_time_string(r.created)},
           {"RunningFor", human_duration(age(r.created)) + " ago"},
           {"Ports", ports_of(r)},
-          {"State", state_of(r)},
+          {"State", std::string(to_string(observed_status(r)))},
           {"Status", status_of(r)},
           {"Size", "0B"},
           {"Names", r.name},

@@ -22,7 +22,7 @@ Result<int> run_pull(const PullArgs& args, const GlobalOptions& globals) {
   registry::PullOptions options;
   if (!args.platform.empty()) options.platform = TRY(image::Platform::parse(args.platform));
   options.insecure_registries = args.insecure;
-  RegistryProgress progress(stdout, args.quiet);
+  RegistryProgress progress(stdout, args.quiet ? ProgressOutput::kQuiet : ProgressOutput::kShown);
   options.progress = &progress;
   auto store = TRY(image::Store::open(globals.root));
   auto result = TRY(registry::pull_image(store, ref, options));

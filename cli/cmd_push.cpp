@@ -24,7 +24,7 @@ Result<int> run_push(const PushArgs& args, const GlobalOptions& globals) {
   registry::PushOptions options;
   options.insecure_registries = args.insecure;
   options.compression = TRY_CTX(image::parse_compression(args.compression), "--compression");
-  RegistryProgress progress(stdout, args.quiet);
+  RegistryProgress progress(stdout, args.quiet ? ProgressOutput::kQuiet : ProgressOutput::kShown);
   options.progress = &progress;
   auto store = TRY(image::Store::open(globals.root));
   auto result = TRY(registry::push_image(store, args.image, dest, options));

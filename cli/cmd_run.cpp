@@ -275,7 +275,7 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
     }
     auto store = image::Store::open(globals.root);
     if (!store) return report_error(store.error(), 125);
-    RegistryProgress progress(stderr, false);
+    RegistryProgress progress(stderr, ProgressOutput::kShown);
     options->pull_progress = &progress;
     std::unique_ptr<fs::Mount> mount;
     auto record = create_container(*store, *options, args->detach ? nullptr : &mount);

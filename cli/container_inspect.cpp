@@ -43,8 +43,8 @@ Json mounts(const ContainerRecord& r) {
 
 Json describe_container(const image::Store& store, const ContainerRecord& r) {
   const auto& spec = r.spec;
-  bool running = is_running(r);
-  std::string status = running ? "running" : (r.status == "created" ? "created" : "exited");
+  ContainerStatus status = observed_status(r);
+  bool running = status == ContainerStatus::kRunning;
   Json args = Json::array();
   for (size_t i = 1; i < spec.args.size(); ++i) args.push_back(spec.args[i]);
   Json exposed = Json::object();
@@ -70,7 +70,7 @@ Json describe_container(const image::Store& store, const ContainerRecord& r) {
       {"Path", spec.args.empty() ? "" : spec.args[0]},
       {"Args", args},
       {"State",
-       {{"Status", status},
+       {{"Status", std::string(to_string(status))},
         {"Running", running},
         {"Paused", false},
         {"Restarting", false},

@@ -32,7 +32,7 @@ void report_ready(int fd, int code, const std::string& message) {
 Status finish(const image::Store& store, ContainerRecord& record, int code) {
   // `rename` may have changed the record on disk meanwhile.
   if (auto now = load_record(store, record.id)) record.name = now->name;
-  record.status = "exited";
+  record.status = ContainerStatus::kExited;
   record.exit_code = code;
   record.finished = image::rfc3339_now();
   record.container_pid = 0;
@@ -114,7 +114,7 @@ Result<ContainerRecord> create_container(const image::Store& store, const Create
     TRY(runtime::apply_image_config(container_rootfs(store, record.id), img.config.config,
                                     o.overrides, record.spec));
     if (keep_mount != nullptr) {
-      record.status = "running";
+      record.status = ContainerStatus::kRunning;
       record.monitor_pid = ::getpid();
       TRY(save_record(store, record));
       *keep_mount = std::move(mount);
@@ -137,7 +137,7 @@ int run_foreground(const image::Store& store, ContainerRecord record, bool stdin
       (void)finish(store, record, 125);
       return report_error(mount.error(), 125);
     }
-    record.status = "running";
+    record.status = ContainerStatus::kRunning;
     record.monitor_pid = ::getpid();
     (void)save_record(store, record);
   }
@@ -267,7 +267,7 @@ int monitor_container(const image::Store& store, const std::string& id, int read
       return fail_start(started.error().with_context("publishing ports"), 125);
     }
   }
-  record.status = "running";
+  record.status = ContainerStatus::kRunning;
   record.monitor_pid = ::getpid();
   record.container_pid = container->pid();
   (void)save_record(store, record);

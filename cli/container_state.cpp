@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "base/dir_reader.h"
 #include "base/fs.h"
@@ -100,6 +101,13 @@ std::vector<runtime::PortMapping> ports_from_json(const json& j) {
   return out;
 }
 
+// state.json's words, one table for both directions.
+constexpr std::pair<ContainerStatus, std::string_view> kStatusWords[] = {
+    {ContainerStatus::kCreated, "created"},
+    {ContainerStatus::kRunning, "running"},
+    {ContainerStatus::kExited, "exited"},
+};
+
 }  // namespace
 
 std::string container_dir(const image::Store& store, const std::string& id) {
@@ -110,6 +118,20 @@ std::string container_rootfs(const image::Store& store, const std::string& id) {
   return fs::join(container_dir(store, id), "rootfs");
 }
 
+std::string_view to_string(ContainerStatus status) {
+  for (const auto& [value, word] : kStatusWords) {
+    if (value == status) return word;
+  }
+  return "exited";
+}
+
+std::optional<ContainerStatus> parse_container_status(std::string_view text) {
+  for (const auto& [value, word] : kStatusWords) {
+    if (word == text) return value;
+  }
+  return std::nullopt;
+}
+
 Status save_record(const image::Store& store, const ContainerRecord& r) {
   json j = {{"id", r.id},
             {"name", r.name},
@@ -117,7 +139,7 @@ Status save_record(const image::Store& store, const ContainerRecord& r) {
             {"image_id", r.image_id},
             {"manifest_digest", r.manifest_digest},
             {"created", r.created},
-            {"status", r.status},
+            {"status", to_string(r.status)},
             {"monitor_pid", r.monitor_pid},
             {"container_pid", r.container_pid},
             {"exit_code", r.exit_code},
@@ -156,7 +178,10 @@ Result<ContainerRecord> load_record(const image::Store& store, const std::string
     r.image_id = j.at("image_id").get<std::string>();
     r.manifest_digest = j.at("manifest_digest").get<std::string>();
     r.created = j.at("created").get<std::string>();
-    r.status = j.at("status").get<std::string>();
+    auto status = j.at("status").get<std::string>();
+    auto parsed_status = parse_container_status(status);
+    if (!parsed_status) return fail(ErrorKind::kCorrupt, "unknown status \"" + status + "\"");
+    r.status = *parsed_status;
     r.monitor_pid = j.at("monitor_pid").get<pid_t>();
     r.container_pid = j.at("container_pid").get<pid_t>();
     r.exit_code = j.at("exit_code").get<int>();
@@ -231,8 +256,14 @@ Result<ContainerRecord> find_record(const image::Store& store, const std::string
 }
 
 bool is_running(const ContainerRecord& r) {
-  if (r.status != "running" || r.monitor_pid <= 0) return false;
+  if (r.status != ContainerStatus::kRunning || r.monitor_pid <= 0) return false;
   return ::kill(r.monitor_pid, 0) == 0 || errno == EPERM;
+}
+
+ContainerStatus observed_status(const ContainerRecord& r) {
+  if (is_running(r)) return ContainerStatus::kRunning;
+  return r.status == ContainerStatus::kCreated ? ContainerStatus::kCreated
+                                               : ContainerStatus::kExited;
 }
 
 Result<std::string> new_container_id() { return random_hex(32); }

@@ -18,6 +18,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -28,16 +29,24 @@
 
 namespace imgbuild::cli {
 
+// What state.json says of the container's process. The on-disk strings are to_string's.
+enum class ContainerStatus { kCreated, kRunning, kExited };
+
+// "created", "running", "exited": state.json's strings and Docker's State.Status words.
+std::string_view to_string(ContainerStatus status);
+// The inverse of to_string; nullopt for any other text.
+std::optional<ContainerStatus> parse_container_status(std::string_view text);
+
 struct ContainerRecord {
   std::string id;  // 64 hex
   std::string name;
   std::string image;     // as the user named it
   std::string image_id;  // config digest
   std::string manifest_digest;
-  std::string created;             // RFC 3339
-  std::string status = "created";  // created | running | exited
-  pid_t monitor_pid = 0;           // process that owns the mount and waits for the container
-  pid_t container_pid = 0;         // host pid of the container's pid 1
+  std::string created;  // RFC 3339
+  ContainerStatus status = ContainerStatus::kCreated;
+  pid_t monitor_pid = 0;    // process that owns the mount and waits for the container
+  pid_t container_pid = 0;  // host pid of the container's pid 1
   int exit_code = 0;
   std::string finished;     // RFC 3339
   std::string stop_signal;  // --stop-signal, else the image's StopSignal ("" = SIGTERM)
@@ -84,6 +93,8 @@ Result<std::variant<ContainerRecord, UnreadableRecord>> find_any_record(
 
 // Running: status says so and the monitor process still exists.
 bool is_running(const ContainerRecord& record);
+// The status as seen now: a record that says running whose monitor is gone has exited.
+ContainerStatus observed_status(const ContainerRecord& record);
 
 // 64 random hex digits.
 Result<std::string> new_container_id();

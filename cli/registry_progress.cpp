@@ -19,8 +19,8 @@ std::string human_size(int64_t bytes) {
   return buf;
 }
 
-RegistryProgress::RegistryProgress(std::FILE* out, bool quiet)
-    : out_(out), quiet_(quiet), tty_(::isatty(::fileno(out)) == 1) {}
+RegistryProgress::RegistryProgress(std::FILE* out, ProgressOutput output)
+    : out_(out), quiet_(output == ProgressOutput::kQuiet), tty_(::isatty(::fileno(out)) == 1) {}
 
 RegistryProgress::Line& RegistryProgress::line_for(const image::Digest& blob) {
   std::string id = blob.short_hex();
@@ -31,9 +31,9 @@ RegistryProgress::Line& RegistryProgress::line_for(const image::Digest& blob) {
   return lines_.back();
 }
 
-void RegistryProgress::redraw(bool force) {
+void RegistryProgress::redraw(Redraw when) {
   auto now = std::chrono::steady_clock::now();
-  if (!force && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  if (when == Redraw::kThrottled && now - last_draw_ < std::chrono::milliseconds(100)) return;
   last_draw_ = now;
   std::string buf;
   if (drawn_ > 0) buf += "\x1b[" + std::to_string(drawn_) + "A";
@@ -56,14 +56,14 @@ void RegistryProgress::begin(const image::Digest& blob, int64_t total, std::stri
   l.status = escape_control_chars(status);
   l.total = total;
   l.done = 0;
-  redraw(true);
+  redraw(Redraw::kNow);
 }
 
 void RegistryProgress::advance(const image::Digest& blob, int64_t done) {
   if (quiet_ || !tty_) return;
   std::lock_guard lock(mu_);
   line_for(blob).done = done;
-  redraw(false);
+  redraw(Redraw::kThrottled);
 }
 
 void RegistryProgress::end(const image::Digest& blob, std::string_view status) {
@@ -75,7 +75,7 @@ void RegistryProgress::end(const image::Digest& blob, std::string_view status) {
     return;
   }
   line_for(blob).status = escape_control_chars(status);
-  redraw(true);
+  redraw(Redraw::kNow);
 }
 
 void RegistryProgress::message(std::string_view line) {

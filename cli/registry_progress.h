@@ -14,10 +14,12 @@
 
 namespace imgbuild::cli {
 
+// kQuiet prints nothing at all (pull -q, push -q).
+enum class ProgressOutput { kShown, kQuiet };
+
 class RegistryProgress final : public registry::Progress {
  public:
-  // quiet: print nothing at all.
-  RegistryProgress(std::FILE* out, bool quiet);
+  RegistryProgress(std::FILE* out, ProgressOutput output);
 
   void begin(const image::Digest& blob, int64_t total, std::string_view status) override;
   void advance(const image::Digest& blob, int64_t done) override;
@@ -32,7 +34,9 @@ class RegistryProgress final : public registry::Progress {
     int64_t total = 0;
   };
   Line& line_for(const image::Digest& blob);  // mu_ held
-  void redraw(bool force);                    // mu_ held
+  // kThrottled redraws at most ten times a second; kNow always.
+  enum class Redraw { kThrottled, kNow };
+  void redraw(Redraw when);  // mu_ held
 
   std::FILE* out_;
   bool quiet_;

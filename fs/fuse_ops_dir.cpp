@@ -23,6 +23,13 @@ namespace imgbuild::fs {
 
 namespace {
 
+// readdir (names only) or readdirplus (names with attributes and lookups).
+enum class ReaddirKind { kNames, kPlus };
+// getxattr (one value) or listxattr (the names).
+enum class XattrRead { kValue, kList };
+// setxattr or removexattr.
+enum class XattrWrite { kSet, kRemove };
+
 struct DirHandle {
   std::shared_ptr<Node> node;
   std::mutex mu;  // guards entries and started; taken after Filesystem::mu
@@ -60,8 +67,8 @@ void sfs_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 // Offsets: 1 after ".", 2 after "..", 2 + i + 1 after entries[i].
-int do_readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi, bool plus,
-               std::vector<char>* buf) {
+int do_readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi,
+               ReaddirKind kind, std::vector<char>* buf) {
   Filesystem& fs = fs_of(req);
   DirHandle* h = dir_handle(fi);
   std::lock_guard lock(fs.mu);
@@ -87,7 +94,7 @@ int do_readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_
       name = entry.name;
       e.attr.st_ino = entry.ino;
       e.attr.st_mode = static_cast<mode_t>(DTTOIF(entry.type));
-      if (plus) {
+      if (kind == ReaddirKind::kPlus) {
         Resolved r;
         // A name removed since the snapshot is still listed, without attributes (ino 0 tells
         // the kernel not to make a dentry from it).
@@ -104,7 +111,7 @@ int do_readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_
       }
     }
     size_t room = size - used;
-    size_t n = plus
+    size_t n = kind == ReaddirKind::kPlus
                    ? fuse_add_direntry_plus(req, buf->data() + used, room, name.c_str(), &e, i + 1)
                    : fuse_add_direntry(req, buf->data() + used, room, name.c_str(), &e.attr, i + 1);
     if (n > room) {
@@ -118,9 +125,9 @@ int do_readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_
 }
 
 void reply_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi,
-                   bool plus) {
+                   ReaddirKind kind) {
   std::vector<char> buf;
-  int err = do_readdir(req, ino, size, offset, fi, plus, &buf);
+  int err = do_readdir(req, ino, size, offset, fi, kind, &buf);
   if (err) {
     fuse_reply_err(req, err);
   } else {
@@ -129,12 +136,12 @@ void reply_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fu
 }
 
 void sfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
-  reply_readdir(req, ino, size, offset, fi, false);
+  reply_readdir(req, ino, size, offset, fi, ReaddirKind::kNames);
 }
 
 void sfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
                      fuse_file_info* fi) {
-  reply_readdir(req, ino, size, offset, fi, true);
+  reply_readdir(req, ino, size, offset, fi, ReaddirKind::kPlus);
 }
 
 void sfs_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
@@ -183,7 +190,8 @@ bool internal_xattr(std::string_view name) {
 // caches ACLs (FUSE_POSIX_ACL) but no other xattr: `ls -l` still asks for security.selinux once
 // per file each time.
 int do_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size,
-                std::vector<char>* value, size_t* len, bool list) {
+                std::vector<char>* value, size_t* len, XattrRead what) {
+  bool list = what == XattrRead::kList;
   Filesystem& fs = fs_of(req);
   if (!list) fs.getxattrs_served.fetch_add(1, std::memory_order_relaxed);
   if (!list && internal_xattr(name)) return ENODATA;
@@ -229,19 +237,20 @@ void reply_xattr(fuse_req_t req, int err, size_t size, const std::vector<char>& 
 void sfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
   std::vector<char> value;
   size_t len = 0;
-  int err = do_getxattr(req, ino, name, size, &value, &len, false);
+  int err = do_getxattr(req, ino, name, size, &value, &len, XattrRead::kValue);
   reply_xattr(req, err, size, value, len);
 }
 
 void sfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   std::vector<char> value;
   size_t len = 0;
-  int err = do_getxattr(req, ino, nullptr, size, &value, &len, true);
+  int err = do_getxattr(req, ino, nullptr, size, &value, &len, XattrRead::kList);
   reply_xattr(req, err, size, value, len);
 }
 
 int do_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
-                int flags, bool remove) {
+                int flags, XattrWrite what) {
+  bool remove = what == XattrWrite::kRemove;
   Filesystem& fs = fs_of(req);
   if (internal_xattr(name)) return EPERM;
   std::lock_guard lock(fs.mu);
@@ -267,11 +276,11 @@ int do_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* va
 
 void sfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
                   int flags) {
-  fuse_reply_err(req, do_setxattr(req, ino, name, value, size, flags, false));
+  fuse_reply_err(req, do_setxattr(req, ino, name, value, size, flags, XattrWrite::kSet));
 }
 
 void sfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
-  fuse_reply_err(req, do_setxattr(req, ino, name, nullptr, 0, 0, true));
+  fuse_reply_err(req, do_setxattr(req, ino, name, nullptr, 0, 0, XattrWrite::kRemove));
 }
 
 void sfs_access(fuse_req_t req, fuse_ino_t ino, int mask) {

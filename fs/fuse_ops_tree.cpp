@@ -16,6 +16,9 @@ namespace imgbuild::fs {
 
 namespace {
 
+// unlink (anything but a directory) or rmdir.
+enum class RemoveKind { kNonDirectory, kDirectory };
+
 // The existing Node (if anything still holds one) for a resolved entry.
 std::shared_ptr<Node> existing_node(Filesystem& fs, const Resolved& r) {
   dev_t dev = r.upper ? fs.upper_dev() : fs.lower_dev(r.lowers[0]);
@@ -57,7 +60,8 @@ int dir_is_empty(Filesystem& fs, const std::shared_ptr<Node>& parent, const std:
   return entries.empty() ? 0 : ENOTEMPTY;
 }
 
-int do_remove(fuse_req_t req, fuse_ino_t parent, const std::string& name, bool rmdir) {
+int do_remove(fuse_req_t req, fuse_ino_t parent, const std::string& name, RemoveKind kind) {
+  bool rmdir = kind == RemoveKind::kDirectory;
   Filesystem& fs = fs_of(req);
   std::lock_guard lock(fs.mu);
   auto dir = fs.node(parent);
@@ -80,11 +84,11 @@ int do_remove(fuse_req_t req, fuse_ino_t parent, const std::string& name, bool r
 }
 
 void sfs_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  fuse_reply_err(req, do_remove(req, parent, name, false));
+  fuse_reply_err(req, do_remove(req, parent, name, RemoveKind::kNonDirectory));
 }
 
 void sfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  fuse_reply_err(req, do_remove(req, parent, name, true));
+  fuse_reply_err(req, do_remove(req, parent, name, RemoveKind::kDirectory));
 }
 
 int do_rename(fuse_req_t req, fuse_ino_t parent, const std::string& name, fuse_ino_t newparent,

@@ -109,6 +109,9 @@ class ZstdCompressor final : public BlobCompressor {
   std::string buf_;
 };
 
+// How a gzip block's deflate stream ends: a sync flush (more blocks follow) or the stream's end.
+enum class BlockEnd { kSyncFlush, kFinish };
+
 // Parallel gzip. Block i is deflated on its own, primed with the last 32 KiB of block i-1, and
 // ends with a sync flush (byte-aligned, not final); the last block ends the stream. Concatenating
 // the results gives one valid deflate stream. CRCs are combined in order on the caller's thread.
@@ -143,14 +146,14 @@ class GzipCompressor final : public BlobCompressor {
       size_t n = std::min(data.size(), kBlockSize - pending_.size());
       pending_.append(data.substr(0, n));
       data.remove_prefix(n);
-      if (pending_.size() == kBlockSize) TRY(submit(false));
+      if (pending_.size() == kBlockSize) TRY(submit(BlockEnd::kSyncFlush));
     }
     return {};
   }
 
   Result<CompressedBlob> finish() override {
     if (!header_written_) TRY(write({}));
-    TRY(submit(true));
+    TRY(submit(BlockEnd::kFinish));
     while (!jobs_.empty()) TRY(emit_front());
     char trailer[8];
     for (int i = 0; i < 4; ++i) {
@@ -165,7 +168,7 @@ class GzipCompressor final : public BlobCompressor {
   struct Job {
     std::string in;
     std::string dict;
-    bool last = false;
+    BlockEnd end = BlockEnd::kSyncFlush;
     bool claimed = false;
     bool done = false;
     std::string out;
@@ -173,11 +176,11 @@ class GzipCompressor final : public BlobCompressor {
     std::string error;
   };
 
-  Status submit(bool last) {
+  Status submit(BlockEnd end) {
     auto job = std::make_shared<Job>();
     job->in = std::move(pending_);
     job->dict = std::move(dict_);
-    job->last = last;
+    job->end = end;
     size_t keep = std::min(job->in.size(), kDictSize);
     dict_.assign(job->in, job->in.size() - keep, keep);
     pending_.clear();
@@ -256,8 +259,9 @@ class GzipCompressor final : public BlobCompressor {
     zs.avail_in = static_cast<uInt>(job.in.size());
     zs.next_out = reinterpret_cast<Bytef*>(job.out.data());
     zs.avail_out = static_cast<uInt>(job.out.size());
-    int rc = deflate(&zs, job.last ? Z_FINISH : Z_SYNC_FLUSH);
-    bool ok = job.last ? rc == Z_STREAM_END : (rc == Z_OK && zs.avail_in == 0 && zs.avail_out > 0);
+    bool last = job.end == BlockEnd::kFinish;
+    int rc = deflate(&zs, last ? Z_FINISH : Z_SYNC_FLUSH);
+    bool ok = last ? rc == Z_STREAM_END : (rc == Z_OK && zs.avail_in == 0 && zs.avail_out > 0);
     if (!ok) {
       job.error = "deflate failed (" + std::to_string(rc) + ")";
       return;

@@ -74,6 +74,11 @@ std::string proc_path(int dirfd, const std::string& name) {
 
 bool xattr_not_permitted(int err) { return err == EPERM || err == ENOTSUP || err == EACCES; }
 
+// What remove_existing does with a directory already at the name.
+enum class ExistingDir { kRemove, kKeep };
+// Whether set_metadata applies the entry's mode (a symlink's mode means nothing on Linux).
+enum class ModeBits { kSet, kLeave };
+
 struct DirMeta {
   uint32_t mode = 0;
   int64_t mtime = 0;
@@ -119,11 +124,11 @@ class Extractor {
       case TarEntry::Type::kRegular: return make_file(reader, parent, name, rel, h, label, stats);
       case TarEntry::Type::kHardLink: return make_hard_link(parent, name, rel, h, label);
       case TarEntry::Type::kSymlink:
-        TRY(remove_existing(parent, name, rel, false));
+        TRY(remove_existing(parent, name, rel, ExistingDir::kRemove));
         if (symlinkat(h.linkname.c_str(), parent, name.c_str()) < 0) {
           return fail_errno("symlinkat", rel);
         }
-        return set_metadata(parent, name, rel, h, false);
+        return set_metadata(parent, name, rel, h, ModeBits::kLeave);
       case TarEntry::Type::kChar:
       case TarEntry::Type::kBlock:
       case TarEntry::Type::kFifo: return make_node(parent, name, rel, h, label);
@@ -233,17 +238,17 @@ class Extractor {
     return cached_parent_.get();
   }
 
-  // Removes whatever is at parent/name (a directory with its contents) unless keep_dir and it is
-  // a directory. Returns true when a directory was kept.
+  // Removes whatever is at parent/name (a directory with its contents) unless it is a directory
+  // and existing_dir is kKeep. Returns true when a directory was kept.
   Result<bool> remove_existing(int parent, const std::string& name, const std::string& rel,
-                               bool keep_dir) {
+                               ExistingDir existing_dir) {
     struct stat st {};
     if (fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
       if (errno == ENOENT) return false;
       return fail_errno("fstatat", rel);
     }
     if (S_ISDIR(st.st_mode)) {
-      if (keep_dir) return true;
+      if (existing_dir == ExistingDir::kKeep) return true;
       UniqueFd dir = TRY(sys::open_at(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
       TRY(fs::remove_tree_contents(dir.get(), rel));
       TRY(sys::unlink_at(parent, name, AT_REMOVEDIR));
@@ -257,7 +262,7 @@ class Extractor {
   }
 
   Status make_dir(int parent, const std::string& name, const std::string& rel, const TarHeader& h) {
-    bool kept = TRY(remove_existing(parent, name, rel, true));
+    bool kept = TRY(remove_existing(parent, name, rel, ExistingDir::kKeep));
     // Owner-writable until finish_dirs(), so entries below can still be created when not root.
     if (!kept && mkdirat(parent, name.c_str(), 0700) < 0) return fail_errno("mkdirat", rel);
     UniqueFd fd = TRY(sys::open_at(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
@@ -277,7 +282,7 @@ class Extractor {
       return fail(ErrorKind::kLimit, label + ": layer data exceeds the limit of " +
                                          std::to_string(options_.max_total_bytes) + " bytes");
     }
-    TRY(remove_existing(parent, name, rel, false));
+    TRY(remove_existing(parent, name, rel, ExistingDir::kRemove));
     int raw =
         openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (raw < 0) return fail_errno("openat", rel);
@@ -350,7 +355,7 @@ class Extractor {
     if (S_ISDIR(st.st_mode)) {
       return fail(ErrorKind::kInvalidArgument, target_label + " is a directory");
     }
-    TRY(remove_existing(parent, name, rel, false));
+    TRY(remove_existing(parent, name, rel, ExistingDir::kRemove));
     if (linkat(tparent->get(), tparts.back().c_str(), parent, name.c_str(), 0) < 0) {
       if (errno == ENOENT)
         return fail(ErrorKind::kNotFound, target_label + " does not exist (yet)");
@@ -374,17 +379,18 @@ class Extractor {
       type = h.type == TarEntry::Type::kChar ? S_IFCHR : S_IFBLK;
       dev = makedev(h.devmajor, h.devminor);
     }
-    TRY(remove_existing(parent, name, rel, false));
+    TRY(remove_existing(parent, name, rel, ExistingDir::kRemove));
     if (mknodat(parent, name.c_str(), type | 0600, dev) < 0) return fail_errno("mknodat", rel);
-    return set_metadata(parent, name, rel, h, true);
+    return set_metadata(parent, name, rel, h, ModeBits::kSet);
   }
 
   // Metadata of an entry that is not opened (symlinks, nodes): owner, mode, xattrs, mtime.
   Status set_metadata(int parent, const std::string& name, const std::string& rel,
-                      const TarHeader& h, bool chmod) {
+                      const TarHeader& h, ModeBits mode_bits) {
     TRY(set_owner_xattrs(parent, rel, h, name));
     // The node was just made by us and is not a symlink, so following is harmless here.
-    if (chmod && fchmodat(parent, name.c_str(), h.mode, 0) < 0) return fail_errno("fchmodat", rel);
+    if (mode_bits == ModeBits::kSet && fchmodat(parent, name.c_str(), h.mode, 0) < 0)
+      return fail_errno("fchmodat", rel);
     struct timespec ts[2] = {{h.mtime, h.mtime_nsec}, {h.mtime, h.mtime_nsec}};
     if (utimensat(parent, name.c_str(), ts, AT_SYMLINK_NOFOLLOW) < 0) {
       return fail_errno("utimensat", rel);

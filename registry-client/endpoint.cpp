@@ -107,4 +107,11 @@ std::vector<std::string> insecure_registries_from_env() {
   return out;
 }
 
+std::string url_authority(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return "";
+  std::string_view rest = url.substr(scheme + 3);
+  return std::string(rest.substr(0, rest.find_first_of("/?#")));
+}
+
 }  // namespace imgbuild::registry

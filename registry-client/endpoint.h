@@ -24,6 +24,8 @@ std::string normalize_registry(std::string_view text);
 // Splits "host:port", "[::1]:5000", "::1" into host and port (port empty when absent).
 void split_host_port(std::string_view hostport, std::string* host, std::string* port);
 bool is_loopback_host(std::string_view host);
+// "host:port" of an absolute URL ("https://host:port/v2/" -> "host:port"); "" when not absolute.
+std::string url_authority(std::string_view url);
 
 // True when plain HTTP (and unverified TLS) is acceptable for registry (host[:port]).
 bool allows_insecure(std::string_view registry, const std::vector<std::string>& insecure);

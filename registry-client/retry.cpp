@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <random>
 #include <string>
+
+#include "base/log.h"
 
 namespace imgbuild::registry {
 
@@ -47,6 +50,35 @@ std::chrono::milliseconds retry_delay(const RetryPolicy& policy, int attempt,
     if (auto d = parse_retry_after(*retry_after, now)) return std::min(*d, policy.max_retry_after);
   }
   return backoff_delay(policy, attempt, jitter);
+}
+
+double retry_jitter() {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+Result<HttpResponse> retry_request(const RetryPolicy& policy, const SleepFunction& sleep,
+                                   const std::function<TryOutcome(int attempt)>& try_once) {
+  for (int attempt = 1;;) {
+    TryOutcome outcome = try_once(attempt);
+    if (outcome.next == NextStep::kReturn) return std::move(outcome.result);
+    if (outcome.next == NextStep::kRepeat) continue;
+    if (attempt >= policy.max_attempts) return std::move(outcome.result);
+    if (!outcome.retry_note.empty()) log::debug(outcome.retry_note + "; retrying");
+    auto retry_after =
+        outcome.result ? outcome.result->header("Retry-After") : std::optional<std::string>();
+    sleep(retry_delay(policy, attempt, retry_after, retry_jitter(), std::time(nullptr)));
+    ++attempt;
+  }
+}
+
+Result<HttpResponse> perform_with_retries(HttpTransport& transport, const HttpRequest& request,
+                                          const RetryPolicy& policy, const SleepFunction& sleep) {
+  return retry_request(policy, sleep, [&](int) {
+    auto r = transport.perform(request);
+    bool final = r && !is_retryable_status(r->status);
+    return TryOutcome{std::move(r), final ? NextStep::kReturn : NextStep::kRetry, ""};
+  });
 }
 
 }  // namespace imgbuild::registry

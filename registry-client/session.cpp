@@ -1,7 +1,7 @@
 #include "registry-client/session.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <thread>
 
 #include "base/log.h"
@@ -9,44 +9,10 @@
 #include "registry-client/endpoint.h"
 #include "registry-client/limits.h"
 #include "registry-client/redirect.h"
+#include "registry-client/token_auth.h"
 
 namespace imgbuild::registry {
 namespace {
-
-std::string url_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-// "https://host:port" of an absolute URL ("" when not absolute).
-std::string origin_of(std::string_view url) {
-  size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return "";
-  size_t path = url.find_first_of("/?#", scheme + 3);
-  return std::string(url.substr(0, path));
-}
-
-std::string authority_of(std::string_view url) {
-  std::string origin = origin_of(url);
-  size_t scheme = origin.find("://");
-  return scheme == std::string::npos ? "" : origin.substr(scheme + 3);
-}
-
-double jitter() {
-  thread_local std::mt19937 rng{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-}
 
 bool is_redirect(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -129,6 +95,10 @@ void Session::add_pull_scope(const std::string& repository) {
   token_expiry_ = {};
 }
 
+SleepFunction Session::sleeper() const {
+  return [this](std::chrono::milliseconds d) { sleep_for(d); };
+}
+
 void Session::sleep_for(std::chrono::milliseconds d) const {
   if (options_.sleep) {
     options_.sleep(d);
@@ -137,15 +107,13 @@ void Session::sleep_for(std::chrono::milliseconds d) const {
   }
 }
 
-std::string Session::scope_string() const {
-  std::vector<std::string> scopes;
+std::vector<std::string> Session::scopes() const {
+  std::vector<std::string> out;
   if (!repository_.empty()) {
-    scopes.push_back("repository:" + repository_ +
-                     (access_ == Access::kPush ? ":pull,push" : ":pull"));
+    out.push_back("repository:" + repository_ +
+                  (access_ == Access::kPush ? ":pull,push" : ":pull"));
   }
-  scopes.insert(scopes.end(), extra_scopes_.begin(), extra_scopes_.end());
-  std::string out;
-  for (const auto& s : scopes) out += "&scope=" + url_encode(s);
+  out.insert(out.end(), extra_scopes_.begin(), extra_scopes_.end());
   return out;
 }
 
@@ -191,31 +159,20 @@ Status Session::ping() {
     HttpRequest req;
     req.url = candidates[i] + "/v2/";
     req.tls_verify = insecure_ ? TlsVerify::kOff : TlsVerify::kOn;
-    int attempts = last_candidate ? options_.retry.max_attempts : 1;
-    for (int attempt = 1; attempt <= attempts; ++attempt) {
-      auto r = transport_.perform(req);
-      if (!last_candidate) {
-        if (r && (r->status == 200 || r->status == 401)) {
-          answer = std::move(*r);
-          base_url_ = candidates[i];
-        } else if (!r) {
-          last = r.error();
-        }
-        break;
-      }
-      if (r && !is_retryable_status(r->status)) {
+    RetryPolicy policy = options_.retry;
+    if (!last_candidate) policy.max_attempts = 1;
+    auto r = perform_with_retries(transport_, req, policy, sleeper());
+    if (!r) {
+      last = std::move(r).error();
+    } else if (!last_candidate) {
+      if (r->status == 200 || r->status == 401) {
         answer = std::move(*r);
         base_url_ = candidates[i];
-        break;
       }
-      if (!r) last = r.error();
-      if (attempt < attempts) {
-        auto ra = r ? r->header("Retry-After") : std::nullopt;
-        sleep_for(retry_delay(options_.retry, attempt, ra, jitter(), std::time(nullptr)));
-      } else if (r) {
-        base_url_ = candidates[i];
-        return fail(status_error("GET /v2/", *r));
-      }
+    } else {
+      base_url_ = candidates[i];
+      if (is_retryable_status(r->status)) return fail(status_error("GET /v2/", *r));
+      answer = std::move(*r);
     }
   }
   if (!answer) return fail(last.with_context("connecting to registry " + registry_));
@@ -229,14 +186,14 @@ Status Session::ping() {
     }
     for (const auto& c : challenges) {
       if (c.scheme == "bearer") {
-        scheme_auth_ = "bearer";
+        auth_scheme_ = AuthScheme::kBearer;
         realm_ = c.param("realm");
         service_ = c.param("service");
         break;
       }
-      if (c.scheme == "basic") scheme_auth_ = "basic";
+      if (c.scheme == "basic") auth_scheme_ = AuthScheme::kBasic;
     }
-    if (scheme_auth_.empty()) {
+    if (auth_scheme_ == AuthScheme::kAnonymous) {
       return fail(ErrorKind::kUnsupported,
                   "registry " + registry_ + " asks for an unsupported authentication scheme");
     }
@@ -264,100 +221,28 @@ Status Session::ping() {
 
 // Called with mu_ held.
 Status Session::authenticate(const std::vector<std::string>& extra_scopes) {
-  if (scheme_auth_ == "basic") {
+  if (auth_scheme_ == AuthScheme::kBasic) {
     if (!credential_.username.empty() || !credential_.password.empty()) {
       authorization_ = "Basic " + base64_encode(credential_.username + ":" + credential_.password);
     }
     return {};
   }
-  if (scheme_auth_ != "bearer") return {};
+  if (auth_scheme_ != AuthScheme::kBearer) return {};
   for (const auto& s : extra_scopes) {
     if (std::find(extra_scopes_.begin(), extra_scopes_.end(), s) == extra_scopes_.end()) {
       extra_scopes_.push_back(s);
     }
   }
-  if (realm_.empty()) {
-    return fail(ErrorKind::kRegistry, "registry " + registry_ + ": bearer challenge without realm");
-  }
-  std::string realm_auth = authority_of(realm_);
-  std::string rh, rp;
-  split_host_port(realm_auth, &rh, &rp);
-  bool realm_plain = realm_.starts_with("http://");
-  if (realm_plain && !credential_.empty() && !allows_insecure(realm_auth, {}) &&
-      !(insecure_ && rh == host_.substr(0, host_.rfind(':')))) {
-    return fail(ErrorKind::kPermission, "registry " + registry_ +
-                                            ": refusing to send credentials to plain-HTTP token "
-                                            "service " +
-                                            redact_url(realm_));
-  }
-  HttpRequest req;
-  req.tls_verify =
-      (insecure_ || allows_insecure(realm_auth, {})) ? TlsVerify::kOff : TlsVerify::kOn;
-  req.max_body = kMaxTokenResponseBytes;
-  std::string scopes = scope_string();
-  if (!credential_.identity_token.empty()) {
-    // OAuth2 refresh-token grant (RFC 6749 section 6), as the token spec's "oauth" endpoint.
-    req.method = "POST";
-    req.url = realm_;
-    req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-    std::string scope_words;
-    std::vector<std::string> all;
-    if (!repository_.empty()) {
-      all.push_back("repository:" + repository_ +
-                    (access_ == Access::kPush ? ":pull,push" : ":pull"));
-    }
-    all.insert(all.end(), extra_scopes_.begin(), extra_scopes_.end());
-    for (const auto& s : all) scope_words += (scope_words.empty() ? "" : " ") + s;
-    req.body = "grant_type=refresh_token&client_id=imgbuild&service=" + url_encode(service_) +
-               "&scope=" + url_encode(scope_words) +
-               "&refresh_token=" + url_encode(credential_.identity_token);
-  } else {
-    req.url = realm_ + (realm_.find('?') == std::string::npos ? "?" : "&") +
-              "service=" + url_encode(service_) + scopes;
-    if (!credential_.username.empty()) {
-      req.headers.emplace_back(
-          "Authorization",
-          "Basic " + base64_encode(credential_.username + ":" + credential_.password));
-    }
-  }
-  Result<HttpResponse> r = fail(ErrorKind::kNetwork, "");
-  for (int attempt = 1; attempt <= options_.retry.max_attempts; ++attempt) {
-    r = transport_.perform(req);
-    if (r && !is_retryable_status(r->status)) break;
-    if (attempt < options_.retry.max_attempts) {
-      auto ra = r ? r->header("Retry-After") : std::nullopt;
-      sleep_for(retry_delay(options_.retry, attempt, ra, jitter(), std::time(nullptr)));
-    }
-  }
-  std::string what = "token service " + redact_url(realm_) + " for " + registry_;
-  if (!r) return fail(r.error().with_context(what));
-  if (r->status == 401 || r->status == 403) {
-    return fail(ErrorKind::kPermission,
-                what + ": authentication failed" +
-                    (credential_.username.empty() ? std::string()
-                                                  : " for user \"" + credential_.username + "\"") +
-                    " (HTTP " + std::to_string(r->status) + ")");
-  }
-  if (r->status != 200) {
-    return fail(ErrorKind::kRegistry, what + ": HTTP " + std::to_string(r->status));
-  }
-  std::string token;
-  long expires_in = 60;
-  try {
-    auto j = nlohmann::json::parse(r->body);
-    if (j.contains("token") && j["token"].is_string()) token = j["token"].get<std::string>();
-    if (token.empty() && j.contains("access_token") && j["access_token"].is_string()) {
-      token = j["access_token"].get<std::string>();
-    }
-    if (j.contains("expires_in") && j["expires_in"].is_number_integer()) {
-      expires_in = std::max<long>(j["expires_in"].get<long>(), 60);
-    }
-  } catch (const nlohmann::json::exception&) {
-    return fail(ErrorKind::kRegistry, what + ": response is not JSON");
-  }
-  if (token.empty()) return fail(ErrorKind::kRegistry, what + ": response carries no token");
-  authorization_ = "Bearer " + token;
-  token_expiry_ = std::chrono::steady_clock::now() + std::chrono::seconds(expires_in);
+  TokenRequest request{.registry = registry_,
+                       .host = host_,
+                       .insecure = insecure_,
+                       .realm = realm_,
+                       .service = service_,
+                       .scopes = scopes(),
+                       .credential = credential_};
+  BearerToken token = TRY(fetch_token(transport_, request, options_.retry, sleeper()));
+  authorization_ = "Bearer " + token.token;
+  token_expiry_ = std::chrono::steady_clock::now() + token.expires_in;
   return {};
 }
 
@@ -374,7 +259,7 @@ Result<HttpResponse> Session::send_once(const Request& request, const std::strin
   req.tls_verify = insecure_ ? TlsVerify::kOff : TlsVerify::kOn;
   if (with_auth) {
     std::lock_guard lock(mu_);
-    if (scheme_auth_ == "bearer" &&
+    if (auth_scheme_ == AuthScheme::kBearer &&
         std::chrono::steady_clock::now() + std::chrono::seconds(10) > token_expiry_) {
       TRY(authenticate({}));
     }
@@ -386,26 +271,22 @@ Result<HttpResponse> Session::send_once(const Request& request, const std::strin
 Result<HttpResponse> Session::send(const Request& request, TransferProgress* progress) {
   TRY(ensure_ready());
   std::string url = resolve(request.target);
-  std::string registry_authority = authority_of(base_url_);
-  Request current = request;
+  std::string registry_authority = url_authority(base_url_);
   bool reauthenticated = false;
   int redirects = 0;
-  for (int attempt = 1;;) {
-    bool with_auth = authority_of(url) == registry_authority;
+  return retry_request(options_.retry, sleeper(), [&](int) -> TryOutcome {
+    bool with_auth = url_authority(url) == registry_authority;
     TransferProgress local;
-    auto r = send_once(current, url, with_auth, &local);
+    auto r = send_once(request, url, with_auth, &local);
     if (progress != nullptr) *progress = local;
-    std::string what = current.method + " " + redact_url(url);
+    std::string what = request.method + " " + redact_url(url);
     if (!r) {
+      std::string note = r.error().message();
       // Bytes already handed to a sink cannot be taken back: the caller resumes with Range.
-      if (r.error().kind() != ErrorKind::kNetwork || (current.sink && local.delivered > 0) ||
-          attempt >= options_.retry.max_attempts) {
-        return fail(r.error().with_context(registry_ + "/" + repository_));
-      }
-      log::debug(r.error().message() + "; retrying");
-      sleep_for(retry_delay(options_.retry, attempt, std::nullopt, jitter(), std::time(nullptr)));
-      ++attempt;
-      continue;
+      bool transient =
+          r.error().kind() == ErrorKind::kNetwork && !(request.sink && local.delivered > 0);
+      return {fail(std::move(r).error().with_context(registry_ + "/" + repository_)),
+              transient ? NextStep::kRetry : NextStep::kReturn, note};
     }
     if (r->status == 401 && with_auth && !reauthenticated) {
       reauthenticated = true;
@@ -419,33 +300,32 @@ Result<HttpResponse> Session::send(const Request& request, TransferProgress* pro
         }
       }
       std::lock_guard lock(mu_);
-      if (scheme_auth_ == "bearer") {
+      if (auth_scheme_ == AuthScheme::kBearer) {
         token_expiry_ = {};
-        TRY(authenticate(scopes));
-        continue;
+        if (auto st = authenticate(scopes); !st) return {fail(st.error()), NextStep::kReturn, ""};
+        return {std::move(r), NextStep::kRepeat, ""};
       }
     }
-    if (is_retryable_status(r->status) && attempt < options_.retry.max_attempts) {
-      log::debug(what + ": HTTP " + std::to_string(r->status) + "; retrying");
-      sleep_for(retry_delay(options_.retry, attempt, r->header("Retry-After"), jitter(),
-                            std::time(nullptr)));
-      ++attempt;
-      continue;
+    if (is_retryable_status(r->status)) {
+      return {std::move(r), NextStep::kRetry, what + ": HTTP " + std::to_string(r->status)};
     }
-    if (is_redirect(r->status) && (current.method == "GET" || current.method == "HEAD")) {
+    if (is_redirect(r->status) && (request.method == "GET" || request.method == "HEAD")) {
       auto location = r->header("Location");
-      if (!location || location->empty()) return *r;
+      if (!location || location->empty()) return {std::move(r), NextStep::kReturn, ""};
       if (++redirects > 10) {
-        return fail(ErrorKind::kRegistry,
-                    what + ": too many redirects (" + registry_ + "/" + repository_ + ")");
+        return {fail(ErrorKind::kRegistry,
+                     what + ": too many redirects (" + registry_ + "/" + repository_ + ")"),
+                NextStep::kReturn, ""};
       }
       // Credentials never follow a redirect to another host (with_auth above); the scheme and
       // downgrade rules are resolve_redirect's.
-      url = TRY_CTX(resolve_redirect(url, *location), what);
-      continue;
+      auto next = resolve_redirect(url, *location);
+      if (!next) return {fail(std::move(next).error().with_context(what)), NextStep::kReturn, ""};
+      url = std::move(*next);
+      return {std::move(r), NextStep::kRepeat, ""};
     }
-    return r;
-  }
+    return {std::move(r), NextStep::kReturn, ""};
+  });
 }
 
 }  // namespace imgbuild::registry

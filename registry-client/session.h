@@ -1,8 +1,8 @@
 // A conversation with one repository on one registry: picks the scheme (HTTPS; plain HTTP only
-// where endpoint.h allows it), authenticates (anonymous, Basic, or Bearer tokens from the
-// challenge's realm per the Docker token protocol, including OAuth2 refresh with an identity
-// token), retries per retry.h, and follows redirects itself so the registry's Authorization
-// header never reaches another host (blob storage behind a 307).
+// where endpoint.h allows it), authenticates (anonymous, Basic, or Bearer tokens fetched by
+// token_auth.h from the challenge's realm), retries with retry.h's retry_request, and follows
+// redirects itself so the registry's Authorization header never reaches another host (blob
+// storage behind a 307).
 //
 // Thread safety: send() may be called from several threads; the token is shared under a mutex.
 // Errors: kNetwork when no answer came after the retries; kRegistry for an error status, with a
@@ -32,7 +32,7 @@ struct SessionOptions {
   std::vector<std::string> insecure_registries;  // plus IMGBUILD_INSECURE_REGISTRIES
   RetryPolicy retry;
   // How to wait between retries; tests record instead of sleeping.
-  std::function<void(std::chrono::milliseconds)> sleep;
+  SleepFunction sleep;
 };
 
 struct Request {
@@ -84,7 +84,8 @@ class Session {
   Status authenticate(const std::vector<std::string>& extra_scopes);
   Result<HttpResponse> send_once(const Request& request, const std::string& url, bool with_auth,
                                  TransferProgress* progress);
-  std::string scope_string() const;
+  std::vector<std::string> scopes() const;
+  SleepFunction sleeper() const;
 
   HttpTransport& transport_;
   std::string registry_;
@@ -97,9 +98,11 @@ class Session {
 
   mutable std::mutex mu_;  // guards everything below
   bool ready_ = false;
-  std::string base_url_;     // "https://host:port"
-  std::string scheme_auth_;  // "", "basic", "bearer"
-  std::string realm_, service_;
+  enum class AuthScheme { kAnonymous, kBasic, kBearer };
+
+  std::string base_url_;  // "https://host:port"
+  AuthScheme auth_scheme_ = AuthScheme::kAnonymous;
+  std::string realm_, service_;  // of the Bearer challenge
   std::vector<std::string> extra_scopes_;
   std::string authorization_;  // header value; never logged
   std::chrono::steady_clock::time_point token_expiry_{};

@@ -1,6 +1,9 @@
 #include "cli/container_state.h"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <utility>
 
 #include "base/fs.h"
 
@@ -78,6 +81,51 @@ TEST_CASE("a record whose id differs from its directory is unreadable", "[unit]"
   auto r = find_record(f.store, std::string(64, 'd'));
   REQUIRE_FALSE(r);
   CHECK(r.error().message().ends_with(": records the id " + kGood));
+}
+
+TEST_CASE("container status is stored as Docker's words and read back", "[unit]") {
+  Fixture f;
+  std::string path = fs::join(container_dir(f.store, kGood), "state.json");
+  for (auto [status, word] : {std::pair{ContainerStatus::kCreated, "created"},
+                              std::pair{ContainerStatus::kRunning, "running"},
+                              std::pair{ContainerStatus::kExited, "exited"}}) {
+    CHECK(to_string(status) == word);
+    CHECK(parse_container_status(word) == status);
+    auto r = *load_record(f.store, kGood);
+    r.status = status;
+    REQUIRE(save_record(f.store, r));
+    CHECK(fs::read_file(path)->find("\"status\": \"" + std::string(word) + "\"") !=
+          std::string::npos);
+    CHECK(load_record(f.store, kGood)->status == status);
+  }
+  CHECK_FALSE(parse_container_status("Running"));
+  CHECK_FALSE(parse_container_status(""));
+}
+
+TEST_CASE("a record with an unknown status is unreadable, not guessed at", "[unit]") {
+  Fixture f;
+  std::string path = fs::join(container_dir(f.store, kGood), "state.json");
+  std::string text = *fs::read_file(path);
+  size_t at = text.find("\"created\"", text.find("\"status\""));
+  REQUIRE(at != std::string::npos);
+  text.replace(at, 9, "\"paused\"");
+  REQUIRE(fs::write_file_atomic(path, text));
+  auto r = load_record(f.store, kGood);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind() == ErrorKind::kCorrupt);
+  CHECK(r.error().message() == "unknown status \"paused\"");
+}
+
+TEST_CASE("a record that says running without its monitor is observed as exited", "[unit]") {
+  ContainerRecord r;
+  CHECK(observed_status(r) == ContainerStatus::kCreated);
+  r.status = ContainerStatus::kRunning;
+  r.monitor_pid = 0;
+  CHECK(observed_status(r) == ContainerStatus::kExited);
+  r.monitor_pid = ::getpid();
+  CHECK(observed_status(r) == ContainerStatus::kRunning);
+  r.status = ContainerStatus::kExited;
+  CHECK(observed_status(r) == ContainerStatus::kExited);
 }
 
 }  // namespace
