@@ -4,6 +4,7 @@
 
 #include "base/fs.h"
 #include "builder/build_session.h"
+#include "builder/cache_inline.h"
 #include "builder/dockerfile/parser.h"
 #include "builder/stage_builder.h"
 #include "image/media_types.h"
@@ -50,37 +51,44 @@ Result<BuildResult> build_image(const image::Store& store, const BuildOptions& o
   session.platform = platform;
   session.context_abs = fs::absolute(options.context_dir);
 
-  for (const auto& wave : plan.waves) {
-    std::vector<std::optional<Error>> errors(wave.size());
-    auto run_stage = [&](size_t slot) {
-      const df::PlanStage& stage = plan.stages[wave[slot]];
-      auto result = StageBuilder(session, stage).run();
-      if (!result && session.take_remote_dropped()) {
-        // A registry cache layer could not be fetched (gone, unreachable, or failing its digest):
-        // those records are misses now, so the stage runs again and executes those steps.
-        progress.note("[Warning] " + result.error().message() +
-                      "; running the stage again without those cache records");
-        result = StageBuilder(session, stage).run();
+  // Every stage, wave by wave (the stages of one wave in parallel threads).
+  auto run_waves = [&]() -> Status {
+    for (const auto& wave : plan.waves) {
+      std::vector<std::optional<Error>> errors(wave.size());
+      auto run_stage = [&](size_t slot) {
+        const df::PlanStage& stage = plan.stages[wave[slot]];
+        auto result = StageBuilder(session, stage).run();
+        if (!result) {
+          errors[slot] = result.error();
+          return;
+        }
+        session.set_result(stage.index, std::move(*result));
+      };
+      if (wave.size() == 1) {
+        run_stage(0);
+      } else {
+        std::vector<std::thread> threads;
+        for (size_t i = 0; i < wave.size(); ++i) threads.emplace_back(run_stage, i);
+        for (auto& t : threads) t.join();
       }
-      if (!result) {
-        errors[slot] = result.error();
-        return;
-      }
-      session.set_result(stage.index, std::move(*result));
-    };
-    if (wave.size() == 1) {
-      run_stage(0);
-    } else {
-      std::vector<std::thread> threads;
-      for (size_t i = 0; i < wave.size(); ++i) threads.emplace_back(run_stage, i);
-      for (auto& t : threads) t.join();
-    }
-    for (auto& e : errors) {
-      if (e) {
-        (void)session.save_context_index();
-        return std::unexpected(*e);
+      for (auto& e : errors) {
+        if (e) return std::unexpected(*e);
       }
     }
+    return {};
+  };
+  Status built = run_waves();
+  // A registry cache layer that could not be fetched (gone, unreachable, or failing its digest)
+  // is forgotten, so its records miss: the build runs again (the other hits stay hits) and those
+  // steps execute. Each round forgets at least one layer; a few rounds are plenty.
+  for (int round = 0; round < 3 && !built && session.take_remote_dropped(); ++round) {
+    progress.note("[Warning] " + built.error().message() +
+                  "; building again without those cache records");
+    built = run_waves();
+  }
+  if (!built) {
+    (void)session.save_context_index();
+    return std::unexpected(built.error());
   }
   TRY(session.save_context_index());
 
@@ -94,6 +102,14 @@ Result<BuildResult> build_image(const image::Store& store, const BuildOptions& o
           : (final_stage->last_created.empty() ? session.now_created() : final_stage->last_created);
   if (config.architecture.empty()) config.architecture = platform.architecture;
   if (config.os.empty()) config.os = platform.os;
+  config.extra.erase(std::string(kInlineCacheKey));
+  if (options.inline_cache) {
+    std::vector<CacheRecord> records;
+    for (const auto& key : final_stage->record_keys) {
+      if (auto r = session.cache.lookup(key)) records.push_back(std::move(*r));
+    }
+    config.extra[std::string(kInlineCacheKey)] = make_inline_cache(records, config.diff_ids);
+  }
   std::vector<image::Descriptor> layers;
   for (const auto& l : final_stage->layers) layers.push_back(l.blob);
   auto committed = TRY_CTX(store.commit_image(config, layers), "committing the image");

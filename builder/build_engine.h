@@ -57,6 +57,9 @@ struct BuildOptions {
   // Credentials, TLS and retries for fetching layers a registry cache hit left on the registry
   // (image/remote_blobs.h).
   registry::ClientOptions registry;
+  // --cache-to type=inline: the target stage's cache records go into the image config
+  // (builder/cache_inline.h). Records a base image carried inline are never inherited.
+  bool inline_cache = false;
 };
 
 struct BuildResult {

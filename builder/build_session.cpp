@@ -34,10 +34,14 @@ Result<std::vector<std::string>> BuildSession::layer_dirs(
   if (!remote.empty()) {
     auto fetched = registry::fetch_remote_layers(store, remote, options.registry);
     if (!fetched) {
-      // Cache hits whose layer cannot be had are misses from now on: the engine runs the stage
-      // again, and the steps run (a tampered or vanished blob never lands in the store).
+      // Layers that cannot be had, one by one, are forgotten: their cache records miss from now
+      // on, so the engine runs the stage again and those steps run (a tampered or vanished blob
+      // never lands in the store). The others have arrived meanwhile.
       for (const auto& job : remote) {
-        if (!store.has_blob(job.blob.digest)) (void)image::forget_remote_blob(store, job.blob.digest);
+        if (store.has_blob(job.blob.digest)) continue;
+        if (!registry::fetch_remote_layers(store, {job}, options.registry)) {
+          (void)image::forget_remote_blob(store, job.blob.digest);
+        }
       }
       remote_dropped_.store(true);
       return fail(fetched.error().with_context("a layer of the registry cache"));

@@ -7,22 +7,17 @@
 #include "image/media_types.h"
 
 namespace imgbuild::builder {
-namespace {
-
-bool valid_key(const std::string& key) {
+bool valid_cache_key(const std::string& key) {
   return key.size() == 64 && key.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
-
-}  // namespace
 
 CacheArtifact make_cache_artifact(std::vector<CacheRecord> records) {
   std::sort(records.begin(), records.end(),
             [](const CacheRecord& a, const CacheRecord& b) { return a.key < b.key; });
-  records.erase(std::unique(records.begin(), records.end(),
-                            [](const CacheRecord& a, const CacheRecord& b) {
-                              return a.key == b.key;
-                            }),
-                records.end());
+  records.erase(
+      std::unique(records.begin(), records.end(),
+                  [](const CacheRecord& a, const CacheRecord& b) { return a.key == b.key; }),
+      records.end());
   CacheArtifact out;
   nlohmann::json list = nlohmann::json::array();
   nlohmann::json layers = nlohmann::json::array();
@@ -62,15 +57,15 @@ Result<image::Descriptor> cache_config_descriptor(std::string_view manifest,
     auto config = TRY(image::Descriptor::from_json(j.at("config")));
     if (j.value("artifactType", config.media_type) != kCacheArtifactType &&
         config.media_type != kCacheConfigType) {
-      return fail(ErrorKind::kInvalidArgument,
-                  std::string(where) + ": not an imgbuild cache (artifact type " +
-                      j.value("artifactType", std::string("none")) + ", config type " +
-                      config.media_type + ")");
+      return fail(ErrorKind::kInvalidArgument, std::string(where) +
+                                                   ": not an imgbuild cache (artifact type " +
+                                                   j.value("artifactType", std::string("none")) +
+                                                   ", config type " + config.media_type + ")");
     }
     if (config.media_type != kCacheConfigType) {
-      return fail(ErrorKind::kInvalidArgument, std::string(where) +
-                                                   ": not an imgbuild cache (config type " +
-                                                   config.media_type + ")");
+      return fail(
+          ErrorKind::kInvalidArgument,
+          std::string(where) + ": not an imgbuild cache (config type " + config.media_type + ")");
     }
     return config;
   } catch (const nlohmann::json::exception& e) {
@@ -88,7 +83,7 @@ Result<CacheRecords> parse_cache_config(std::string_view config, std::string_vie
       record.key = r.at("key").get<std::string>();
       record.empty_layer = r.value("empty_layer", false);
       record.created = r.value("created", std::string());
-      if (!valid_key(record.key)) {
+      if (!valid_cache_key(record.key)) {
         out.problems.push_back("record with an invalid key skipped");
         continue;
       }

@@ -44,6 +44,9 @@ CacheArtifact make_cache_artifact(std::vector<CacheRecord> records);
 Result<image::Descriptor> cache_config_descriptor(std::string_view manifest,
                                                   std::string_view where);
 
+// 64 lowercase hex digits, as KeyInputs::key() makes them.
+bool valid_cache_key(const std::string& key);
+
 struct CacheRecords {
   std::vector<CacheRecord> records;
   std::vector<std::string> problems;  // one line per record skipped

@@ -137,8 +137,9 @@ Result<CacheImportReport> import_cache_layout(const image::Store& store, const s
     return fail(ErrorKind::kCorrupt, index_path + ": " + e.what());
   }
   if (!manifest_desc) {
-    return fail(ErrorKind::kInvalidArgument, dir + ": not an imgbuild cache (no manifest of "
-                                                   "artifact type " +
+    return fail(ErrorKind::kInvalidArgument, dir +
+                                                 ": not an imgbuild cache (no manifest of "
+                                                 "artifact type " +
                                                  std::string(kCacheArtifactType) + ")");
   }
   std::string manifest = TRY(read_document(dir, *manifest_desc));

@@ -4,11 +4,16 @@
 
 #include "builder/build_cache.h"
 #include "builder/cache_document.h"
+#include "builder/cache_inline.h"
 #include "image/distribution.h"
+#include "image/index.h"
+#include "image/manifest.h"
 #include "image/media_types.h"
+#include "image/platform.h"
 #include "image/remote_blobs.h"
 #include "registry-client/blob_sources.h"
 #include "registry-client/blob_transfer.h"
+#include "registry-client/limits.h"
 #include "registry-client/manifest_fetch.h"
 #include "registry-client/push.h"
 
@@ -82,12 +87,34 @@ Result<CacheImportReport> import_impl(const image::Store& store, const image::Re
   std::string where = ref.familiar();
   auto manifest = TRY(registry::fetch_manifest(session, tag_or_digest(ref), ref.digest));
   if (registry::is_index_document(manifest)) {
-    return fail(ErrorKind::kInvalidArgument, where + ": not an imgbuild cache (an image index)");
+    // An image index: the host platform's image, which may carry inline records.
+    auto index = TRY_CTX(image::Index::parse(manifest.bytes, manifest.content_type), where);
+    auto entry = TRY_CTX(index.select(image::Platform::host()), where);
+    manifest = TRY(registry::fetch_manifest(session, entry.digest.str(), entry.digest));
   }
-  auto config_desc = TRY(cache_config_descriptor(manifest.bytes, where));
-  std::string config =
-      TRY(registry::fetch_small_blob(session, config_desc, "cache config", kMaxCacheConfig));
-  CacheRecords parsed = TRY(parse_cache_config(config, where));
+  CacheRecords parsed;
+  if (auto config_desc = cache_config_descriptor(manifest.bytes, where)) {
+    std::string config =
+        TRY(registry::fetch_small_blob(session, *config_desc, "cache config", kMaxCacheConfig));
+    parsed = TRY(parse_cache_config(config, where));
+  } else {
+    // Not a cache artifact: an image whose config may hold inline records (cache_inline.h).
+    auto image_manifest = image::Manifest::parse(manifest.bytes, manifest.content_type);
+    if (!image_manifest ||
+        (image_manifest->config.media_type != image::media_types::kOciConfig &&
+         image_manifest->config.media_type != image::media_types::kDockerConfig)) {
+      return fail(config_desc.error());
+    }
+    std::string config = TRY(registry::fetch_small_blob(session, image_manifest->config, "config",
+                                                        registry::kMaxConfigBytes));
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(config);
+    } catch (const nlohmann::json::exception& e) {
+      return fail(ErrorKind::kCorrupt, where + ": config: " + e.what());
+    }
+    parsed = TRY(parse_inline_cache(j, image_manifest->layers, where));
+  }
 
   CacheImportReport report;
   report.problems = parsed.problems;
@@ -121,15 +148,13 @@ Result<CacheExportReport> export_cache_registry(const image::Store& store,
                                                 const std::vector<std::string>& keys,
                                                 const image::Reference& ref,
                                                 const RegistryCacheOptions& options) {
-  return with_context(export_impl(store, keys, ref, options),
-                      "exporting the build cache to " + ref.familiar());
+  return export_impl(store, keys, ref, options);
 }
 
 Result<CacheImportReport> import_cache_registry(const image::Store& store,
                                                 const image::Reference& ref,
                                                 const RegistryCacheOptions& options) {
-  return with_context(import_impl(store, ref, options),
-                      "importing the build cache from " + ref.familiar());
+  return import_impl(store, ref, options);
 }
 
 }  // namespace imgbuild::builder

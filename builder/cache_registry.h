@@ -14,9 +14,13 @@
 // push to the same registry mounts it registry-side, so a fully cached `build --push` downloads
 // no layer. A record already in the store with its layer is kept as it is.
 //
-// Errors (the caller reports them as warnings and builds without the cache): the registry's,
-// with "--cache-from REF" context; kInvalidArgument "not an imgbuild cache" for an image or any
-// other artifact. Thread-safe as the registry client is.
+// REF may also be an image (or an index: the host platform's image) built with
+// `--cache-to type=inline`: its config's records (builder/cache_inline.h) are imported the same
+// way, their layers the image's own.
+//
+// Errors (the caller reports them as warnings and builds without the cache): the registry's;
+// kInvalidArgument "not an imgbuild cache" for an image without inline records or any other
+// artifact. Thread-safe as the registry client is.
 #pragma once
 
 #include <string>

@@ -38,9 +38,8 @@ Result<CacheSpec> parse_cache_spec(std::string_view text, std::string_view direc
       auto c = image::parse_compression(value);
       if (!c) return fail(c.error().with_context(flag));
       spec.compression = *c;
-    } else if (key == "compression-level" || key == "oci-mediatypes" ||
-               key == "image-manifest" || key == "ignore-error" || key == "digest" ||
-               key == "tag") {
+    } else if (key == "compression-level" || key == "oci-mediatypes" || key == "image-manifest" ||
+               key == "ignore-error" || key == "digest" || key == "tag") {
       // BuildKit's tuning keys: accepted, without effect here.
     } else {
       return fail(ErrorKind::kInvalidArgument,

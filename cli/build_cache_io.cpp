@@ -60,11 +60,11 @@ Status export_build_caches(const image::Store& store, const std::vector<builder:
                            builder::Progress& progress) {
   for (const auto& c : specs) {
     const auto& keys = c.max ? result.all_record_keys : result.target_record_keys;
+    if (c.type == "inline") continue;  // in the image config already (builder/cache_inline.h)
     if (c.type == "local") {
       auto exported = TRY_CTX(builder::export_cache_layout(store, keys, c.path),
                               "--cache-to type=local,dest=" + c.path);
-      progress.note("exported " + std::to_string(exported.records) + " cache records to " +
-                    c.path);
+      progress.note("exported " + std::to_string(exported.records) + " cache records to " + c.path);
     } else {
       std::string flag = "--cache-to type=registry,ref=" + c.ref;
       auto ref = TRY_CTX(image::Reference::parse(c.ref), flag);

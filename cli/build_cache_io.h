@@ -19,8 +19,7 @@ namespace imgbuild::cli {
 // Returns true when a registry cache was imported: the build then pulls its FROM images without
 // their layers (registry::LayerPolicy::kLeaveRemote), fetched only if a step needs them.
 bool import_build_caches(const image::Store& store, const std::vector<builder::CacheSpec>& specs,
-                         const builder::RegistryCacheOptions& options,
-                         builder::Progress& progress);
+                         const builder::RegistryCacheOptions& options, builder::Progress& progress);
 
 Status export_build_caches(const image::Store& store, const std::vector<builder::CacheSpec>& specs,
                            const builder::BuildResult& result,

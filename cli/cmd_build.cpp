@@ -403,11 +403,13 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
   for (const auto& text : flags.cache_to) {
     auto spec = builder::parse_cache_spec(text, "--cache-to");
     if (!spec) return report_error(spec.error());
-    if (spec->type != "local" && spec->type != "registry") {
-      return report_error(Error(ErrorKind::kUnsupported,
-                                "--cache-to type=" + spec->type +
-                                    " is not implemented (type=local and type=registry are)"));
+    if (spec->type != "local" && spec->type != "registry" && spec->type != "inline") {
+      return report_error(
+          Error(ErrorKind::kUnsupported,
+                "--cache-to type=" + spec->type +
+                    " is not implemented (type=local, type=registry and type=inline are)"));
     }
+    if (spec->type == "inline") options->inline_cache = true;
     cache_to.push_back(std::move(*spec));
   }
   if (flags.push && flags.tags.empty()) {

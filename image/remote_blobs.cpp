@@ -20,9 +20,7 @@ std::string record_path(const Store& store, const Digest& digest) {
 
 }  // namespace
 
-std::string remote_blobs_dir(const Store& store) {
-  return fs::join(store.root(), "remote/sha256");
-}
+std::string remote_blobs_dir(const Store& store) { return fs::join(store.root(), "remote/sha256"); }
 
 Status forget_remote_blob(const Store& store, const Digest& digest) {
   std::string path = record_path(store, digest);

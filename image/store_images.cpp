@@ -7,8 +7,8 @@
 #include "base/log.h"
 #include "image/json_util.h"
 #include "image/media_types.h"
-#include "image/store.h"
 #include "image/remote_blobs.h"
+#include "image/store.h"
 #include "image/store_state.h"
 
 namespace imgbuild::image {

@@ -8,8 +8,8 @@
 #include "registry-client/blob_sources.h"
 #include "registry-client/blob_transfer.h"
 #include "registry-client/layer_fetch.h"
-#include "registry-client/manifest_fetch.h"
 #include "registry-client/limits.h"
+#include "registry-client/manifest_fetch.h"
 
 namespace imgbuild::registry {
 namespace mt = image::media_types;

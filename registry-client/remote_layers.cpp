@@ -24,8 +24,8 @@ Result<int> fetch_remote_layers(const image::Store& store, const std::vector<Lay
   int fetched = 0;
   for (const auto& [source, jobs] : by_source) {
     const auto& [registry, repository] = source;
-    std::string context = "fetching layer " + jobs.front().blob.digest.str() + " from " +
-                          registry + "/" + repository;
+    std::string context = "fetching " + std::string(jobs.size() == 1 ? "a layer" : "layers") +
+                          " from " + registry + "/" + repository;
     auto conn = TRY_CTX(Connection::open(registry, repository, Access::kPull, options), context);
     fetched += TRY_CTX(fetch_layers(conn->session(), store, jobs, options), context);
   }

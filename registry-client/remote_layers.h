@@ -3,7 +3,8 @@
 // from its most recent recorded source, with pull's verification and extraction (layer_fetch.h);
 // layers from one repository go over one connection, in parallel. Credentials, TLS and retries as
 // a pull (ClientOptions). Errors: kNotFound naming the layer when its blob is missing and no
-// source is recorded; fetch errors with "fetching layer <digest> from <registry>/<repo>" context.
+// source is recorded; fetch errors (naming the blob) with "fetching layers from <registry>/<repo>"
+// context.
 #pragma once
 
 #include <vector>

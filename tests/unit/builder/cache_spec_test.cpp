@@ -29,3 +29,20 @@ TEST_CASE("bad cache values name the problem", "[cache_spec]") {
   CHECK(mode.error().message().find("mode=all") != std::string::npos);
   CHECK_FALSE(parse_cache_spec("", "--cache-from"));
 }
+
+TEST_CASE("registry and inline cache values", "[cache_spec]") {
+  auto reg = parse_cache_spec(
+      "type=registry,ref=localhost:5000/app:cache,mode=max,compression=zstd", "--cache-to");
+  REQUIRE(reg);
+  CHECK(reg->type == "registry");
+  CHECK(reg->ref == "localhost:5000/app:cache");
+  CHECK(reg->max);
+  REQUIRE(reg->compression);
+  CHECK(*reg->compression == imgbuild::image::Compression::kZstd);
+  CHECK_FALSE(parse_cache_spec("type=registry,mode=max", "--cache-to"));  // ref= is required
+  CHECK_FALSE(parse_cache_spec("type=registry,ref=r,compression=lz4", "--cache-to"));
+  auto in = parse_cache_spec("type=inline", "--cache-to");
+  REQUIRE(in);
+  CHECK(in->type == "inline");
+  CHECK_FALSE(in->compression);
+}
