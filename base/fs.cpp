@@ -49,7 +49,8 @@ Status sync_dir(const std::string& path) {
   return sys::fsync(fd.get(), path);
 }
 
-Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode,
+                         Durability durability) {
   std::string dir = dir_of(path);
   std::string tmpl = path + ".tmp-XXXXXX";
   int raw = ::mkostemp(tmpl.data(), O_CLOEXEC);
@@ -65,10 +66,11 @@ Status write_file_atomic(const std::string& path, std::string_view data, mode_t 
   } cleanup{tmpl, ok};
   if (::fchmod(fd.get(), mode) < 0) return fail_errno("fchmod", tmpl);
   TRY(sys::write_all(fd.get(), data, tmpl));
-  TRY(sys::fsync(fd.get(), tmpl));
+  if (durability == Durability::kDurable) TRY(sys::fsync(fd.get(), tmpl));
   fd.reset();
   TRY(sys::rename_at(AT_FDCWD, tmpl, AT_FDCWD, path));
   ok = true;
+  if (durability == Durability::kHint) return {};
   return sync_dir(dir);
 }
 

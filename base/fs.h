@@ -14,8 +14,15 @@ namespace imgbuild::fs {
 
 // Reads a whole (small) file.
 Result<std::string> read_file(const std::string& path);
-// Writes data to path atomically: temp file in the same directory, fsync, rename, fsync dir.
-Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+// Whether a write survives a crash. kHint: readers still see the old or the new content whole
+// (rename), but after a power loss the file may be gone or empty; for records that are checked
+// when read and only cost a recomputation when lost (build cache records, remote blob hints).
+enum class Durability { kDurable, kHint };
+
+// Writes data to path atomically: temp file in the same directory, fsync, rename, fsync dir
+// (without the fsyncs for Durability::kHint).
+Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644,
+                         Durability durability = Durability::kDurable);
 // mkdir -p; existing directories are fine.
 Status make_dirs(const std::string& path, mode_t mode = 0755);
 // rm -rf without following symlinks; a missing path is not an error. Makes read-only directories

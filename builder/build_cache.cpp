@@ -146,8 +146,9 @@ Status BuildCache::save(const CacheRecord& record) const {
     j["size"] = record.blob.size;
   }
   TRY(fs::make_dirs(store_.cache_records_dir()));
+  // A lost record is a miss (the step runs again), a torn one cannot happen (rename): no fsync.
   return fs::write_file_atomic(fs::join(store_.cache_records_dir(), record.key + ".json"), j.dump(),
-                               0644);
+                               0644, fs::Durability::kHint);
 }
 
 std::string BuildCache::steps_dir() const { return fs::join(store_.root(), "cache/steps"); }
@@ -165,7 +166,7 @@ std::optional<KeyInputs> BuildCache::previous_inputs(const std::string& step_id)
 Status BuildCache::save_inputs(const std::string& step_id, const KeyInputs& inputs) const {
   TRY(fs::make_dirs(steps_dir()));
   return fs::write_file_atomic(fs::join(steps_dir(), step_id + ".json"), inputs.to_json().dump(),
-                               0644);
+                               0644, fs::Durability::kHint);
 }
 
 std::string BuildCache::context_index_path(const std::string& context_dir) const {

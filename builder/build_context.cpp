@@ -249,7 +249,8 @@ Result<std::vector<EntryDigest>> BuildContext::digests(std::string_view rel) {
     std::string record;
     record += type_char(e->st.st_mode);
     record += " " + std::to_string(e->st.st_mode & 07777);
-    record += " " + std::to_string(e->st.st_uid) + ":" + std::to_string(e->st.st_gid);
+    // No owner: COPY and ADD from the context give root (or --chown) whoever owns the checkout
+    // (ContextTree::keeps_owners), so a runner with another user still hits.
     if (S_ISLNK(e->st.st_mode)) record += " -> " + e->link_target;
     if (S_ISREG(e->st.st_mode)) record += " " + TRY(index_.file_hash(e->path, abs, e->st));
     if (S_ISCHR(e->st.st_mode) || S_ISBLK(e->st.st_mode)) {

@@ -64,7 +64,8 @@ Status record_remote_blob(const Store& store, const Descriptor& blob, const Dige
     j["sources"].push_back({{"registry", s.registry}, {"repository", s.repository}});
   }
   TRY(fs::make_dirs(remote_blobs_dir(store)));
-  return fs::write_file_atomic(record_path(store, blob.digest), j.dump(), 0644);
+  return fs::write_file_atomic(record_path(store, blob.digest), j.dump(), 0644,
+                               fs::Durability::kHint);
 }
 
 }  // namespace imgbuild::image

@@ -63,7 +63,7 @@ Status BlobSources::record(const std::string& repository,
     list.push_back(repository);
     while (list.size() > 8) list.erase(list.begin());
   }
-  return fs::write_file_atomic(path_, j.dump() + "\n", 0644);
+  return fs::write_file_atomic(path_, j.dump() + "\n", 0644, fs::Durability::kHint);  // a hint
 }
 
 }  // namespace imgbuild::registry
