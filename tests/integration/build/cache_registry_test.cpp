@@ -190,3 +190,42 @@ TEST_CASE("a missing, foreign, unauthorized or tampered registry cache is never 
   CHECK(ran.exit_code == 0);
   CHECK(ran.out == "a " + r.tag + "\n8 /c.txt\n");
 }
+
+TEST_CASE("the examples and conformance Dockerfiles rebuild from a registry cache, unchanged") {
+  if (!can_run()) return;
+  Runners r;
+  std::string src = IMGBUILD_SOURCE_DIR;
+  std::vector<std::string> dirs = {src + "/examples/hello", src + "/examples/web"};
+  for (const char* c : {"01-multistage", "02-whiteouts", "08-copy-paths", "09-copy-chown-chmod"}) {
+    dirs.push_back(src + "/tests/conformance/cases/" + c);
+  }
+  int i = 0;
+  for (const auto& d : dirs) {
+    if (!fs::exists(d + "/Dockerfile")) continue;  // a case renamed: nothing to compare
+    std::string ctx = r.dir.path() + "/case" + std::to_string(++i);
+    std::string name = r.repo + "-case" + std::to_string(i);
+    // The case's context, its busybox (FROM, COPY --from) pointed at the registry's copy.
+    auto copied = run_process(
+        {"sh", "-c",
+         "cp -a \"$0\" \"$1\" && sed -E -i -e 's#^FROM busybox(:latest)?( |$)#FROM '\"$2\"'\\2#' "
+         "-e 's#--from=busybox(:latest)?( |$)#--from='\"$2\"'\\2#' \"$1\"/Dockerfile",
+         d, ctx, r.repo + "-base:1"});
+    REQUIRE(copied);
+    REQUIRE(copied->exit_code == 0);
+    auto a = r.imgbuild("a", {"build", "--progress", "plain", "-t", name + ":a", "--push",
+                              "--cache-to", "type=registry,ref=" + name + ":cache,mode=max", ctx});
+    INFO(d);
+    INFO(a.err);
+    REQUIRE(a.exit_code == 0);
+    std::string runner = "case-b" + std::to_string(i);  // empty, as a new CI runner
+    auto b = r.imgbuild(runner, {"build", "--progress", "plain", "-t", name + ":b", "--push",
+                                 "--cache-from", name + ":cache", ctx});
+    INFO(b.err);
+    REQUIRE(b.exit_code == 0);
+    CHECK(count(b.err, "cache miss") == 0);
+    CHECK(!pushed_digest(a.err).empty());
+    CHECK(pushed_digest(b.err) == pushed_digest(a.err));
+    CHECK(r.unpacked_layers(runner) == 0);
+  }
+  CHECK(i >= 5);
+}
