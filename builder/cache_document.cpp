@@ -11,6 +11,19 @@ bool valid_cache_key(const std::string& key) {
   return key.size() == 64 && key.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
+std::optional<CacheRecord> parse_record_head(const nlohmann::json& r,
+                                             std::vector<std::string>& problems) {
+  CacheRecord record;
+  record.key = r.at("key").get<std::string>();
+  record.empty_layer = r.value("empty_layer", false);
+  record.created = r.value("created", std::string());
+  if (!valid_cache_key(record.key)) {
+    problems.push_back("record with an invalid key skipped");
+    return std::nullopt;
+  }
+  return record;
+}
+
 CacheArtifact make_cache_artifact(std::vector<CacheRecord> records) {
   std::sort(records.begin(), records.end(),
             [](const CacheRecord& a, const CacheRecord& b) { return a.key < b.key; });
@@ -79,14 +92,9 @@ Result<CacheRecords> parse_cache_config(std::string_view config, std::string_vie
   try {
     auto j = nlohmann::json::parse(config);
     for (const auto& r : j.at("records")) {
-      CacheRecord record;
-      record.key = r.at("key").get<std::string>();
-      record.empty_layer = r.value("empty_layer", false);
-      record.created = r.value("created", std::string());
-      if (!valid_cache_key(record.key)) {
-        out.problems.push_back("record with an invalid key skipped");
-        continue;
-      }
+      auto head = parse_record_head(r, out.problems);
+      if (!head) continue;
+      CacheRecord record = std::move(*head);
       if (!record.empty_layer) {
         auto diff = image::Digest::parse(r.at("diff_id").get<std::string>());
         auto blob = image::Descriptor::from_json(r.at("blob"));

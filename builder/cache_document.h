@@ -14,6 +14,8 @@
 // record that does not parse is skipped with a reason; digests are the caller's to check.
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +48,11 @@ Result<image::Descriptor> cache_config_descriptor(std::string_view manifest,
 
 // 64 lowercase hex digits, as KeyInputs::key() makes them.
 bool valid_cache_key(const std::string& key);
+
+// key, empty_layer and created of one record of either form; nullopt (with a line in problems)
+// for an invalid key. Throws nlohmann::json::exception for a record without a key.
+std::optional<CacheRecord> parse_record_head(const nlohmann::json& r,
+                                             std::vector<std::string>& problems);
 
 struct CacheRecords {
   std::vector<CacheRecord> records;

@@ -39,14 +39,9 @@ Result<CacheRecords> parse_inline_cache(const nlohmann::json& config,
   try {
     const auto& diff_ids = config.at("rootfs").at("diff_ids");
     for (const auto& r : config.at(key).at("records")) {
-      CacheRecord record;
-      record.key = r.at("key").get<std::string>();
-      record.empty_layer = r.value("empty_layer", false);
-      record.created = r.value("created", std::string());
-      if (!valid_cache_key(record.key)) {
-        out.problems.push_back("record with an invalid key skipped");
-        continue;
-      }
+      auto head = parse_record_head(r, out.problems);
+      if (!head) continue;
+      CacheRecord record = std::move(*head);
       if (!record.empty_layer) {
         size_t i = r.at("layer").get<size_t>();
         std::optional<image::Digest> diff;

@@ -17,20 +17,10 @@
 # --smoke: the busybox rootfs from testdata, small bigrun, one run (CI). Needs root + /dev/fuse.
 set -euo pipefail
 
-smoke=0
-runs=5
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --smoke) smoke=1; runs=1 ;;
-    --runs) runs=$2; shift ;;
-    *) echo "usage: $0 [--smoke] [--runs N]" >&2; exit 2 ;;
-  esac
-  shift
-done
-
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/args.sh"
+parse_bench_args build 5 "$@"
 repo=$(cd "$here/../.." && pwd)
-cache=/var/tmp/imgbuild-bench
 . "$here/../lib/imgbuild.sh"
 find_imgbuild build
 bin=$IMGBUILD
@@ -49,13 +39,7 @@ if [ $smoke = 1 ]; then
   "$repo/testdata/make-busybox-rootfs.sh" --tar "$work/base.tar" >/dev/null
   files=300; size_kb=85
 else
-  rootfs=$cache/rootfs
-  if [ ! -d "$rootfs" ]; then
-    echo "bench/build: creating $rootfs with debootstrap (once)" >&2
-    mkdir -p "$cache"; rm -rf "$cache/rootfs.tmp"
-    debootstrap --variant=minbase bookworm "$cache/rootfs.tmp" http://deb.debian.org/debian >"$cache/debootstrap.log"
-    mv "$cache/rootfs.tmp" "$rootfs"
-  fi
+  rootfs=$(debian_base_rootfs build)
   tar --numeric-owner -C "$rootfs" -cf "$work/base.tar" .
   files=3000; size_kb=85
 fi

@@ -17,20 +17,10 @@
 # BuildKit is skipped when docker.io is missing.
 set -euo pipefail
 
-smoke=0
-runs=5
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --smoke) smoke=1; runs=1 ;;
-    --runs) runs=$2; shift ;;
-    *) echo "usage: $0 [--smoke] [--runs N]" >&2; exit 2 ;;
-  esac
-  shift
-done
-
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/args.sh"
+parse_bench_args cache 5 "$@"
 repo=$(cd "$here/../.." && pwd)
-cache=/var/tmp/imgbuild-bench
 . "$here/../lib/imgbuild.sh"
 find_imgbuild cache
 bin=$IMGBUILD
@@ -71,13 +61,7 @@ for _ in $(seq 1 100); do curl -sf "http://$reg/v2/" >/dev/null && break; sleep 
 if [ $smoke = 1 ]; then
   "$repo/testdata/make-busybox-rootfs.sh" --tar "$work/base.tar" >/dev/null
 else
-  rootfs=$cache/rootfs
-  if [ ! -d "$rootfs" ]; then
-    echo "bench/cache: creating $rootfs with debootstrap (once)" >&2
-    mkdir -p "$cache"; rm -rf "$cache/rootfs.tmp"
-    debootstrap --variant=minbase bookworm "$cache/rootfs.tmp" http://deb.debian.org/debian >"$cache/debootstrap.log"
-    mv "$cache/rootfs.tmp" "$rootfs"
-  fi
+  rootfs=$(debian_base_rootfs cache)
   tar --numeric-owner -C "$rootfs" -cf "$work/base.tar" .
 fi
 "$bin" --root "$work/seed" import "$work/base.tar" bench-base:latest >/dev/null

@@ -14,20 +14,10 @@
 # ($IMGBUILD_BINARY, else build/cli/imgbuild or build-*/cli/imgbuild), GNU tar, gzip, zstd.
 set -euo pipefail
 
-smoke=0
-runs=3
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --smoke) smoke=1; runs=1 ;;
-    --runs) runs=$2; shift ;;
-    *) echo "usage: $0 [--smoke] [--runs N]" >&2; exit 2 ;;
-  esac
-  shift
-done
-
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/args.sh"
+parse_bench_args layer 3 "$@"
 repo=$(cd "$here/../.." && pwd)
-cache=/var/tmp/imgbuild-bench
 
 . "$here/../lib/imgbuild.sh"
 find_imgbuild layer
@@ -43,15 +33,9 @@ if [ $smoke = 1 ]; then
   rootfs=$work/rootfs
   "$repo/testdata/make-busybox-rootfs.sh" "$rootfs" >/dev/null
 else
-  rootfs=$cache/rootfs
-  if [ ! -d "$rootfs" ]; then
-    command -v debootstrap >/dev/null || { echo "bench/layer: debootstrap missing (scripts/install-deps.sh bench)" >&2; exit 1; }
-    echo "bench/layer: creating $rootfs with debootstrap (once)" >&2
-    mkdir -p "$cache"
-    rm -rf "$cache/rootfs.tmp"
-    debootstrap --variant=minbase bookworm "$cache/rootfs.tmp" http://deb.debian.org/debian >"$cache/debootstrap.log"
-    mv "$cache/rootfs.tmp" "$rootfs"
-  fi
+  command -v debootstrap >/dev/null || [ -d /var/tmp/imgbuild-bench/rootfs ] ||
+    { echo "bench/layer: debootstrap missing (scripts/install-deps.sh bench)" >&2; exit 1; }
+  rootfs=$(debian_base_rootfs layer)
 fi
 
 # best_of CMD...: runs the shell command `runs` times, cleaning $work/x before each run, and
