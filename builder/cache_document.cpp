@@ -47,6 +47,7 @@ CacheArtifact make_cache_artifact(std::vector<CacheRecord> records) {
     }
     list.push_back(std::move(r));
   }
+  out.records = static_cast<int>(list.size());
   out.config = nlohmann::json{{"records", list}}.dump();
   out.config_descriptor = {std::string(kCacheConfigType), image::Digest::of(out.config),
                            static_cast<int64_t>(out.config.size())};

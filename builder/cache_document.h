@@ -31,6 +31,7 @@ inline constexpr std::string_view kCacheConfigType =
     "application/vnd.imgbuild.cache.config.v1+json";
 
 struct CacheArtifact {
+  int records = 0;     // distinct records listed
   std::string config;  // the records document
   image::Descriptor config_descriptor;
   std::vector<image::Descriptor> layers;  // distinct, in key order

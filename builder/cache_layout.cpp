@@ -98,8 +98,7 @@ Result<CacheExportReport> export_cache_layout(const image::Store& store,
   }
   CacheArtifact artifact = make_cache_artifact(std::move(records));
   CacheExportReport report;
-  nlohmann::json list = nlohmann::json::parse(artifact.config).at("records");
-  report.records = static_cast<int>(list.size());
+  report.records = artifact.records;
   for (const auto& layer : artifact.layers) {
     if (TRY(copy_blob_out(store, layer.digest, dir))) ++report.blobs_written;
   }

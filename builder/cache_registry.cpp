@@ -27,19 +27,18 @@ std::string tag_or_digest(const image::Reference& ref) {
   return ref.tag.empty() ? std::string("latest") : ref.tag;
 }
 
-Result<CacheExportReport> export_impl(const image::Store& store,
-                                      const std::vector<std::string>& keys,
-                                      const image::Reference& ref,
-                                      const RegistryCacheOptions& options) {
+}  // namespace
+
+Result<CacheExportReport> export_cache_registry(const image::Store& store,
+                                                const std::vector<std::string>& keys,
+                                                const image::Reference& ref,
+                                                const RegistryCacheOptions& options) {
   auto lease = TRY(store.lease());
   BuildCache cache(store);
   std::vector<CacheRecord> records;
   std::vector<image::Descriptor> blobs;
   std::vector<image::Digest> diff_ids;
-  std::vector<std::string> unique = keys;
-  std::sort(unique.begin(), unique.end());
-  unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
-  for (const auto& key : unique) {
+  for (const auto& key : keys) {
     auto record = cache.lookup(key);
     if (!record) continue;  // pruned meanwhile: the next build makes it again
     if (!record->empty_layer) {
@@ -74,13 +73,14 @@ Result<CacheExportReport> export_impl(const image::Store& store,
   (void)registry::BlobSources(store.root(), ref.registry).record(ref.repository, pushed);
 
   CacheExportReport report;
-  report.records = static_cast<int>(records.size());
+  report.records = artifact.records;
   report.blobs_written = counts.uploaded;
   return report;
 }
 
-Result<CacheImportReport> import_impl(const image::Store& store, const image::Reference& ref,
-                                      const RegistryCacheOptions& options) {
+Result<CacheImportReport> import_cache_registry(const image::Store& store,
+                                                const image::Reference& ref,
+                                                const RegistryCacheOptions& options) {
   auto conn = TRY(registry::Connection::open(ref.registry, ref.repository, registry::Access::kPull,
                                              options.client));
   registry::Session& session = conn->session();
@@ -140,21 +140,6 @@ Result<CacheImportReport> import_impl(const image::Store& store, const image::Re
   }
   (void)registry::BlobSources(store.root(), ref.registry).record(ref.repository, layers);
   return report;
-}
-
-}  // namespace
-
-Result<CacheExportReport> export_cache_registry(const image::Store& store,
-                                                const std::vector<std::string>& keys,
-                                                const image::Reference& ref,
-                                                const RegistryCacheOptions& options) {
-  return export_impl(store, keys, ref, options);
-}
-
-Result<CacheImportReport> import_cache_registry(const image::Store& store,
-                                                const image::Reference& ref,
-                                                const RegistryCacheOptions& options) {
-  return import_impl(store, ref, options);
 }
 
 }  // namespace imgbuild::builder

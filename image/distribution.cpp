@@ -13,11 +13,11 @@
 #include "image/media_types.h"
 
 namespace imgbuild::image {
-namespace {
-
 bool is_uncompressed_layer(std::string_view media_type) {
   return media_type == media_types::kOciLayer || media_type == media_types::kDockerLayerTar;
 }
+
+namespace {
 
 // Compresses the tar blob of one layer into the store and records it as diff_id's variant.
 Result<Descriptor> compress_layer(const Store& store, const Descriptor& tar_blob,

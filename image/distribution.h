@@ -20,6 +20,8 @@
 // kIo from the filesystem; each names the layer.
 #pragma once
 
+#include <string_view>
+
 #include "base/error.h"
 #include "image/compression.h"
 #include "image/store.h"
@@ -33,6 +35,9 @@ struct DistributionOptions {
 
 Result<Image> prepare_distribution(const Store& store, const Image& image,
                                    const DistributionOptions& options);
+
+// A plain tar layer (OCI or Docker media type): what prepare_distribution compresses.
+bool is_uncompressed_layer(std::string_view media_type);
 
 // The layers as they leave the machine: each uncompressed one replaced by its compressed variant
 // (found or made, as above), the others as they are; parallel to `layers`. For the build cache

@@ -123,20 +123,16 @@ Result<PushResult> push_impl(const image::Store& store, std::string_view name,
                              const image::Reference& dest, const PushOptions& options) {
   auto lease = TRY(store.lease());
   image::Image img = TRY(store.resolve(name));
-  {
+  if (options.compression != image::Compression::kNone) {
     // An uncompressed layer is compressed from its bytes: one left on a registry comes home first.
     std::vector<LayerJob> uncompressed;
     for (size_t i = 0; i < img.manifest.layers.size() && i < img.config.diff_ids.size(); ++i) {
       const auto& l = img.manifest.layers[i];
-      if ((l.media_type == image::media_types::kOciLayer ||
-           l.media_type == image::media_types::kDockerLayerTar) &&
-          !store.has_blob(l.digest)) {
+      if (image::is_uncompressed_layer(l.media_type) && !store.has_blob(l.digest)) {
         uncompressed.push_back({l, img.config.diff_ids[i]});
       }
     }
-    if (options.compression != image::Compression::kNone) {
-      TRY(fetch_remote_layers(store, uncompressed, options));
-    }
+    TRY(fetch_remote_layers(store, uncompressed, options));
   }
   img = TRY(image::prepare_distribution(
       store, img, image::DistributionOptions{options.compression, std::max(options.parallel, 1)}));
