@@ -47,9 +47,14 @@ Result<CacheExportReport> export_cache_registry(const image::Store& store,
     }
     records.push_back(std::move(*record));
   }
+  // Records name layers by their tar's diff ID, which an eStargz blob does not keep (its TOC is
+  // part of what it unpacks to): the cache stores gzip where the image goes out as eStargz.
+  image::Compression compression = options.compression == image::Compression::kEstargz
+                                       ? image::Compression::kGzip
+                                       : options.compression;
   auto compressed = TRY(image::distribution_layers(
       store, blobs, diff_ids,
-      image::DistributionOptions{options.compression, std::max(options.client.parallel, 1)}));
+      image::DistributionOptions{compression, std::max(options.client.parallel, 1)}));
   size_t next = 0;
   for (auto& r : records) {
     if (!r.empty_layer) r.blob = compressed[next++];
@@ -62,7 +67,7 @@ Result<CacheExportReport> export_cache_registry(const image::Store& store,
   registry::Session& session = conn->session();
   registry::PushOptions push_options;
   static_cast<registry::ClientOptions&>(push_options) = options.client;
-  push_options.compression = options.compression;
+  push_options.compression = compression;
   auto counts = TRY(registry::push_blobs(session, store, artifact.layers, push_options));
   TRY(registry::push_blobs(session, store, {artifact.config_descriptor}, push_options));
   TRY(registry::put_manifest(session, tag_or_digest(ref),

@@ -519,7 +519,8 @@ IMGBUILD_COMMAND(
               ->allow_extra_args(false);
           sub.add_option("--platform", flags->platform, "Target platform OS/ARCH");
           sub.add_option("--compression", flags->compression,
-                         "Layer compression for --push: gzip (default), zstd or none");
+                         "Layer compression for --push and --output: gzip (default), zstd, "
+                         "estargz (lazily pullable) or none");
           sub.add_flag("--push", flags->push, "Push the image after building");
           sub.add_flag("--pull", flags->pull,
                        "Pull the FROM images from their registries even when present");

@@ -48,7 +48,7 @@ IMGBUILD_COMMAND(push, Command{
                                             "Allow plain HTTP / unverified TLS for HOST[:PORT]");
                              sub.add_option("--compression", args->compression,
                                             "Compression of built layers: gzip (default), "
-                                            "zstd or none");
+                                            "zstd, estargz (converts every layer) or none");
                              sub.add_flag("-q,--quiet", args->quiet, "Print only the digest line");
                              return [args, &globals] {
                                auto r = run_push(*args, globals);

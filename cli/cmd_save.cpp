@@ -84,7 +84,7 @@ IMGBUILD_COMMAND(save, Command{
                                             "docker (default; loads with docker load) or oci");
                              sub.add_option("--compression", args->compression,
                                             "Compression of built layers: gzip (default), "
-                                            "zstd or none");
+                                            "zstd, estargz (converts every layer) or none");
                              return [args, &globals] {
                                auto r = run_save(*args, globals);
                                if (!r) return report_error(r.error());

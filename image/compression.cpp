@@ -7,7 +7,8 @@ namespace imgbuild::image {
 std::string_view layer_media_type(Compression compression) {
   switch (compression) {
     case Compression::kNone: return "application/vnd.oci.image.layer.v1.tar";
-    case Compression::kGzip: return "application/vnd.oci.image.layer.v1.tar+gzip";
+    case Compression::kGzip:
+    case Compression::kEstargz: return "application/vnd.oci.image.layer.v1.tar+gzip";
     case Compression::kZstd: return "application/vnd.oci.image.layer.v1.tar+zstd";
   }
   return "application/vnd.oci.image.layer.v1.tar";
@@ -42,6 +43,7 @@ std::string_view compression_name(Compression compression) {
     case Compression::kNone: return "none";
     case Compression::kGzip: return "gzip";
     case Compression::kZstd: return "zstd";
+    case Compression::kEstargz: return "estargz";
   }
   return "none";
 }
@@ -50,8 +52,9 @@ Result<Compression> parse_compression(std::string_view name) {
   if (name == "none" || name == "uncompressed") return Compression::kNone;
   if (name == "gzip") return Compression::kGzip;
   if (name == "zstd") return Compression::kZstd;
-  return fail(ErrorKind::kInvalidArgument,
-              "unknown compression \"" + std::string(name) + "\" (expected gzip, zstd or none)");
+  if (name == "estargz") return Compression::kEstargz;
+  return fail(ErrorKind::kInvalidArgument, "unknown compression \"" + std::string(name) +
+                                               "\" (expected gzip, zstd, estargz or none)");
 }
 
 StreamFormat detect_stream_format(std::string_view head) {

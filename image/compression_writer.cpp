@@ -362,6 +362,9 @@ Result<std::unique_ptr<BlobCompressor>> BlobCompressor::create(Compression compr
       }
       return std::unique_ptr<BlobCompressor>(std::make_unique<ThreadedCompressor>(
           TRY(ZstdCompressor::create(out_fd, level, threads))));
+    case Compression::kEstargz:
+      return fail(ErrorKind::kUnsupported,
+                  "eStargz layers are written only by push, save and build --push/--output");
   }
   return fail(ErrorKind::kInternal, "unknown compression");
 }

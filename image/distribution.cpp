@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "base/parallel.h"
 #include "base/sys.h"
+#include "image/estargz_conversion.h"
 #include "image/layer_variants.h"
 #include "image/layer_writer.h"
 #include "image/media_types.h"
@@ -46,6 +47,9 @@ Result<Descriptor> compress_layer(const Store& store, const Descriptor& tar_blob
 
 Result<Image> prepare(const Store& store, const Image& image, const DistributionOptions& options) {
   if (options.compression == Compression::kNone) return image;
+  if (options.compression == Compression::kEstargz) {
+    return convert_to_estargz(store, image, options.parallel);
+  }
   const auto& layers = image.manifest.layers;
   if (std::none_of(layers.begin(), layers.end(),
                    [](const Descriptor& d) { return is_uncompressed_layer(d.media_type); })) {
@@ -81,6 +85,10 @@ Result<std::vector<Descriptor>> distribution_layers(const Store& store,
                                          std::to_string(diff_ids.size()) + " diff IDs");
   }
   if (options.compression == Compression::kNone) return layers;
+  if (options.compression == Compression::kEstargz) {
+    return fail(ErrorKind::kInvalidArgument,
+                "eStargz layers have diff IDs of their own: use prepare_distribution");
+  }
   std::vector<std::optional<Descriptor>> replaced(layers.size());
   std::map<Digest, size_t> todo;  // diff ID -> first layer index needing compression
   for (size_t i = 0; i < layers.size(); ++i) {

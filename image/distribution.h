@@ -13,7 +13,9 @@
 // When something was replaced, the result has a new OCI manifest (same config, so the image ID is
 // unchanged), stored as a blob (unreferenced: the next prune drops it) so push and save read it
 // like any other; manifest_digest then differs from the local image's, as with Docker. Otherwise
-// the image is returned as it was. With Compression::kNone nothing is compressed.
+// the image is returned as it was. With Compression::kNone nothing is compressed. With
+// Compression::kEstargz every layer that is not eStargz yet is converted, pulled ones included, and
+// the image gets a new config (image/estargz_conversion.h).
 //
 // The caller holds a Store::Lease across this call and its use of the result. Thread-safe.
 // Errors: kCorrupt when a tar blob does not hash to its diff ID, kNotFound for a missing blob,
@@ -41,7 +43,8 @@ bool is_uncompressed_layer(std::string_view media_type);
 
 // The layers as they leave the machine: each uncompressed one replaced by its compressed variant
 // (found or made, as above), the others as they are; parallel to `layers`. For the build cache
-// export (builder/cache_registry.h), whose blobs are then the pushed image's.
+// export (builder/cache_registry.h), whose blobs are then the pushed image's. Not for kEstargz
+// (kInvalidArgument: its layers have diff IDs of their own).
 Result<std::vector<Descriptor>> distribution_layers(const Store& store,
                                                     const std::vector<Descriptor>& layers,
                                                     const std::vector<Digest>& diff_ids,

@@ -5,6 +5,7 @@
 #include "base/dir_reader.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "image/estargz_toc.h"
 #include "image/json_util.h"
 #include "image/store_state.h"
 
@@ -41,6 +42,31 @@ Status record_layer_variant(const Store& store, const Digest& diff_id, Compressi
   }
   return fs::write_file_atomic(variant_path(store, diff_id, compression),
                                json_util::dump(blob.to_json()));
+}
+
+std::optional<EstargzVariant> find_estargz_variant(const Store& store, const Digest& diff_id) {
+  std::string path = variant_path(store, diff_id, Compression::kEstargz);
+  auto text = fs::read_file(path);
+  if (!text) return std::nullopt;
+  auto j = json_util::parse(*text, path);
+  if (!j) return std::nullopt;
+  auto d = Descriptor::from_json(*j);
+  std::string diff;
+  if (!d || !json_util::get_string(*j, "diffID", diff, path)) return std::nullopt;
+  auto parsed = Digest::parse(diff);
+  if (!parsed || d->annotation(estargz::kTocDigestAnnotation).empty() ||
+      !store.has_blob(d->digest)) {
+    return std::nullopt;
+  }
+  return EstargzVariant{*d, *parsed};
+}
+
+Status record_estargz_variant(const Store& store, const Digest& diff_id,
+                              const EstargzVariant& variant) {
+  nlohmann::json j = variant.blob.to_json();
+  j["diffID"] = variant.diff_id.str();
+  return fs::write_file_atomic(variant_path(store, diff_id, Compression::kEstargz),
+                               json_util::dump(j));
 }
 
 Status sweep_layer_variants(const StorePaths& paths, const std::set<Digest>& live_layers,

@@ -27,4 +27,15 @@ std::optional<Descriptor> find_layer_variant(const Store& store, const Digest& d
 Status record_layer_variant(const Store& store, const Digest& diff_id, Compression compression,
                             const Descriptor& blob);
 
+// eStargz variants (<diff id hex>.estargz) differ: the eStargz blob decompresses to the tar plus
+// its TOC (image/estargz_writer.h), so it has a diff ID of its own, recorded beside the
+// descriptor (which carries the TOC digest and uncompressed size annotations).
+struct EstargzVariant {
+  Descriptor blob;
+  Digest diff_id;  // of the eStargz blob's uncompressed stream
+};
+std::optional<EstargzVariant> find_estargz_variant(const Store& store, const Digest& diff_id);
+Status record_estargz_variant(const Store& store, const Digest& diff_id,
+                              const EstargzVariant& variant);
+
 }  // namespace imgbuild::image

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/base64.h"
 #include "base/error.h"
 
 namespace imgbuild::registry {
@@ -57,7 +58,7 @@ class CredentialStore {
 };
 
 // Base64 as config.json uses it (standard alphabet, padded).
-std::string base64_encode(std::string_view data);
-Result<std::string> base64_decode(std::string_view text);
+using imgbuild::base64_decode;
+using imgbuild::base64_encode;
 
 }  // namespace imgbuild::registry

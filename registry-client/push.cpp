@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "image/distribution.h"
+#include "image/estargz_toc.h"
 #include "image/media_types.h"
 #include "image/remote_blobs.h"
 #include "registry-client/blob_sources.h"
@@ -124,11 +125,15 @@ Result<PushResult> push_impl(const image::Store& store, std::string_view name,
   auto lease = TRY(store.lease());
   image::Image img = TRY(store.resolve(name));
   if (options.compression != image::Compression::kNone) {
-    // An uncompressed layer is compressed from its bytes: one left on a registry comes home first.
+    // An uncompressed layer is compressed from its bytes (and eStargz converts every layer that is
+    // not eStargz yet): one left on a registry comes home first.
+    bool estargz = options.compression == image::Compression::kEstargz;
     std::vector<LayerJob> uncompressed;
     for (size_t i = 0; i < img.manifest.layers.size() && i < img.config.diff_ids.size(); ++i) {
       const auto& l = img.manifest.layers[i];
-      if (image::is_uncompressed_layer(l.media_type) && !store.has_blob(l.digest)) {
+      bool converted = image::is_uncompressed_layer(l.media_type) ||
+                       (estargz && l.annotation(image::estargz::kTocDigestAnnotation).empty());
+      if (converted && !store.has_blob(l.digest)) {
         uncompressed.push_back({l, img.config.diff_ids[i]});
       }
     }

@@ -89,7 +89,7 @@ TEST_CASE("layer media types map to compressions and back") {
         "unsupported layer media type \"application/vnd.oci.image.config.v1+json\"");
   CHECK(parse_compression("zstd").value() == Compression::kZstd);
   CHECK(parse_compression("lz4").error().message() ==
-        "unknown compression \"lz4\" (expected gzip, zstd or none)");
+        "unknown compression \"lz4\" (expected gzip, zstd, estargz or none)");
 }
 
 TEST_CASE("stream format is detected from magic bytes") {

@@ -22,68 +22,6 @@ namespace {
 
 bool root() { return geteuid() == 0; }
 
-// A tree with every kind of entry a layer carries. Returns false for parts the kernel refused
-// (user xattrs on a filesystem without them), so callers can warn.
-bool make_rich_tree(const std::string& d) {
-  REQUIRE(mkdir((d + "/etc").c_str(), 0755) == 0);
-  REQUIRE(mkdir((d + "/tmp").c_str(), 0755) == 0);
-  REQUIRE(chmod((d + "/tmp").c_str(), 01777) == 0);
-  REQUIRE(mkdir((d + "/secret").c_str(), 0700) == 0);
-  REQUIRE(mkdir((d + "/usr").c_str(), 0755) == 0);
-  REQUIRE(mkdir((d + "/usr/bin").c_str(), 0755) == 0);
-  write_whole(d + "/etc/hostname", "layer\n", 0644);
-  write_whole(d + "/etc/empty", "", 0600);
-  write_whole(d + "/usr/bin/tool", std::string(300000, 'x') + "end", 0755);
-  write_whole(d + "/usr/bin/suid", "#!/bin/sh\n", 04755);
-  write_whole(d + "/secret/key", "k", 0400);
-  // Three names for one inode: the first in sorted order carries the data.
-  write_whole(d + "/usr/bin/a-link", "shared contents\n", 0755);
-  REQUIRE(link((d + "/usr/bin/a-link").c_str(), (d + "/usr/bin/b-link").c_str()) == 0);
-  REQUIRE(link((d + "/usr/bin/a-link").c_str(), (d + "/etc/c-link").c_str()) == 0);
-  REQUIRE(symlink("../usr/bin/tool", (d + "/etc/rel-symlink").c_str()) == 0);
-  REQUIRE(symlink("/nonexistent/absolute", (d + "/etc/abs-symlink").c_str()) == 0);
-  REQUIRE(mkfifo((d + "/tmp/fifo").c_str(), 0640) == 0);
-  // OCI whiteouts are plain files and travel as such.
-  write_whole(d + "/usr/.wh.gone", "", 0644);
-  write_whole(d + "/secret/.wh..wh..opq", "", 0644);
-  // A long path needs a PAX header.
-  std::string deep = d + "/usr/" + std::string(120, 'n');
-  REQUIRE(mkdir(deep.c_str(), 0755) == 0);
-  write_whole(deep + "/" + std::string(150, 'm'), "deep\n");
-  // 64 MiB hole, then data: must not be read from disk or held in memory.
-  {
-    auto fd = sys::open(d + "/sparse", O_WRONLY | O_CREAT, 0644);
-    REQUIRE(fd);
-    REQUIRE(pwrite(fd->get(), "tail", 4, 64 << 20) == 4);
-  }
-  if (root()) {
-    REQUIRE(mknod((d + "/etc/null").c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0);
-    REQUIRE(mknod((d + "/etc/loop").c_str(), S_IFBLK | 0660, makedev(7, 0)) == 0);
-    REQUIRE(lchown((d + "/etc/hostname").c_str(), 1234, 5678) == 0);
-    REQUIRE(lchown((d + "/etc/rel-symlink").c_str(), 42, 43) == 0);
-    REQUIRE(lchown((d + "/secret").c_str(), 1000, 1000) == 0);
-    REQUIRE(lchown((d + "/usr/bin/suid").c_str(), 0, 50) == 0);
-    REQUIRE(chmod((d + "/usr/bin/suid").c_str(), 06755) == 0);  // chown cleared the bits
-    // A file capability (v2: cap_net_bind_service, permitted + effective).
-    const unsigned char cap[20] = {0x01, 0x00, 0x00, 0x02, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00,
-                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
-    REQUIRE(lsetxattr((d + "/usr/bin/tool").c_str(), "security.capability", cap, sizeof cap, 0) ==
-            0);
-  }
-  bool xattrs = lsetxattr((d + "/etc/hostname").c_str(), "user.note", "hello", 5, 0) == 0;
-  if (xattrs) {
-    REQUIRE(lsetxattr((d + "/secret").c_str(), "user.dir", "v", 1, 0) == 0);
-  }
-  int t = 1600000000;
-  for (const char* p :
-       {"/etc/hostname", "/etc/empty", "/usr/bin/tool", "/etc/rel-symlink", "/tmp/fifo", "/sparse",
-        "/usr/bin/a-link", "/etc", "/tmp", "/secret", "/usr/bin", "/usr"}) {
-    set_mtime(d + p, t);
-    t += 1000;
-  }
-  return xattrs;
-}
-
 void round_trip(Compression compression) {
   auto src = fs::TempDir::create();
   REQUIRE(src);

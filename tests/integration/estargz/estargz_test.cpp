@@ -1,0 +1,188 @@
+// eStargz layers leave the machine in a form lazy pullers read (issue 15): `push --compression
+// estargz` converts every layer (built and pulled ones), annotates each with its TOC digest and
+// uncompressed size, and containerd/stargz-snapshotter's own estargz reader
+// (tests/tools/estargz-check) verifies the TOC and every chunk of what skopeo copied from the
+// registry. The pushed image pulls into an empty store to the same tree, a second push converts
+// and uploads nothing, and a pulled gzip image converts too. Real builds, a real registry
+// (Debian's docker-registry); needs root, /dev/fuse, skopeo and Go (for estargz-check).
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "base/fs.h"
+#include "base/subprocess.h"
+#include "tests/support/busybox_image.h"
+#include "tests/support/registry_server.h"
+#include "tests/support/skip.h"
+
+using namespace imgbuild;
+
+namespace {
+
+bool can_run() {
+  if (::geteuid() != 0 || !fs::exists("/dev/fuse")) {
+    return testing::skip("eStargz integration tests need root and /dev/fuse");
+  }
+  if (!testing::RegistryServer::available() || !fs::exists("/usr/bin/skopeo")) {
+    return testing::skip("eStargz integration tests need docker-registry and skopeo");
+  }
+  if (!fs::exists(ESTARGZ_CHECK_BINARY)) {
+    return testing::skip(
+        "estargz-check was not built (needs golang-go and "
+        "golang-github-containerd-stargz-snapshotter-dev)");
+  }
+  return true;
+}
+
+// Files of mixed sizes; big.bin spans two 4 MiB chunks.
+constexpr const char* kDockerfile =
+    "FROM busybox:latest\n"
+    "RUN mkdir -p /data/many && seq 1 200000 > /data/numbers && echo built > /data/note && "
+    "dd if=/dev/urandom of=/data/big.bin bs=1M count=5 2>/dev/null && "
+    "for i in $(seq 1 50); do echo $i > /data/many/f$i; done && ln -s note /data/link\n"
+    "COPY hello.txt /data/hello.txt\n";
+
+struct Env {
+  fs::TempDir dir = fs::TempDir::create("/tmp", "imgbuild-estargz-it-").value();
+  std::string context = dir.path() + "/context";
+
+  Env() {
+    REQUIRE(fs::make_dirs(context));
+    REQUIRE(fs::write_file_atomic(context + "/Dockerfile", kDockerfile));
+    REQUIRE(fs::write_file_atomic(context + "/hello.txt", "hello\n"));
+  }
+
+  std::string store(const std::string& name) { return dir.path() + "/" + name; }
+
+  ProcessResult imgbuild(const std::string& store_root, std::vector<std::string> args) {
+    std::vector<std::string> argv{IMGBUILD_BINARY, "--root", store_root};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_process(argv);
+    REQUIRE(r);
+    return *r;
+  }
+
+  ProcessResult sh(const std::string& script) {
+    auto r = run_process({"sh", "-c", script});
+    REQUIRE(r);
+    return *r;
+  }
+};
+
+nlohmann::json skopeo_raw(Env& env, const std::string& source) {
+  auto r = env.sh("skopeo inspect --raw --tls-verify=false " + source);
+  INFO(source << ": " << r.err);
+  REQUIRE(r.exit_code == 0);
+  return nlohmann::json::parse(r.out);
+}
+
+size_t count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = 0; (p = text.find(needle, p)) != std::string::npos; p += needle.size()) ++n;
+  return n;
+}
+
+// Every layer of the remote image is eStargz and passes the reference reader's verification.
+void check_estargz(Env& env, const std::string& ref, const std::string& copy_dir) {
+  auto manifest = skopeo_raw(env, "docker://" + ref);
+  auto copied = env.sh("skopeo copy --src-tls-verify=false docker://" + ref + " dir:" + copy_dir);
+  INFO(copied.err);
+  REQUIRE(copied.exit_code == 0);  // skopeo verifies every blob's digest on the way
+  REQUIRE(!manifest["layers"].empty());
+  for (const auto& l : manifest["layers"]) {
+    CHECK(l["mediaType"] == "application/vnd.oci.image.layer.v1.tar+gzip");
+    REQUIRE(l.contains("annotations"));
+    std::string toc = l["annotations"].value("containerd.io/snapshot/stargz/toc.digest", "");
+    REQUIRE(toc.starts_with("sha256:"));
+    CHECK(!l["annotations"].value("io.containers.estargz.uncompressed-size", "").empty());
+    std::string blob = copy_dir + "/" + l["digest"].get<std::string>().substr(7);
+    auto checked = env.sh(std::string(ESTARGZ_CHECK_BINARY) + " verify " + blob + " " + toc);
+    INFO(checked.out << checked.err);
+    CHECK(checked.exit_code == 0);
+    CHECK(checked.out.starts_with("ok: "));
+  }
+  // The checker can fail: one flipped byte in the middle of the biggest layer's file data.
+  const auto& big = *std::max_element(manifest["layers"].begin(), manifest["layers"].end(),
+                                      [](const nlohmann::json& x, const nlohmann::json& y) {
+                                        return x["size"].get<int64_t>() < y["size"].get<int64_t>();
+                                      });
+  std::string blob = copy_dir + "/" + big["digest"].get<std::string>().substr(7);
+  std::string toc = big["annotations"]["containerd.io/snapshot/stargz/toc.digest"];
+  auto tampered = env.sh("cp " + blob + " " + blob + ".bad && printf '\\377' | dd of=" + blob +
+                         ".bad bs=1 seek=" + std::to_string(big["size"].get<int64_t>() / 2) +
+                         " conv=notrunc 2>/dev/null && " + ESTARGZ_CHECK_BINARY + " verify " +
+                         blob + ".bad " + toc);
+  CHECK(tampered.exit_code != 0);
+}
+
+// The image's tree as `find` lists it (type, mode, size, link target; sorted), through a mount.
+std::string tree_of(Env& env, const std::string& store_root, const std::string& image,
+                    const std::string& mountpoint) {
+  REQUIRE(fs::make_dirs(mountpoint));
+  auto mounted = env.imgbuild(store_root, {"mount", image, mountpoint});
+  INFO(mounted.err);
+  REQUIRE(mounted.exit_code == 0);
+  auto listed = env.sh("cd " + mountpoint +
+                       " && find . -printf '%y %m %s %l %p\\n' | sort && md5sum data/big.bin");
+  env.imgbuild(store_root, {"umount", mountpoint});
+  REQUIRE(listed.exit_code == 0);
+  return listed.out;
+}
+
+}  // namespace
+
+TEST_CASE("push --compression estargz writes layers the stargz reader verifies") {
+  if (!can_run()) return;
+  auto& reg = testing::RegistryServer::shared(testing::RegistryServer::Auth::kNone);
+  Env env;
+  std::string a = env.store("a");
+  testing::import_busybox(a, "busybox:latest", env.dir.path() + "/busybox.tar");
+  auto built = env.imgbuild(a, {"build", "-t", "app:1", "-q", env.context});
+  INFO(built.err);
+  REQUIRE(built.exit_code == 0);
+  std::string image_id = built.out.substr(0, built.out.find('\n'));
+
+  std::string dest = reg.host() + "/estargz/app:1";
+  auto pushed = env.imgbuild(a, {"-D", "push", "--compression", "estargz", "app:1", dest});
+  INFO(pushed.out << pushed.err);
+  REQUIRE(pushed.exit_code == 0);
+  CHECK(count(pushed.err, "to eStargz sha256:") == 3);  // busybox's layer and both built ones
+  check_estargz(env, dest, env.dir.path() + "/copy");
+  // The TOC is part of what each layer unpacks to: new diff IDs, so a new image ID.
+  CHECK(skopeo_raw(env, "docker://" + dest)["config"]["digest"] != image_id);
+
+  // A second push converts and uploads nothing.
+  auto again = env.imgbuild(a, {"-D", "push", "--compression", "estargz", "app:1", dest});
+  INFO(again.out << again.err);
+  REQUIRE(again.exit_code == 0);
+  CHECK(count(again.err, "to eStargz sha256:") == 0);
+  CHECK(count(again.out, ": Pushed\n") == 0);
+  CHECK(again.out.substr(again.out.rfind("1: digest: ")) ==
+        pushed.out.substr(pushed.out.rfind("1: digest: ")));
+
+  // An empty store pulls it like any gzip image, to the same tree.
+  std::string b = env.store("b");
+  auto pulled = env.imgbuild(b, {"pull", dest});
+  INFO(pulled.err);
+  REQUIRE(pulled.exit_code == 0);
+  CHECK(tree_of(env, b, dest, env.dir.path() + "/mnt-b") ==
+        tree_of(env, a, "app:1", env.dir.path() + "/mnt-a"));
+  auto ran = env.imgbuild(b, {"run", "--rm", "--network", "none", dest, "cat", "/data/note"});
+  CHECK(ran.out == "built\n");
+
+  // A gzip image pulled from a registry converts too (`push --compression estargz SRC DST`).
+  std::string gzip_dest = reg.host() + "/estargz/app:gzip";
+  REQUIRE(env.imgbuild(a, {"push", "app:1", gzip_dest}).exit_code == 0);
+  std::string c = env.store("c");
+  REQUIRE(env.imgbuild(c, {"pull", gzip_dest}).exit_code == 0);
+  std::string converted = reg.host() + "/estargz/app:converted";
+  auto conv = env.imgbuild(c, {"push", "--compression", "estargz", gzip_dest, converted});
+  INFO(conv.err);
+  REQUIRE(conv.exit_code == 0);
+  check_estargz(env, converted, env.dir.path() + "/copy-converted");
+  // The same layers, so the same eStargz blobs as the ones pushed from the building store.
+  CHECK(skopeo_raw(env, "docker://" + converted)["layers"] ==
+        skopeo_raw(env, "docker://" + dest)["layers"]);
+}

@@ -1,0 +1,216 @@
+// eStargz layers: the blob decompresses to the input tar plus the TOC tar, every chunk the TOC
+// names is its own gzip member at the recorded offset with the recorded digest, the footer
+// points at the TOC, extraction gives back the tree, and the output does not depend on threads.
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <catch2/catch.hpp>
+
+#include "base/fs.h"
+#include "base/sys.h"
+#include "image/compression_reader.h"
+#include "image/estargz_toc.h"
+#include "image/estargz_writer.h"
+#include "image/layer_extractor.h"
+#include "image/layer_writer.h"
+#include "tests/unit/image/layer_test_tree.h"
+
+using namespace imgbuild;
+using namespace imgbuild::image;
+using namespace imgbuild::image::testing;
+
+namespace {
+
+// Inflates the single gzip member starting at `offset`; returns its plain bytes.
+std::string inflate_member(std::string_view blob, int64_t offset) {
+  z_stream zs{};
+  REQUIRE(inflateInit2(&zs, 15 + 16) == Z_OK);
+  std::string out;
+  char buf[65536];
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(blob.data() + offset));
+  zs.avail_in = static_cast<uInt>(blob.size() - static_cast<size_t>(offset));
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    REQUIRE((rc == Z_OK || rc == Z_STREAM_END));
+    out.append(buf, sizeof buf - zs.avail_out);
+  }
+  inflateEnd(&zs);
+  return out;
+}
+
+std::string gunzip_all(const std::string& path) {
+  auto fd = sys::open(path, O_RDONLY);
+  REQUIRE(fd);
+  auto reader = DecompressReader::open(fd->get());
+  REQUIRE(reader);
+  std::string out;
+  for (;;) {
+    auto chunk = (*reader)->next();
+    REQUIRE(chunk);
+    if (chunk->empty()) break;
+    out.append(*chunk);
+  }
+  return out;
+}
+
+struct Converted {
+  std::string tar;
+  std::string blob;
+  EstargzBlob info;
+};
+
+Converted convert(const std::string& tar_path, const std::string& out_path,
+                  const EstargzOptions& options) {
+  auto in = sys::open(tar_path, O_RDONLY);
+  REQUIRE(in);
+  auto out = sys::open(out_path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+  REQUIRE(out);
+  auto info = write_estargz(in->get(), out->get(), options);
+  REQUIRE(info);
+  return {read_whole(tar_path), read_whole(out_path), *info};
+}
+
+}  // namespace
+
+TEST_CASE("eStargz keeps the tar, indexes every chunk and extracts to the same tree") {
+  auto src = fs::TempDir::create();
+  REQUIRE(src);
+  make_rich_tree(src->path());
+  auto work = fs::TempDir::create();
+  REQUIRE(work);
+  std::string tar_path = work->path() + "/layer.tar";
+  {
+    auto out = sys::open(tar_path, O_RDWR | O_CREAT, 0644);
+    REQUIRE(out);
+    REQUIRE(write_layer_from_dir(src->path(), out->get(), {.compression = Compression::kNone}));
+  }
+  Converted c = convert(tar_path, work->path() + "/blob", {.chunk_size = 100000, .threads = 2});
+
+  CHECK(c.info.size == static_cast<int64_t>(c.blob.size()));
+  CHECK(c.info.digest == Digest::of(c.blob));
+  CHECK(c.info.source_diff_id == Digest::of(c.tar));
+
+  // The whole blob gunzips to the input tar followed by the TOC tar.
+  std::string plain = gunzip_all(work->path() + "/blob");
+  CHECK(c.info.diff_id == Digest::of(plain));
+  CHECK(c.info.uncompressed_size == static_cast<int64_t>(plain.size()));
+  REQUIRE(plain.size() > c.tar.size());
+  CHECK(plain.compare(0, c.tar.size(), c.tar) == 0);
+
+  // The footer points at the TOC member; its JSON hashes to the TOC digest.
+  auto toc_offset = estargz::parse_footer(std::string_view(c.blob).substr(c.blob.size() - 51));
+  REQUIRE(toc_offset);
+  CHECK(*toc_offset == c.info.toc_offset);
+  std::string toc_tar = inflate_member(c.blob, *toc_offset);
+  CHECK(toc_tar.substr(0, 17) == "stargz.index.json");
+  auto size = std::stoll(toc_tar.substr(124, 11), nullptr, 8);
+  std::string json = toc_tar.substr(512, static_cast<size_t>(size));
+  CHECK(Digest::of(json) == c.info.toc_digest);
+  CHECK(c.info.annotations().at("containerd.io/snapshot/stargz/toc.digest") ==
+        c.info.toc_digest.str());
+  auto toc = estargz::parse_toc(json, "TOC");
+  REQUIRE(toc);
+
+  // Every chunk is a member of its own at its offset, holding exactly its bytes.
+  std::map<std::string, std::string> files;
+  std::map<std::string, std::string> digests;
+  std::map<std::string, int64_t> sizes;
+  int chunk_entries = 0;
+  for (const auto& e : toc->entries) {
+    if (e.type == "reg") {
+      digests[e.name] = e.digest;
+      sizes[e.name] = e.size;
+    }
+    if (e.type != "reg" && e.type != "chunk") continue;
+    if (e.type == "chunk") ++chunk_entries;
+    if (e.type == "reg" && e.size == 0) continue;
+    std::string member = inflate_member(c.blob, e.offset);
+    int64_t length = e.chunk_size;
+    if (length == 0) length = sizes[e.name] - e.chunk_offset;  // the last chunk: to the end
+    std::string data = member.substr(0, static_cast<size_t>(length));
+    CHECK(Digest::of(data).str() == e.chunk_digest);
+    CHECK(static_cast<int64_t>(files[e.name].size()) == e.chunk_offset);
+    files[e.name] += data;
+  }
+  CHECK(chunk_entries >= 2);  // usr/bin/tool (300 KiB) spans several 100 kB chunks
+  for (const auto& [name, data] : files) {
+    CHECK(Digest::of(data).str() == digests[name]);
+  }
+  CHECK(files.at("usr/bin/tool").size() == 300003);
+  CHECK(files.at("sparse").size() == (64u << 20) + 4);
+
+  // The blob extracts like any gzip layer, to the same tree (the TOC tar is past the end).
+  auto blob_fd = sys::open(work->path() + "/blob", O_RDONLY);
+  REQUIRE(blob_fd);
+  auto layer = extract_layer(blob_fd->get(), work->path() + "/tree");
+  REQUIRE(layer);
+  CHECK(layer->diff_id == c.info.diff_id);
+  CHECK(describe_tree(work->path() + "/tree") == describe_tree(src->path()));
+
+  // Deterministic whatever the thread count.
+  Converted one = convert(tar_path, work->path() + "/blob1", {.chunk_size = 100000, .threads = 1});
+  CHECK(one.info.digest == c.info.digest);
+}
+
+TEST_CASE("eStargz refuses a layer that already holds a TOC and a truncated tar") {
+  auto src = fs::TempDir::create();
+  REQUIRE(src);
+  write_whole(src->path() + "/a", std::string(1000, 'a'));
+  write_whole(src->path() + "/stargz.index.json", "{}");
+  auto work = fs::TempDir::create();
+  REQUIRE(work);
+  std::string tar_path = work->path() + "/layer.tar";
+  {
+    auto out = sys::open(tar_path, O_RDWR | O_CREAT, 0644);
+    REQUIRE(out);
+    REQUIRE(write_layer_from_dir(src->path(), out->get(), {.compression = Compression::kNone}));
+  }
+  auto in = sys::open(tar_path, O_RDONLY);
+  REQUIRE(in);
+  auto out = sys::open(work->path() + "/blob", O_RDWR | O_CREAT, 0644);
+  REQUIRE(out);
+  auto r = write_estargz(in->get(), out->get());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind() == ErrorKind::kUnsupported);
+  CHECK_THAT(r.error().message(), Catch::Contains("stargz.index.json"));
+
+  std::string tar = read_whole(tar_path);
+  write_whole(work->path() + "/cut.tar", tar.substr(0, 700));  // header + part of the data
+  auto cut = sys::open(work->path() + "/cut.tar", O_RDONLY);
+  REQUIRE(cut);
+  auto bad = write_estargz(cut->get(), out->get());
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().kind() == ErrorKind::kCorrupt);
+}
+
+TEST_CASE("eStargz footer and TOC round trip") {
+  std::string footer = estargz::make_footer(0x1234);
+  CHECK(footer.size() == 51);
+  auto offset = estargz::parse_footer(footer);
+  REQUIRE(offset);
+  CHECK(*offset == 0x1234);
+  footer[20] = 'x';
+  CHECK_FALSE(estargz::parse_footer(footer));
+
+  estargz::Toc toc;
+  estargz::TocEntry e;
+  e.name = "bin/sh";
+  e.type = "reg";
+  e.size = 10;
+  e.offset = 99;
+  e.xattrs["user.a"] = std::string("\0\1", 2);
+  toc.entries.push_back(e);
+  std::string json = estargz::serialize_toc(toc);
+  CHECK(json.find("\"xattrs\":{\"user.a\":\"AAE=\"}") != std::string::npos);
+  CHECK(json.find("chunkSize") == std::string::npos);  // zero fields are left out
+  auto back = estargz::parse_toc(json, "TOC");
+  REQUIRE(back);
+  REQUIRE(back->entries.size() == 1);
+  CHECK(back->entries[0].xattrs.at("user.a") == std::string("\0\1", 2));
+  CHECK(back->entries[0].offset == 99);
+  CHECK_FALSE(estargz::parse_toc("{\"version\":2,\"entries\":[]}", "TOC"));
+}
