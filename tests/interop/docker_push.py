@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Interop: an image pushed by `docker push` (Docker schema 2) and pulled by imgbuild gives the
 same root filesystem and config as the image docker has; and an image imgbuild builds and saves
-with `save --format docker` loads into docker (`docker load`) with the same ID, config and tree.
+with `save --format docker` loads into docker (`docker load`) with the same ID, config and tree,
+and pushed with `--compression estargz` is pulled by `docker pull` to the same tree.
 
     tests/interop/docker_push.py --imgbuild build/cli/imgbuild --testdata testdata [--keep]
 
@@ -295,6 +296,27 @@ def test(s, args):
                                                   time.monotonic() - t0))
     diffs += saved_to_docker_load(s, ref)
     log("imgbuild save --format docker -> docker load compared (%.1fs)" % (time.monotonic() - t0))
+    diffs += estargz_to_docker_pull(s, registry)
+    log("imgbuild push --compression estargz -> docker pull compared (%.1fs)" %
+        (time.monotonic() - t0))
+    return diffs
+
+
+def estargz_to_docker_pull(s, registry):
+    """eStargz layers are gzip to every client: an image imgbuild pushes with --compression
+    estargz is pulled by `docker pull` (which checks each layer's diff ID) to the same tree."""
+    name = "interop/saved:1"
+    ref = registry + "/interop/esgz:1"
+    s.imgbuild("push", "--compression", "estargz", name, ref)
+    s.docker_cmd("pull", ref)
+    dk = json.loads(s.docker_cmd("image", "inspect", ref)[1])[0]
+    diffs = []
+    ib = json.loads(s.imgbuild("inspect", name))[0]
+    if dk["Id"] == ib.get("Id"):
+        diffs.append("eStargz: docker pulled the local image ID %s; the TOC changes it" % dk["Id"])
+    ib_tree = imgbuild_tree(s, name, "mnt-esgz")
+    diffs += ["eStargz docker pull: " + d for d in
+              compare_trees(ib_tree, docker_tree(s, ref, "export-esgz"))]
     return diffs
 
 
