@@ -9,11 +9,11 @@
 #include "image/blob_writer.h"
 
 namespace imgbuild::registry {
-namespace {
-
 std::string blob_path(const Session& session, const image::Digest& digest) {
   return "/v2/" + session.repository() + "/blobs/" + digest.str();
 }
+
+namespace {
 
 Status check_cancel(const std::atomic<bool>* cancel) {
   if (cancel != nullptr && cancel->load()) return fail(ErrorKind::kCancelled, "cancelled");

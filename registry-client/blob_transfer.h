@@ -30,6 +30,9 @@ namespace imgbuild::registry {
 // no more, and the download still completes so a damaged blob is reported as the digest mismatch
 // it is. finish runs once the digest has checked out and before the blob is published: if it (or
 // an earlier feed) fails, that error is returned and the blob does not enter the store.
+// "/v2/<repository>/blobs/<digest>": a blob's request target.
+std::string blob_path(const Session& session, const image::Digest& digest);
+
 struct BlobTee {
   std::function<Status(std::string_view)> feed;
   std::function<Status()> finish;

@@ -13,6 +13,9 @@
 
 #include "base/fs.h"
 #include "base/subprocess.h"
+#include "image/descriptor.h"
+#include "registry-client/client.h"
+#include "registry-client/estargz_remote.h"
 #include "tests/support/busybox_image.h"
 #include "tests/support/registry_server.h"
 #include "tests/support/skip.h"
@@ -152,6 +155,41 @@ TEST_CASE("push --compression estargz writes layers the stargz reader verifies")
   check_estargz(env, dest, env.dir.path() + "/copy");
   // The TOC is part of what each layer unpacks to: new diff IDs, so a new image ID.
   CHECK(skopeo_raw(env, "docker://" + dest)["config"]["digest"] != image_id);
+
+  // What a lazy reader does: each layer's TOC by Range (verified against the annotation), then a
+  // file's chunks (verified against the TOC), for a fraction of the layers' bytes.
+  auto conn = registry::Connection::open(reg.host(), "estargz/app", registry::Access::kPull, {});
+  REQUIRE(conn);
+  int64_t layer_bytes = 0;
+  int64_t toc_bytes = 0;
+  int64_t note_bytes = 0;
+  int64_t big_bytes = 0;
+  std::string note, big;
+  auto pushed_manifest = skopeo_raw(env, "docker://" + dest);
+  for (const auto& l : pushed_manifest["layers"]) {
+    auto layer = image::Descriptor::from_json(l);
+    REQUIRE(layer);
+    layer_bytes += layer->size;
+    auto index = registry::fetch_estargz_index((*conn)->session(), *layer, &toc_bytes);
+    INFO(layer->digest.str());
+    REQUIRE(index);
+    auto read = [&](const char* path, std::string& out, int64_t& bytes) {
+      for (const auto& chunk : index->chunks(path)) {
+        auto data = registry::fetch_estargz_chunk((*conn)->session(), layer->digest, chunk, &bytes);
+        REQUIRE(data);
+        out += *data;
+      }
+    };
+    read("data/note", note, note_bytes);
+    read("/data/big.bin", big, big_bytes);
+  }
+  CHECK(note == "built\n");
+  CHECK(note_bytes * 100 < layer_bytes);
+  CHECK(toc_bytes * 10 < layer_bytes);
+  CHECK(big.size() == 5u << 20);
+  auto sum =
+      env.imgbuild(a, {"run", "--rm", "--network", "none", "app:1", "sha256sum", "/data/big.bin"});
+  CHECK(sum.out.substr(0, 64) == image::Digest::of(big).hex());
 
   // A second push converts and uploads nothing.
   auto again = env.imgbuild(a, {"-D", "push", "--compression", "estargz", "app:1", dest});

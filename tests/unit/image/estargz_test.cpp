@@ -10,8 +10,10 @@
 #include "base/fs.h"
 #include "base/sys.h"
 #include "image/compression_reader.h"
+#include "image/estargz_index.h"
 #include "image/estargz_toc.h"
 #include "image/estargz_writer.h"
+#include "image/gzip_member.h"
 #include "image/layer_extractor.h"
 #include "image/layer_writer.h"
 #include "tests/unit/image/layer_test_tree.h"
@@ -213,4 +215,86 @@ TEST_CASE("eStargz footer and TOC round trip") {
   CHECK(back->entries[0].xattrs.at("user.a") == std::string("\0\1", 2));
   CHECK(back->entries[0].offset == 99);
   CHECK_FALSE(estargz::parse_toc("{\"version\":2,\"entries\":[]}", "TOC"));
+}
+
+TEST_CASE("eStargz index resolves chunks to blob ranges that inflate to the file") {
+  auto src = fs::TempDir::create();
+  REQUIRE(src);
+  std::string big;
+  for (int i = 0; i < 40000; ++i) big += std::to_string(i) + "\n";
+  write_whole(src->path() + "/big", big);
+  write_whole(src->path() + "/small", "hello\n");
+  write_whole(src->path() + "/empty", "");
+  auto work = fs::TempDir::create();
+  REQUIRE(work);
+  std::string tar_path = work->path() + "/layer.tar";
+  {
+    auto out = sys::open(tar_path, O_RDWR | O_CREAT, 0644);
+    REQUIRE(out);
+    REQUIRE(write_layer_from_dir(src->path(), out->get(), {.compression = Compression::kNone}));
+  }
+  Converted c = convert(tar_path, work->path() + "/blob", {.chunk_size = 50000});
+  std::string toc_tar = inflate_member(c.blob, c.info.toc_offset);
+  auto size = std::stoll(toc_tar.substr(124, 11), nullptr, 8);
+  auto toc = estargz::parse_toc(toc_tar.substr(512, static_cast<size_t>(size)), "TOC");
+  REQUIRE(toc);
+  auto index = EstargzIndex::build(*toc, c.info.toc_offset);
+  REQUIRE(index);
+  REQUIRE(index->lookup("./big") != nullptr);
+  CHECK(index->lookup("/small")->size == 6);
+  CHECK(index->lookup("missing") == nullptr);
+  CHECK(index->chunks("empty").empty());
+  for (const char* name : {"big", "small"}) {
+    std::string file;
+    for (const auto& chunk : index->chunks(name)) {
+      CHECK(chunk.blob_end > chunk.blob_offset);
+      CHECK(chunk.blob_end <= c.info.toc_offset);
+      auto plain = gunzip_member(
+          std::string_view(c.blob).substr(static_cast<size_t>(chunk.blob_offset),
+                                          static_cast<size_t>(chunk.blob_end - chunk.blob_offset)),
+          1 << 30, "chunk");
+      REQUIRE(plain);
+      std::string data =
+          plain->substr(static_cast<size_t>(chunk.inner_offset), static_cast<size_t>(chunk.size));
+      CHECK(Digest::of(data).str() == chunk.digest);
+      CHECK(chunk.file_offset == static_cast<int64_t>(file.size()));
+      file += data;
+    }
+    CHECK(file == read_whole(src->path() + "/" + name));
+  }
+  CHECK(index->chunks("big").size() == (big.size() + 49999) / 50000);
+
+  // A hostile TOC is refused, naming the entry.
+  auto refused = [&](auto mutate) {
+    estargz::Toc bad = *toc;
+    mutate(bad);
+    auto r = EstargzIndex::build(bad, c.info.toc_offset);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind() == ErrorKind::kCorrupt);
+    return r.error().message();
+  };
+  auto find = [](estargz::Toc& t, const std::string& name) -> estargz::TocEntry& {
+    for (auto& e : t.entries) {
+      if (e.name == name && e.type != "chunk") return e;
+    }
+    FAIL("no entry " << name);
+    return t.entries.front();
+  };
+  CHECK_THAT(refused([&](estargz::Toc& t) { find(t, "small").name = "../escape"; }),
+             Catch::Contains("\"..\""));
+  CHECK_THAT(refused([&](estargz::Toc& t) { find(t, "small").offset = c.info.toc_offset + 1; }),
+             Catch::Contains("offset outside the blob"));
+  CHECK_THAT(refused([&](estargz::Toc& t) { find(t, "big").chunk_size -= 1; }),
+             Catch::Contains("chunks do not follow each other"));
+  CHECK_THAT(refused([&](estargz::Toc& t) {
+               for (auto it = t.entries.rbegin(); it != t.entries.rend(); ++it) {
+                 if (it->name == "big") {
+                   it->chunk_size = 1;  // the last chunk ends early
+                   break;
+                 }
+               }
+             }),
+             Catch::Contains("chunks end before the file does"));
+  CHECK_THAT(refused([&](estargz::Toc& t) { find(t, "small").chunk_digest = "md5:x"; }),
+             Catch::Contains("bad chunk digest"));
 }

@@ -1,0 +1,119 @@
+#include "image/estargz_index.h"
+
+#include <algorithm>
+#include <set>
+
+#include "image/digest.h"
+
+namespace imgbuild::image {
+namespace {
+
+std::unexpected<Error> corrupt(std::string_view name, std::string_view why) {
+  return fail(ErrorKind::kCorrupt,
+              "eStargz TOC: entry \"" + std::string(name) + "\": " + std::string(why));
+}
+
+bool known_type(std::string_view t) {
+  return t == "dir" || t == "reg" || t == "symlink" || t == "hardlink" || t == "char" ||
+         t == "block" || t == "fifo" || t == "chunk";
+}
+
+}  // namespace
+
+std::string EstargzIndex::clean(std::string_view name) {
+  std::string out;
+  size_t i = 0;
+  while (i < name.size()) {
+    size_t slash = name.find('/', i);
+    if (slash == std::string_view::npos) slash = name.size();
+    std::string_view part = name.substr(i, slash - i);
+    if (!part.empty() && part != ".") {
+      if (!out.empty()) out += '/';
+      out += part;
+    }
+    i = slash + 1;
+  }
+  return out;
+}
+
+Result<EstargzIndex> EstargzIndex::build(estargz::Toc toc, int64_t toc_offset) {
+  EstargzIndex index;
+  index.toc_ = std::move(toc);
+  index.toc_offset_ = toc_offset;
+  auto& entries = index.toc_.entries;
+
+  // Member boundaries: every distinct data offset, then the TOC.
+  std::set<int64_t> starts;
+  for (const auto& e : entries) {
+    if ((e.type == "reg" && e.size > 0) || e.type == "chunk") starts.insert(e.offset);
+  }
+  auto end_of = [&](int64_t offset) {
+    auto it = starts.upper_bound(offset);
+    return it == starts.end() ? toc_offset : *it;
+  };
+
+  std::string current_file;  // the reg entry chunk rows continue
+  int64_t current_size = 0;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    if (!known_type(e.type)) return corrupt(e.name, "unknown type \"" + e.type + "\"");
+    std::string name = clean(e.name);
+    if (name.empty() && e.type != "dir") return corrupt(e.name, "empty name");
+    for (size_t p = 0; p <= name.size();) {
+      size_t slash = std::min(name.find('/', p), name.size());
+      if (name.compare(p, slash - p, "..") == 0 && slash - p == 2) {
+        return corrupt(e.name, "\"..\" in the name");
+      }
+      p = slash + 1;
+    }
+    bool data = (e.type == "reg" && e.size > 0) || e.type == "chunk";
+    if (e.type == "chunk") {
+      if (name != current_file) return corrupt(e.name, "chunk without its file before it");
+    } else {
+      index.by_path_[name] = i;  // a later entry of the same name replaces it, as in a tar
+      index.chunks_.erase(name);
+      current_file = e.type == "reg" ? name : "";
+      current_size = e.size;
+    }
+    if (!data) continue;
+    auto& chunks = index.chunks_[name];
+    int64_t expected = chunks.empty() ? 0 : chunks.back().file_offset + chunks.back().size;
+    if (e.chunk_offset != expected) return corrupt(e.name, "chunks do not follow each other");
+    int64_t size = e.chunk_size > 0 ? e.chunk_size : current_size - e.chunk_offset;
+    if (size <= 0 || e.chunk_offset + size > current_size) {
+      return corrupt(e.name, "chunk outside the file");
+    }
+    if (e.offset < 0 || e.offset >= toc_offset) return corrupt(e.name, "offset outside the blob");
+    if (!Digest::parse(e.chunk_digest)) return corrupt(e.name, "bad chunk digest");
+    chunks.push_back({.file_offset = e.chunk_offset,
+                      .size = size,
+                      .blob_offset = e.offset,
+                      .blob_end = end_of(e.offset),
+                      .inner_offset = e.inner_offset,
+                      .digest = e.chunk_digest});
+  }
+  std::vector<size_t> order;
+  for (const auto& [name, i] : index.by_path_) order.push_back(i);
+  std::sort(order.begin(), order.end());
+  for (size_t i : order) index.order_.push_back(&entries[i]);
+  for (const auto& [name, chunks] : index.chunks_) {
+    const auto* e = &index.toc_.entries[index.by_path_.find(name)->second];
+    if (chunks.back().file_offset + chunks.back().size != e->size) {
+      return corrupt(e->name, "chunks end before the file does");
+    }
+  }
+  return index;
+}
+
+const estargz::TocEntry* EstargzIndex::lookup(std::string_view path) const {
+  auto it = by_path_.find(clean(path));
+  return it == by_path_.end() ? nullptr : &toc_.entries[it->second];
+}
+
+const std::vector<EstargzChunk>& EstargzIndex::chunks(std::string_view path) const {
+  static const std::vector<EstargzChunk> kNone;
+  auto it = chunks_.find(clean(path));
+  return it == chunks_.end() ? kNone : it->second;
+}
+
+}  // namespace imgbuild::image
