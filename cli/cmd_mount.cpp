@@ -14,6 +14,7 @@
 #include "cli/image_common.h"
 #include "cli/registry_progress.h"
 #include "containers/image_pull.h"
+#include "containers/lazy_mount.h"
 #include "fs/mount.h"
 #include "fs/mount_record.h"
 #include "fs/mount_table.h"
@@ -24,6 +25,7 @@ namespace {
 
 struct MountArgs {
   bool rw = false;
+  bool lazy = false;
   std::string upper;
   std::string pull = "missing";
   std::string image;
@@ -83,9 +85,24 @@ Result<int> run_mount(const MountArgs& args, const GlobalOptions& globals) {
     // Hold a lease until the GC root is written, so a concurrent prune cannot take the layers.
     auto lease = TRY(store.lease());
     RegistryProgress progress(stderr, ProgressOutput::kShown);
-    auto image = TRY_CTX(containers::ensure_image(store, args.image, policy, &progress), "mount");
-    auto layers = TRY_CTX(store.prepare_layers(image), "mount " + args.image);
-    options.lowers.assign(layers.rbegin(), layers.rend());
+    image::Image image;
+    if (args.lazy) {
+      if (args.rw || !args.upper.empty()) {
+        return fail(ErrorKind::kUnsupported, "mount: --lazy mounts are read-only (no --rw)");
+      }
+      registry::ClientOptions client;
+      client.progress = &progress;
+      auto lazy = TRY_CTX(containers::prepare_lazy_mount(store, args.image, client),
+                          "mount --lazy " + args.image);
+      image = lazy.image;
+      options.lowers = std::move(lazy.lowers);
+      options.lazy = std::move(lazy.lazy);
+      options.fill_lazy = std::move(lazy.fill);
+    } else {
+      image = TRY_CTX(containers::ensure_image(store, args.image, policy, &progress), "mount");
+      auto layers = TRY_CTX(store.prepare_layers(image), "mount " + args.image);
+      options.lowers.assign(layers.rbegin(), layers.rend());
+    }
     record.mountpoint = mountpoint;
     record.image = args.image;
     record.manifest = image.manifest_digest;
@@ -124,6 +141,9 @@ IMGBUILD_COMMAND(mount, Command{
                               sub.add_flag("--rw", args->rw, "Writable (changes go to an upper)");
                               sub.add_option("--upper", args->upper,
                                              "Upper directory for changes (implies --rw)");
+                              sub.add_flag("--lazy", args->lazy,
+                                           "Mount a registry image before it has downloaded "
+                                           "(eStargz layers: files fetched on first open)");
                               sub.add_option("--pull", args->pull,
                                              "Pull the image: missing (default), always, never");
                               sub.add_option("IMAGE", args->image, "Image to mount");

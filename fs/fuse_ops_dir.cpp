@@ -18,6 +18,7 @@
 #include "fs/dir_listing.h"
 #include "fs/fuse_ops.h"
 #include "fs/whiteout.h"
+#include "image/estargz_skeleton.h"
 
 namespace imgbuild::fs {
 
@@ -182,7 +183,8 @@ void sfs_statfs(fuse_req_t req, fuse_ino_t) {
 }
 
 bool internal_xattr(std::string_view name) {
-  return name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.");
+  return name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.") ||
+         name == image::kLazyXattr;
 }
 
 // xattrs are read and written through /proc/self/fd paths (Filesystem::top_path); symlinks and

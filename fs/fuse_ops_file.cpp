@@ -53,8 +53,26 @@ int open_flags(const Filesystem& fs, int flags) {
   return flags;
 }
 
+// A lazy layer's file gets its bytes before it is opened, outside the lock (a fetch takes time).
+int fill_lazy(Filesystem& fs, fuse_ino_t ino) {
+  const MountOptions& options = fs.options();
+  if (!options.fill_lazy) return 0;
+  size_t layer = 0;
+  std::string path;
+  {
+    std::lock_guard lock(fs.mu);
+    auto node = fs.node(ino);
+    if (!node || node->has_upper || !S_ISREG(node->type) || node->lowers.empty()) return 0;
+    layer = static_cast<size_t>(node->lowers[0].layer);
+    if (layer >= options.lazy.size() || !options.lazy[layer]) return 0;
+    path = node->lower_path;
+  }
+  return options.fill_lazy(layer, path);
+}
+
 int do_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Filesystem& fs = fs_of(req);
+  if (int err = fill_lazy(fs, ino)) return err;
   std::lock_guard lock(fs.mu);
   auto node = fs.node(ino);
   if (!node) return ESTALE;

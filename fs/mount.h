@@ -31,6 +31,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,12 @@ struct MountOptions {
   // change) and of entries in the upper (only this mount changes them).
   double lower_timeout = 86400.0;
   double upper_timeout = 1.0;
+  // Lazily fetched layers (issue 15, image/estargz_skeleton.h): lazy[i] says lowers[i] is one.
+  // Before a regular file of such a layer is opened, fill_lazy(i, path in the layer) is called,
+  // outside imgfs's lock, to make the file's bytes present; it returns 0 or an errno (EIO when a
+  // fetch failed) that fails that open only. Read-only mounts only, for now.
+  std::vector<bool> lazy;
+  std::function<int(size_t layer, const std::string& path)> fill_lazy;
   std::string fsname = "imgfs";  // shown as the source in /proc/mounts
   unsigned max_threads = 8;      // FUSE worker threads
   // Serve reads and writes of upper files (and on a read-only mount, of every file) in the kernel

@@ -5,6 +5,8 @@
 // registry. The pushed image pulls into an empty store to the same tree, a second push converts
 // and uploads nothing, and a pulled gzip image converts too. Real builds, a real registry
 // (Debian's docker-registry); needs root, /dev/fuse, skopeo and Go (for estargz-check).
+#include <ftw.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -134,7 +136,84 @@ std::string tree_of(Env& env, const std::string& store_root, const std::string& 
   return listed.out;
 }
 
+// Regular files under dir still marked as not fetched (image/estargz_skeleton.h).
+int g_marked = 0;
+int count_marked(const std::string& dir) {
+  g_marked = 0;
+  ::nftw(
+      dir.c_str(),
+      [](const char* path, const struct stat* st, int, struct FTW*) {
+        if (S_ISREG(st->st_mode) && ::lgetxattr(path, "user.imgbuild.lazy", nullptr, 0) >= 0) {
+          ++g_marked;
+        }
+        return 0;
+      },
+      16, FTW_PHYS);
+  return g_marked;
+}
+
+// app:1 built into a fresh store and pushed as eStargz; returns the store.
+std::string build_and_push_estargz(Env& env, const std::string& dest) {
+  std::string a = env.store("a");
+  testing::import_busybox(a, "busybox:latest", env.dir.path() + "/busybox.tar");
+  auto built = env.imgbuild(a, {"build", "-t", "app:1", "-q", env.context});
+  INFO(built.err);
+  REQUIRE(built.exit_code == 0);
+  auto pushed = env.imgbuild(a, {"push", "--compression", "estargz", "app:1", dest});
+  INFO(pushed.err);
+  REQUIRE(pushed.exit_code == 0);
+  return a;
+}
+
 }  // namespace
+
+TEST_CASE("mount --lazy fetches the TOCs, then only the files that are opened") {
+  if (!can_run()) return;
+  auto& reg = testing::RegistryServer::shared(testing::RegistryServer::Auth::kNone);
+  Env env;
+  std::string dest = reg.host() + "/estargz/lazy:1";
+  std::string a = build_and_push_estargz(env, dest);
+
+  std::string b = env.store("b");
+  std::string mnt = env.dir.path() + "/lazy-mnt";
+  REQUIRE(fs::make_dirs(mnt));
+  auto mounted = env.imgbuild(b, {"mount", "--lazy", dest, mnt});
+  INFO(mounted.err);
+  REQUIRE(mounted.exit_code == 0);
+  std::string lazy_dir = b + "/lazy";
+  int marked = count_marked(lazy_dir);
+  CHECK(marked > 50);  // busybox's files, numbers, big.bin, the 50 small files...
+  // Metadata needs no fetch.
+  auto stat = env.sh("stat -c '%s %a' " + mnt + "/data/big.bin && readlink " + mnt + "/data/link");
+  CHECK(stat.out == "5242880 644\nnote\n");
+  CHECK(count_marked(lazy_dir) == marked);
+  // Opening a file fetches it, and only it.
+  CHECK(env.sh("cat " + mnt + "/data/note").out == "built\n");
+  CHECK(count_marked(lazy_dir) == marked - 1);
+  auto sum = env.sh("md5sum < " + mnt + "/data/big.bin");
+  CHECK(count_marked(lazy_dir) == marked - 2);
+  auto expected = env.imgbuild(
+      a, {"run", "--rm", "--network", "none", "app:1", "sh", "-c", "md5sum < /data/big.bin"});
+  CHECK(sum.out == expected.out);
+  // The tree is the image's: the same listing as a full mount of the built image.
+  std::string listing = "find . -printf '%y %m %s %l %p\\n' | sort";
+  auto lazy_tree = env.sh("cd " + mnt + " && " + listing);
+  REQUIRE(env.imgbuild(b, {"umount", mnt}).exit_code == 0);
+  std::string amnt = env.dir.path() + "/full-mnt";
+  REQUIRE(fs::make_dirs(amnt));
+  REQUIRE(env.imgbuild(a, {"mount", "app:1", amnt}).exit_code == 0);
+  auto full_tree = env.sh("cd " + amnt + " && " + listing);
+  env.imgbuild(a, {"umount", amnt});
+  CHECK(lazy_tree.out == full_tree.out);
+  CHECK(count(lazy_tree.out, "\n") > 100);
+
+  // A later pull fetches the layers and the image runs from the store.
+  auto pulled = env.imgbuild(b, {"pull", dest});
+  INFO(pulled.err);
+  REQUIRE(pulled.exit_code == 0);
+  auto ran = env.imgbuild(b, {"run", "--rm", "--network", "none", dest, "cat", "/data/note"});
+  CHECK(ran.out == "built\n");
+}
 
 TEST_CASE("push --compression estargz writes layers the stargz reader verifies") {
   if (!can_run()) return;

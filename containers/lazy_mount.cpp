@@ -1,0 +1,144 @@
+#include "containers/lazy_mount.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/sys.h"
+#include "base/unique_fd.h"
+#include "image/estargz_skeleton.h"
+#include "image/estargz_toc.h"
+#include "registry-client/estargz_remote.h"
+#include "registry-client/pull.h"
+#include "registry-client/remote_layers.h"
+
+namespace imgbuild::containers {
+namespace {
+
+bool is_marked(const std::string& path) {
+  return ::lgetxattr(path.c_str(), std::string(image::kLazyXattr).c_str(), nullptr, 0) >= 0;
+}
+
+// What the server process needs to fill files: shared by copies of the fill function.
+struct Filler {
+  std::string registry;
+  std::string repository;
+  registry::ClientOptions options;
+  std::vector<std::string> dirs;                              // parallel to lowers
+  std::vector<std::shared_ptr<image::EstargzIndex>> indexes;  // null for whole layers
+  std::vector<image::Digest> blobs;
+  std::mutex mu;  // one fetch at a time, on one connection
+  std::unique_ptr<registry::Connection> connection;
+
+  Status fill_file(size_t layer, const std::string& path) {
+    std::string full = fs::join(dirs[layer], path);
+    std::lock_guard lock(mu);
+    if (!is_marked(full)) return {};  // filled meanwhile
+    const image::EstargzIndex& index = *indexes[layer];
+    const auto* entry = index.lookup(path);
+    if (entry == nullptr) return fail(ErrorKind::kNotFound, "not in the layer's TOC");
+    std::string data_path = entry->type == "hardlink" ? entry->link_name : path;
+    if (!connection) {
+      connection =
+          TRY(registry::Connection::open(registry, repository, registry::Access::kPull, options));
+    }
+    UniqueFd fd(::open(full.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) return fail_errno("open", full);
+    struct stat before {};
+    if (::fstat(fd.get(), &before) < 0) return fail_errno("fstat", full);
+    for (const auto& chunk : index.chunks(data_path)) {
+      std::string data =
+          TRY(registry::fetch_estargz_chunk(connection->session(), blobs[layer], chunk));
+      TRY(sys::pwrite_all(fd.get(), data, chunk.file_offset, full));
+    }
+    // The image's times, not the fetch's.
+    struct timespec times[2] = {before.st_atim, before.st_mtim};
+    if (::futimens(fd.get(), times) < 0) return fail_errno("futimens", full);
+    if (::fremovexattr(fd.get(), std::string(image::kLazyXattr).c_str()) < 0) {
+      return fail_errno("fremovexattr", full);
+    }
+    return {};
+  }
+};
+
+}  // namespace
+
+Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::string& reference,
+                                     const registry::ClientOptions& options) {
+  auto ref = TRY(image::Reference::parse(reference));
+  registry::PullOptions pull;
+  static_cast<registry::ClientOptions&>(pull) = options;
+  pull.layers = registry::LayerPolicy::kLeaveRemote;
+  TRY_CTX(registry::pull_image(store, ref, pull), "pulling " + reference + " (metadata)");
+  LazyMount out;
+  out.image = TRY(store.resolve(reference));
+  const auto& layers = out.image.manifest.layers;
+  const auto& diff_ids = out.image.config.diff_ids;
+  if (layers.size() != diff_ids.size()) {
+    return fail(ErrorKind::kCorrupt, reference + ": manifest and config disagree on the layers");
+  }
+
+  // Whole layers first: the ones that are not eStargz and not here yet.
+  std::vector<registry::LayerJob> whole;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    bool estargz = !layers[i].annotation(image::estargz::kTocDigestAnnotation).empty();
+    if (!store.has_layer(diff_ids[i]) && !estargz) whole.push_back({layers[i], diff_ids[i]});
+  }
+  if (!whole.empty()) TRY(registry::fetch_remote_layers(store, whole, options));
+
+  auto filler = std::make_shared<Filler>();
+  filler->registry = ref.registry;
+  filler->repository = ref.repository;
+  filler->options = options;
+  filler->options.progress = nullptr;
+  std::unique_ptr<registry::Connection> connection;
+  std::string lazy_root = fs::join(store.root(), "lazy/sha256");
+  for (size_t i = 0; i < layers.size(); ++i) {
+    std::shared_ptr<image::EstargzIndex> index;
+    std::string dir = store.layer_path(diff_ids[i]);
+    if (!store.has_layer(diff_ids[i])) {
+      if (!connection) {
+        connection = TRY(registry::Connection::open(ref.registry, ref.repository,
+                                                    registry::Access::kPull, options));
+      }
+      index = std::make_shared<image::EstargzIndex>(
+          TRY(registry::fetch_estargz_index(connection->session(), layers[i], &out.bytes_fetched)));
+      dir = fs::join(lazy_root, std::string(layers[i].digest.hex()));
+      if (!fs::exists(dir)) {
+        TRY(fs::make_dirs(lazy_root));
+        TRY(image::make_estargz_skeleton(*index, dir));
+      }
+    }
+    filler->dirs.push_back(dir);
+    filler->indexes.push_back(index);
+    filler->blobs.push_back(layers[i].digest);
+  }
+  // Top first, as imgfs takes them.
+  std::reverse(filler->dirs.begin(), filler->dirs.end());
+  std::reverse(filler->indexes.begin(), filler->indexes.end());
+  std::reverse(filler->blobs.begin(), filler->blobs.end());
+  for (size_t i = 0; i < filler->dirs.size(); ++i) {
+    out.lowers.push_back(filler->dirs[i]);
+    out.lazy.push_back(filler->indexes[i] != nullptr);
+  }
+  out.fill = [filler](size_t layer, const std::string& path) -> int {
+    if (layer >= filler->dirs.size() || !filler->indexes[layer]) return 0;
+    if (!is_marked(fs::join(filler->dirs[layer], path))) return 0;
+    if (auto st = filler->fill_file(layer, path); !st) {
+      log::warn("lazy read of /" + path +
+                " failed (EIO; retried at the next open): " + st.error().message());
+      return EIO;
+    }
+    return 0;
+  };
+  return out;
+}
+
+}  // namespace imgbuild::containers
