@@ -34,8 +34,8 @@ Status set_times(int dirfd, const std::string& rel, const std::string& modtime) 
 }
 
 Status set_owner(int dirfd, const std::string& rel, const estargz::TocEntry& e) {
-  if (::fchownat(dirfd, rel.empty() ? "." : rel.c_str(), static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid),
-                 AT_SYMLINK_NOFOLLOW) < 0 &&
+  if (::fchownat(dirfd, rel.empty() ? "." : rel.c_str(), static_cast<uid_t>(e.uid),
+                 static_cast<gid_t>(e.gid), AT_SYMLINK_NOFOLLOW) < 0 &&
       !(errno == EPERM && ::geteuid() != 0)) {
     return fail_errno("fchownat", rel);
   }
