@@ -87,6 +87,7 @@ TEST_CASE("stop ends --restart always, also while the container waits to restart
     return status.starts_with("a Restarting (0) ");
   }));
   INFO(status);
+  INFO(cli.run({"logs", "a"}).out);
   CHECK(cli.run({"stop", "a"}).out == "a\n");
   CHECK(cli.run({"ps", "-q"}).out.empty());
   auto count = trimmed(cli.run({"inspect", "-f", "{{.RestartCount}}", "a"}).out);
