@@ -49,7 +49,7 @@ int prune(const GlobalOptions& globals, bool force) {
                                           " (remove it with imgbuild rm -f " + u.id + ")"));
   }
   for (const auto& record : list->records) {
-    if (is_running(record)) continue;
+    if (is_active(record)) continue;
     uint64_t size = upper_size(container_dir(*store, record.id) + "/upper");
     if (auto st = remove_container_files(*store, record); !st) {
       rc = report_error(st.error().with_context("removing container " + record.id));

@@ -23,6 +23,13 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
     if (!store) return report_error(store.error());
     return for_each_container(
         *store, *names, [&](const std::string& name, ContainerRecord& record) -> Status {
+          // As Docker: a kill is a manual stop, which ends the restart policy; a restarting
+          // container has no process to signal.
+          if (is_active(record)) TRY(request_stop(*store, record.id));
+          if (is_restarting(record)) {
+            std::printf("%s\n", name.c_str());
+            return {};
+          }
           if (!is_running(record) || !pid_belongs(record)) {
             return fail(
                 ErrorKind::kInvalidArgument,

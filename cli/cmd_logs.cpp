@@ -31,7 +31,7 @@ Result<int> logs(const GlobalOptions& globals, const std::string& name, bool fol
     }
     if (!follow) break;
     auto now = load_record(store, record.id);
-    if (!now || !is_running(*now)) {
+    if (!now || !is_active(*now)) {
       // One more read: output written between the last read and the exit.
       auto rest = TRY(sys::read_all(fd->get(), path));
       TRY(sys::write_all(1, rest, "stdout"));

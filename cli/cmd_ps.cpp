@@ -1,5 +1,5 @@
-// imgbuild ps [-a] [-q] [--no-trunc] [--format F]: lists containers (running ones unless -a), as
-// Docker does; --format as format/list_format.h.
+// imgbuild ps [-a] [-q] [--no-trunc] [--format F]: lists containers (running and restarting ones
+// unless -a), as Docker does; --format as format/list_format.h.
 #include <cstdio>
 #include <ctime>
 
@@ -27,10 +27,25 @@ int64_t age(const std::string& when) {
   return t ? static_cast<int64_t>(std::time(nullptr)) - *t : 0;
 }
 
-std::string status_of(const ContainerRecord& r) {
-  if (is_running(r)) return "Up " + human_duration(age(r.created));
+// " (healthy)", " (unhealthy)", " (health: starting)" for a running container with a check.
+std::string health_suffix(const image::Store& store, const ContainerRecord& r) {
+  if (!r.health) return "";
+  auto state = load_health(store, r.id);
+  std::string status = state ? state->status : "starting";
+  return status == "starting" ? " (health: starting)" : " (" + status + ")";
+}
+
+std::string status_of(const image::Store& store, const ContainerRecord& r) {
+  if (is_running(r)) {
+    return "Up " + human_duration(age(r.started.empty() ? r.created : r.started)) +
+           health_suffix(store, r);
+  }
+  if (is_restarting(r)) {
+    return "Restarting (" + std::to_string(r.exit_code) + ") " + human_duration(age(r.finished)) +
+           " ago";
+  }
   if (r.status == ContainerStatus::kCreated) return "Created";
-  if (r.status == ContainerStatus::kRunning) return "Exited (-1) (monitor gone)";
+  if (r.status != ContainerStatus::kExited) return "Exited (-1) (monitor gone)";
   return "Exited (" + std::to_string(r.exit_code) + ") " + human_duration(age(r.finished)) + " ago";
 }
 
@@ -46,7 +61,7 @@ std::string ports_of(const ContainerRecord& r) {
 }
 
 // The fields Docker's `ps` templates see (cli/command/formatter/container.go), as strings.
-nlohmann::json row_of(const ContainerRecord& r, bool no_trunc) {
+nlohmann::json row_of(const image::Store& store, const ContainerRecord& r, bool no_trunc) {
   return {{"ID", no_trunc ? r.id : r.id.substr(0, 12)},
           {"Image", r.image},
           {"Command", quote_command(r.spec.args, no_trunc)},
@@ -54,7 +69,7 @@ nlohmann::json row_of(const ContainerRecord& r, bool no_trunc) {
           {"RunningFor", human_duration(age(r.created)) + " ago"},
           {"Ports", ports_of(r)},
           {"State", std::string(to_string(observed_status(r)))},
-          {"Status", status_of(r)},
+          {"Status", status_of(store, r)},
           {"Size", "0B"},
           {"Names", r.name},
           {"Labels", ""},
@@ -112,12 +127,12 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
     std::vector<nlohmann::json> rows;
     for (auto it = list->records.rbegin(); it != list->records.rend(); ++it) {
       const ContainerRecord& r = *it;
-      if (!*all && !is_running(r)) continue;
+      if (!*all && !is_active(r)) continue;
       if (*quiet) {
         std::printf("%s\n", (*no_trunc ? r.id : r.id.substr(0, 12)).c_str());
         continue;
       }
-      rows.push_back(row_of(r, *no_trunc));
+      rows.push_back(row_of(*store, r, *no_trunc));
     }
     // Whether an unreadable container runs is unknown: listed with -a, as Docker lists dead ones.
     for (const auto& u : list->unreadable) {

@@ -31,7 +31,7 @@ Status remove_one(const image::Store& store, const std::string& name, bool force
   if (auto* u = std::get_if<UnreadableRecord>(&found))
     return remove_unreadable(store, name, *u, force);
   ContainerRecord& record = std::get<ContainerRecord>(found);
-  if (is_running(record)) {
+  if (is_active(record)) {
     if (!force) {
       return fail(ErrorKind::kInvalidArgument,
                   "cannot remove container \"" + name +

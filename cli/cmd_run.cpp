@@ -6,9 +6,11 @@
 #include <cstdio>
 
 #include "base/fs.h"
+#include "builder/dockerfile/instructions.h"
 #include "cli/command.h"
 #include "cli/container_launch.h"
 #include "cli/registry_progress.h"
+#include "cli/run_command.h"
 #include "runtime/capabilities.h"
 #include "runtime/port_forwarder.h"
 
@@ -24,6 +26,11 @@ struct RunArgs {
   std::vector<std::string> tmpfs;
   std::vector<std::string> env, env_files, volumes, publish, security_opts, cap_add, cap_drop;
   bool privileged = false;
+  bool init = false;
+  std::string restart = "no";
+  std::string health_cmd, health_interval, health_timeout, health_start_period;
+  int health_retries = 0;
+  bool no_healthcheck = false;
   bool publish_all = false;
   int64_t pids_limit = 0;
   double cpus = 0;
@@ -125,10 +132,43 @@ Result<runtime::TmpfsMount> parse_tmpfs(const std::string& spec) {
   return m;
 }
 
+// --health-* over the image's HEALTHCHECK (each flag replaces its field), or --no-healthcheck.
+Result<containers::HealthConfig> parse_health_flags(const RunArgs& a) {
+  containers::HealthConfig h;
+  auto duration = [](const std::string& flag, const std::string& text) -> Result<int64_t> {
+    if (text.empty()) return int64_t{0};
+    int64_t ns = TRY(builder::dockerfile::parse_go_duration(text));
+    if (ns < 0) return fail(ErrorKind::kInvalidArgument, flag + " cannot be negative");
+    if (ns != 0 && ns < 1'000'000) {
+      return fail(ErrorKind::kInvalidArgument, flag + " cannot be less than 1ms");
+    }
+    return ns;
+  };
+  h.interval_ns = TRY(duration("--health-interval", a.health_interval));
+  h.timeout_ns = TRY(duration("--health-timeout", a.health_timeout));
+  h.start_period_ns = TRY(duration("--health-start-period", a.health_start_period));
+  if (a.health_retries < 0) {
+    return fail(ErrorKind::kInvalidArgument, "--health-retries cannot be negative");
+  }
+  h.retries = a.health_retries;
+  if (a.no_healthcheck) {
+    if (!a.health_cmd.empty() || h != containers::HealthConfig{}) {
+      return fail(ErrorKind::kInvalidArgument,
+                  "--no-healthcheck conflicts with --health-* options");
+    }
+    h.test = {"NONE"};
+  } else if (!a.health_cmd.empty()) {
+    h.test = {"CMD-SHELL", a.health_cmd};
+  }
+  return h;
+}
+
 Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::string>& rest,
-                                    bool entrypoint_given) {
+                                    bool entrypoint_given, RunMode mode) {
   if (rest.empty()) {
-    return fail(ErrorKind::kInvalidArgument, "\"run\" requires at least 1 argument: IMAGE");
+    return fail(ErrorKind::kInvalidArgument, std::string("\"") +
+                                                 (mode == RunMode::kCreate ? "create" : "run") +
+                                                 "\" requires at least 1 argument: IMAGE");
   }
   CreateOptions o;
   o.image = rest[0];
@@ -202,6 +242,7 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
   }
   o.stop_timeout = a.stop_timeout;
   o.spec.tty = a.tty;
+  o.spec.init = a.init;
   if (!a.memory.empty()) {
     int64_t bytes = TRY(parse_size(a.memory));
     if (bytes < 6 * 1024 * 1024) {
@@ -213,13 +254,25 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
   if (a.pids_limit != 0) o.spec.resources.pids_limit = a.pids_limit;
   if (a.cpus < 0) return fail(ErrorKind::kInvalidArgument, "--cpus must be positive");
   if (a.cpus > 0) o.spec.resources.cpus = a.cpus;
+  o.health = TRY(parse_health_flags(a));
+  o.restart_policy = TRY(containers::parse_restart_policy(a.restart));
+  if (o.restart_policy.mode != containers::RestartMode::kNo) {
+    if (a.rm) return fail(ErrorKind::kInvalidArgument, "Conflicting options: --restart and --rm");
+    // The detached monitor restarts; a foreground run has none.
+    if (!a.detach && mode == RunMode::kRun) {
+      return fail(ErrorKind::kInvalidArgument,
+                  "--restart " + a.restart + " needs -d (only detached containers are restarted)");
+    }
+  }
   if (a.detach && a.rm && a.interactive) {
     // Docker allows it; stdin is simply not attached to a detached container.
   }
   return o;
 }
 
-Runner setup(CLI::App& sub, const GlobalOptions& globals) {
+}  // namespace
+
+Runner setup_run(CLI::App& sub, const GlobalOptions& globals, RunMode mode) {
   auto args = std::make_shared<RunArgs>();
   sub.prefix_command();  // IMAGE ends the options; everything after it is the command
   sub.add_flag("--rm", args->rm, "Remove the container when it exits");
@@ -260,14 +313,31 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
                  "Signal to stop the container (default SIGTERM)");
   sub.add_option("--stop-timeout", args->stop_timeout,
                  "Seconds to wait for the container to stop before SIGKILL (default 10)");
+  sub.add_option("--health-cmd", args->health_cmd, "Command to run to check health");
+  sub.add_option("--health-interval", args->health_interval,
+                 "Time between running the check (ms|s|m|h) (default 30s)");
+  sub.add_option("--health-timeout", args->health_timeout,
+                 "Maximum time to allow one check to run (ms|s|m|h) (default 30s)");
+  sub.add_option("--health-start-period", args->health_start_period,
+                 "Start period for the container to initialize before failures count (ms|s|m|h)");
+  sub.add_option("--health-retries", args->health_retries,
+                 "Consecutive failures needed to report unhealthy (default 3)");
+  sub.add_flag("--no-healthcheck", args->no_healthcheck,
+               "Disable any container-specified HEALTHCHECK");
+  sub.add_option("--restart", args->restart,
+                 "Restart policy: no (default), on-failure[:max-retries], always, unless-stopped");
+  sub.add_flag("--init", args->init,
+               "Run an init inside the container that forwards signals and reaps processes");
   sub.add_option("-m,--memory", args->memory, "Memory limit (e.g. 32m)");
   sub.add_option("--pids-limit", args->pids_limit, "Process limit (-1 unlimited)");
   sub.add_option("--cpus", args->cpus, "Number of CPUs (CFS quota)");
-  return [args, ep, &sub, &globals]() -> int {
-    auto options = build_options(*args, sub.remaining(), ep->count() > 0);
+  return [args, ep, &sub, &globals, mode]() -> int {
+    auto options = build_options(*args, sub.remaining(), ep->count() > 0, mode);
     if (!options) return report_error(options.error(), 125);
+    // A created container is started detached (`start`) or attached (`start -a`) later.
+    if (mode == RunMode::kCreate) options->detached = true;
     // A host port in use is refused before any container exists (the monitor binds for real).
-    if (!options->ports.empty()) {
+    if (!options->ports.empty() && mode == RunMode::kRun) {
       auto probe_ports = options->ports;
       if (auto probe = runtime::PortForwarder::bind(probe_ports); !probe) {
         return report_error(probe.error(), 125);
@@ -278,19 +348,25 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
     RegistryProgress progress(stderr, ProgressOutput::kShown);
     options->pull_progress = &progress;
     std::unique_ptr<fs::Mount> mount;
-    auto record = create_container(*store, *options, args->detach ? nullptr : &mount);
+    bool foreground = mode == RunMode::kRun && !args->detach;
+    auto record = create_container(*store, *options, foreground ? &mount : nullptr);
     if (!record) return report_error(record.error(), 125);
-    if (args->detach) return start_detached(*store, *record);
+    if (mode == RunMode::kCreate || args->detach) {
+      int rc = mode == RunMode::kCreate ? 0 : start_detached(*store, *record);
+      if (rc == 0) std::printf("%s\n", record->id.c_str());
+      return rc;
+    }
     return run_foreground(*store, std::move(*record), args->interactive, std::move(mount));
   };
 }
 
-}  // namespace
-
 IMGBUILD_COMMAND(run, Command{
                           .name = "run",
                           .description = "Run a command in a new container",
-                          .setup = setup,
+                          .setup =
+                              [](CLI::App& sub, const GlobalOptions& globals) {
+                                return setup_run(sub, globals, RunMode::kRun);
+                              },
                       });
 
 }  // namespace imgbuild::cli

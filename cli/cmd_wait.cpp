@@ -19,13 +19,13 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
                               [&](const std::string&, ContainerRecord& record) -> Status {
                                 // The monitor records the exit; there is nothing to wait on but the
                                 // record.
-                                while (is_running(record)) {
+                                while (is_active(record)) {
                                   std::this_thread::sleep_for(std::chrono::milliseconds(50));
                                   auto now = load_record(*store, record.id);
                                   if (!now) break;  // removed (--rm): the last state seen stands
                                   record = std::move(*now);
                                 }
-                                std::printf("%d\n", is_running(record) ? 0 : record.exit_code);
+                                std::printf("%d\n", is_active(record) ? 0 : record.exit_code);
                                 std::fflush(stdout);
                                 return {};
                               });

@@ -45,6 +45,7 @@ Json describe_container(const image::Store& store, const ContainerRecord& r) {
   const auto& spec = r.spec;
   ContainerStatus status = observed_status(r);
   bool running = status == ContainerStatus::kRunning;
+  bool restarting = status == ContainerStatus::kRestarting;
   Json args = Json::array();
   for (size_t i = 1; i < spec.args.size(); ++i) args.push_back(spec.args[i]);
   Json exposed = Json::object();
@@ -61,7 +62,27 @@ Json describe_container(const image::Store& store, const ContainerRecord& r) {
       {"ReadonlyRootfs", spec.read_only_rootfs},
       {"Memory", spec.resources.memory_bytes.value_or(0)},
       {"PidsLimit", spec.resources.pids_limit ? Json(*spec.resources.pids_limit) : Json(nullptr)},
-      {"NanoCpus", static_cast<int64_t>(spec.resources.cpus.value_or(0) * 1e9)}};
+      {"NanoCpus", static_cast<int64_t>(spec.resources.cpus.value_or(0) * 1e9)},
+      {"Init", spec.init ? Json(true) : Json(nullptr)},
+      {"RestartPolicy",
+       {{"Name", std::string(containers::restart_mode_name(r.restart_policy.mode))},
+        {"MaximumRetryCount", r.restart_policy.max_retries}}}};
+  Json state = {{"Status", std::string(to_string(status))},
+                // Docker's State.Running stays true while the container waits to be restarted.
+                {"Running", running || restarting},
+                {"Paused", false},
+                {"Restarting", restarting},
+                {"OOMKilled", false},
+                {"Dead", false},
+                {"Pid", running ? r.container_pid : 0},
+                {"ExitCode", r.exit_code},
+                {"Error", ""},
+                {"StartedAt", r.started.empty() ? "0001-01-01T00:00:00Z" : r.started},
+                {"FinishedAt", r.finished.empty() ? "0001-01-01T00:00:00Z" : r.finished}};
+  if (r.health) {
+    state["Health"] =
+        containers::to_json(load_health(store, r.id).value_or(containers::HealthState{}));
+  }
   std::string lowers;
   for (const auto& l : r.lowers) lowers += (lowers.empty() ? "" : ":") + l;
   return {
@@ -69,25 +90,14 @@ Json describe_container(const image::Store& store, const ContainerRecord& r) {
       {"Created", r.created},
       {"Path", spec.args.empty() ? "" : spec.args[0]},
       {"Args", args},
-      {"State",
-       {{"Status", std::string(to_string(status))},
-        {"Running", running},
-        {"Paused", false},
-        {"Restarting", false},
-        {"OOMKilled", false},
-        {"Dead", false},
-        {"Pid", running ? r.container_pid : 0},
-        {"ExitCode", r.exit_code},
-        {"Error", ""},
-        {"StartedAt", r.created},
-        {"FinishedAt", r.finished.empty() ? "0001-01-01T00:00:00Z" : r.finished}}},
+      {"State", state},
       {"Image", r.image_id},
       {"ResolvConfPath", dir + "/etc/resolv.conf"},
       {"HostnamePath", dir + "/etc/hostname"},
       {"HostsPath", dir + "/etc/hosts"},
       {"LogPath", r.detached ? dir + "/container.log" : ""},
       {"Name", "/" + r.name},
-      {"RestartCount", 0},
+      {"RestartCount", r.restart_count},
       {"Driver", "imgfs"},
       {"Platform", "linux"},
       {"HostConfig", host_config},
@@ -110,7 +120,8 @@ Json describe_container(const image::Store& store, const ContainerRecord& r) {
         {"Entrypoint", nullptr},
         {"ExposedPorts", exposed},
         {"Labels", Json::object()},
-        {"StopSignal", r.stop_signal.empty() ? "SIGTERM" : r.stop_signal}}},
+        {"StopSignal", r.stop_signal.empty() ? "SIGTERM" : r.stop_signal},
+        {"Healthcheck", r.health ? containers::to_json(*r.health) : Json(nullptr)}}},
       {"NetworkSettings", {{"Ports", running ? port_bindings(r) : Json::object()}}},
   };
 }

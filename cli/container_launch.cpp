@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <expected>
+#include <functional>
+#include <thread>
 
 #include "base/fs.h"
 #include "base/log.h"
@@ -16,6 +19,8 @@
 #include "base/sys.h"
 #include "base/terminal_text.h"
 #include "cli/command.h"
+#include "containers/health_monitor.h"
+#include "containers/restart_policy.h"
 #include "image/image_config.h"
 #include "runtime/port_forwarder.h"
 
@@ -81,6 +86,14 @@ Result<ContainerRecord> create_container(const image::Store& store, const Create
   record.stop_timeout = o.stop_timeout;
   record.auto_remove = o.auto_remove;
   record.detached = o.detached;
+  record.restart_policy = o.restart_policy;
+  containers::HealthConfig image_health;
+  if (img.config.config.healthcheck) {
+    image_health = TRY(containers::health_config_from_json(*img.config.config.healthcheck));
+  }
+  if (auto health = containers::merge_health_config(image_health, o.health); health.enabled()) {
+    record.health = health;
+  }
   record.lowers.assign(layers.rbegin(), layers.rend());
   record.spec = o.spec;
   record.spec.id = record.id;
@@ -158,6 +171,7 @@ int run_foreground(const image::Store& store, ContainerRecord record, bool stdin
   auto code = runtime::run_container(container_rootfs(store, record.id), spec, [&](pid_t pid) {
     log::debug("run: container process started, pid " + std::to_string(pid));
     record.container_pid = pid;
+    record.started = image::rfc3339_now();
     (void)save_record(store, record);
     if (!record.ports.empty()) {
       if (auto started = (*forwarder)->start(pid); !started) {
@@ -219,9 +233,87 @@ int start_detached(const image::Store& store, const ContainerRecord& record) {
     if (record.auto_remove) (void)remove_container_files(store, leftover);
     return code;
   }
-  std::printf("%s\n", record.id.c_str());
   return 0;
 }
+
+namespace {
+
+// A start that failed, with the exit code Docker gives it.
+struct StartFailure {
+  Error error;
+  int code;
+};
+
+// One run of a detached container on its mounted root: binds its host ports (a port in use fails
+// cleanly before anything runs), starts it, records it running, calls on_running, copies a tty's
+// output to the log and waits. Returns the exit code.
+std::expected<int, StartFailure> run_once(const image::Store& store, ContainerRecord& record,
+                                          int log_fd, const std::function<void()>& on_running) {
+  runtime::ProcessSpec spec = record.spec;
+  spec.stdin_open = false;
+  spec.stdout_fd = log_fd;
+  spec.stderr_fd = log_fd;
+  spec.id = record.id;  // names the cgroup, which stop checks
+  spec.etc_dir = fs::join(container_dir(store, record.id), "etc");
+  auto forwarder = runtime::PortForwarder::bind(record.ports);
+  if (!forwarder) return std::unexpected(StartFailure{forwarder.error(), 125});
+  auto container = runtime::Container::start(container_rootfs(store, record.id), spec);
+  if (!container) {
+    int code = runtime::exit_code_for_start_error(container.error());
+    return std::unexpected(StartFailure{container.error(), code});
+  }
+  if (!record.ports.empty()) {
+    if (auto started = (*forwarder)->start(container->pid()); !started) {
+      (void)container->kill(SIGKILL);
+      (void)container->wait();
+      return std::unexpected(StartFailure{started.error().with_context("publishing ports"), 125});
+    }
+  }
+  if (auto now = load_record(store, record.id)) record.name = now->name;
+  record.status = ContainerStatus::kRunning;
+  record.monitor_pid = ::getpid();
+  record.container_pid = container->pid();
+  record.started = image::rfc3339_now();
+  (void)save_record(store, record);
+  // A stop that came while the container was being restarted found no process to signal.
+  if (stop_requested(store, record.id)) (void)container->kill(SIGKILL);
+  on_running();
+  std::optional<containers::HealthMonitor> health;
+  if (record.health) {
+    health.emplace(container->pid(), record.spec, *record.health,
+                   [&store, id = record.id](const containers::HealthState& state) {
+                     (void)save_health(store, id, state);
+                   });
+  }
+
+  if (UniqueFd master = container->take_pty_master()) {
+    char buf[16384];
+    for (;;) {
+      size_t n = sys::read_some(master.get(), buf).value_or(0);
+      if (n == 0) break;  // EIO: every slave fd is closed
+      if (!sys::write_all(log_fd, std::string_view(buf, n))) break;
+    }
+  }
+  auto code = container->wait();
+  health.reset();
+  (*forwarder)->stop();  // the host ports are free before the record says "exited"
+  return code ? *code : 125;
+}
+
+// Sleeps for delay unless a stop is requested meanwhile; true when it was.
+bool sleep_unless_stopped(const image::Store& store, const std::string& id,
+                          std::chrono::milliseconds delay) {
+  auto deadline = std::chrono::steady_clock::now() + delay;
+  for (;;) {
+    if (stop_requested(store, id)) return true;
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return false;
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(50)));
+  }
+}
+
+}  // namespace
 
 int monitor_container(const image::Store& store, const std::string& id, int ready_fd) {
   for (int sig : {SIGINT, SIGHUP, SIGTERM, SIGPIPE}) ::signal(sig, SIG_IGN);
@@ -242,51 +334,45 @@ int monitor_container(const image::Store& store, const std::string& id, int read
   auto mount = mount_container(store, record);
   if (!mount) return fail_start(mount.error(), 125);
 
-  runtime::ProcessSpec spec = record.spec;
-  spec.stdin_open = false;
-  spec.stdout_fd = log->get();
-  spec.stderr_fd = log->get();
-  spec.id = record.id;  // names the cgroup, which stop checks
-  spec.etc_dir = fs::join(container_dir(store, id), "etc");
-  // Host ports are bound before the container starts: a port in use fails the run cleanly.
-  auto forwarder = runtime::PortForwarder::bind(record.ports);
-  if (!forwarder) {
-    mount->reset();
-    return fail_start(forwarder.error(), 125);
-  }
-  auto container = runtime::Container::start(container_rootfs(store, id), spec);
-  if (!container) {
-    mount->reset();
-    return fail_start(container.error(), runtime::exit_code_for_start_error(container.error()));
-  }
-  if (!record.ports.empty()) {
-    if (auto started = (*forwarder)->start(container->pid()); !started) {
-      (void)container->kill(SIGKILL);
-      (void)container->wait();
+  containers::RestartBackoff backoff;
+  int code = 0;
+  for (bool first = true;; first = false) {
+    auto started_at = std::chrono::steady_clock::now();
+    auto ran = run_once(store, record, log->get(), [&] {
+      if (!first) return;
+      report_ready(ready_fd, 0, "ok");
+      ::close(ready_fd);
+    });
+    if (!ran && first) {
       mount->reset();
-      return fail_start(started.error().with_context("publishing ports"), 125);
+      return fail_start(ran.error().error, ran.error().code);
     }
-  }
-  record.status = ContainerStatus::kRunning;
-  record.monitor_pid = ::getpid();
-  record.container_pid = container->pid();
-  (void)save_record(store, record);
-  report_ready(ready_fd, 0, "ok");
-  ::close(ready_fd);
-
-  if (UniqueFd master = container->take_pty_master()) {
-    char buf[16384];
-    for (;;) {
-      size_t n = sys::read_some(master.get(), buf).value_or(0);
-      if (n == 0) break;  // EIO: every slave fd is closed
-      if (!sys::write_all(log->get(), std::string_view(buf, n))) break;
+    if (!ran) {
+      // A restart that fails to start ends the restarting (as Docker's restart manager).
+      std::string line = "imgbuild: restarting: " + ran.error().error.message() + "\n";
+      (void)sys::write_all(log->get(), line, "container log");
+      code = ran.error().code;
+      break;
     }
+    code = *ran;
+    if (!containers::should_restart(record.restart_policy, code, record.restart_count,
+                                    stop_requested(store, id))) {
+      break;
+    }
+    auto ran_for = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started_at);
+    if (auto now = load_record(store, record.id)) record.name = now->name;
+    record.status = ContainerStatus::kRestarting;
+    record.exit_code = code;
+    record.finished = image::rfc3339_now();
+    record.container_pid = 0;
+    ++record.restart_count;
+    (void)save_record(store, record);
+    if (sleep_unless_stopped(store, id, backoff.next(ran_for))) break;
   }
-  auto code = container->wait();
-  (*forwarder)->stop();  // the host ports are free before the record says "exited"
   (void)(*mount)->unmount();
   mount->reset();
-  (void)finish(store, record, code ? *code : 125);
+  (void)finish(store, record, code);
   return 0;
 }
 

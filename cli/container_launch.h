@@ -14,6 +14,7 @@
 
 #include "cli/container_state.h"
 #include "containers/image_pull.h"
+#include "containers/restart_policy.h"
 #include "fs/mount.h"
 #include "image/store.h"
 #include "runtime/port_mapping.h"
@@ -31,10 +32,12 @@ struct CreateOptions {
                               // resources; the process fields are filled from the image
   bool auto_remove = false;
   bool detached = false;
-  std::string stop_signal;                  // --stop-signal; "": the image's
-  int stop_timeout = -1;                    // --stop-timeout
-  std::vector<runtime::PortMapping> ports;  // -p
-  bool publish_all = false;                 // -P: also every port the image EXPOSEs
+  std::string stop_signal;                   // --stop-signal; "": the image's
+  int stop_timeout = -1;                     // --stop-timeout
+  std::vector<runtime::PortMapping> ports;   // -p
+  bool publish_all = false;                  // -P: also every port the image EXPOSEs
+  containers::RestartPolicy restart_policy;  // --restart (detached only)
+  containers::HealthConfig health;           // --health-* / --no-healthcheck over the image's
 };
 
 // With keep_mount, the union mounted to resolve the user stays mounted and is handed over there
@@ -52,7 +55,7 @@ int run_foreground(const image::Store& store, ContainerRecord record, bool stdin
                    std::unique_ptr<fs::Mount> mount = nullptr);
 
 // Spawns the monitor and waits until the container runs (or failed to start: then the error is
-// printed and Docker's code returned). Prints the id on success.
+// printed and Docker's code returned). Prints nothing on success.
 int start_detached(const image::Store& store, const ContainerRecord& record);
 
 // The monitor's body (in the monitor process): reports to ready_fd, then waits.

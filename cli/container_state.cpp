@@ -43,6 +43,7 @@ json spec_to_json(const runtime::ProcessSpec& s) {
   for (const auto& m : s.tmpfs_mounts)
     tmpfs.push_back({{"target", m.target}, {"size", m.size_bytes}});
   out["tmpfs"] = tmpfs;
+  if (s.init) out["init"] = true;
   return out;
 }
 
@@ -64,6 +65,7 @@ runtime::ProcessSpec spec_from_json(const json& j) {
   s.read_only_rootfs = j.at("read_only_rootfs").get<bool>();
   s.seccomp = j.value("seccomp", true);  // records from before seccomp: the default
   s.tty = j.at("tty").get<bool>();
+  s.init = j.value("init", false);
   if (j.contains("capabilities")) s.capabilities = j["capabilities"].get<std::vector<int>>();
   if (j.contains("tmpfs")) {
     for (const auto& m : j["tmpfs"]) {
@@ -105,6 +107,7 @@ std::vector<runtime::PortMapping> ports_from_json(const json& j) {
 constexpr std::pair<ContainerStatus, std::string_view> kStatusWords[] = {
     {ContainerStatus::kCreated, "created"},
     {ContainerStatus::kRunning, "running"},
+    {ContainerStatus::kRestarting, "restarting"},
     {ContainerStatus::kExited, "exited"},
 };
 
@@ -117,6 +120,12 @@ std::string container_dir(const image::Store& store, const std::string& id) {
 std::string container_rootfs(const image::Store& store, const std::string& id) {
   return fs::join(container_dir(store, id), "rootfs");
 }
+
+namespace {
+std::string stop_marker(const image::Store& store, const std::string& id) {
+  return fs::join(container_dir(store, id), "stop-requested");
+}
+}  // namespace
 
 std::string_view to_string(ContainerStatus status) {
   for (const auto& [value, word] : kStatusWords) {
@@ -139,6 +148,7 @@ Status save_record(const image::Store& store, const ContainerRecord& r) {
             {"image_id", r.image_id},
             {"manifest_digest", r.manifest_digest},
             {"created", r.created},
+            {"started", r.started},
             {"status", to_string(r.status)},
             {"monitor_pid", r.monitor_pid},
             {"container_pid", r.container_pid},
@@ -148,6 +158,10 @@ Status save_record(const image::Store& store, const ContainerRecord& r) {
             {"stop_timeout", r.stop_timeout},
             {"auto_remove", r.auto_remove},
             {"detached", r.detached},
+            {"restart_policy", containers::restart_mode_name(r.restart_policy.mode)},
+            {"restart_max_retries", r.restart_policy.max_retries},
+            {"restart_count", r.restart_count},
+            {"healthcheck", r.health ? containers::to_json(*r.health) : json(nullptr)},
             {"lowers", r.lowers},
             {"spec", spec_to_json(r.spec)},
             {"ports", ports_to_json(r.ports)}};
@@ -190,6 +204,14 @@ Result<ContainerRecord> load_record(const image::Store& store, const std::string
     r.stop_timeout = j.value("stop_timeout", -1);
     r.auto_remove = j.at("auto_remove").get<bool>();
     r.detached = j.at("detached").get<bool>();
+    r.started = j.value("started", "");
+    auto mode = containers::parse_restart_mode(j.value("restart_policy", "no"));
+    if (!mode) return fail(ErrorKind::kCorrupt, "unknown restart policy");
+    r.restart_policy = {*mode, j.value("restart_max_retries", 0)};
+    r.restart_count = j.value("restart_count", 0);
+    if (j.contains("healthcheck") && !j["healthcheck"].is_null()) {
+      r.health = TRY(containers::health_config_from_json(j["healthcheck"]));
+    }
     r.lowers = j.at("lowers").get<std::vector<std::string>>();
     r.spec = spec_from_json(j.at("spec"));
     if (j.contains("ports")) r.ports = ports_from_json(j.at("ports"));
@@ -260,10 +282,50 @@ bool is_running(const ContainerRecord& r) {
   return ::kill(r.monitor_pid, 0) == 0 || errno == EPERM;
 }
 
+bool is_restarting(const ContainerRecord& r) {
+  if (r.status != ContainerStatus::kRestarting || r.monitor_pid <= 0) return false;
+  return ::kill(r.monitor_pid, 0) == 0 || errno == EPERM;
+}
+
 ContainerStatus observed_status(const ContainerRecord& r) {
   if (is_running(r)) return ContainerStatus::kRunning;
+  if (is_restarting(r)) return ContainerStatus::kRestarting;
   return r.status == ContainerStatus::kCreated ? ContainerStatus::kCreated
                                                : ContainerStatus::kExited;
+}
+
+Status save_health(const image::Store& store, const std::string& id,
+                   const containers::HealthState& state) {
+  return fs::write_file_atomic(fs::join(container_dir(store, id), "health.json"),
+                               containers::to_json(state).dump() + "\n");
+}
+
+std::optional<containers::HealthState> load_health(const image::Store& store,
+                                                   const std::string& id) {
+  auto text = fs::read_file(fs::join(container_dir(store, id), "health.json"));
+  if (!text) return std::nullopt;
+  try {
+    auto state = containers::health_state_from_json(json::parse(*text));
+    if (state) return std::move(*state);
+  } catch (const json::exception&) {
+  }
+  return std::nullopt;
+}
+
+Status request_stop(const image::Store& store, const std::string& id) {
+  TRY(sys::open(stop_marker(store, id), O_WRONLY | O_CREAT, 0644));
+  return {};
+}
+
+bool stop_requested(const image::Store& store, const std::string& id) {
+  return fs::exists(stop_marker(store, id));
+}
+
+Status clear_stop_request(const image::Store& store, const std::string& id) {
+  if (::unlink(stop_marker(store, id).c_str()) < 0 && errno != ENOENT) {
+    return fail_errno("unlink", stop_marker(store, id));
+  }
+  return {};
 }
 
 Result<std::string> new_container_id() { return random_hex(32); }

@@ -6,6 +6,10 @@
 //   rootfs/      where the imgfs union of the image's layers + upper is mounted while it runs
 //   etc/         hosts, resolv.conf, hostname bound into the container
 //   container.log  output of a detached container (stdout and stderr interleaved)
+//   health.json  State.Health of a running container with a health check, written by its
+//                monitor (replaced atomically)
+//   stop-requested  written by `stop`/`kill` (and removed by `start`): the monitor does not
+//                   restart the container again, whatever its restart policy
 //
 // Who writes state.json: `run` (foreground: the imgbuild process itself is the monitor) or the
 // detached monitor process (`imgbuild container-monitor`), which records "running" once the
@@ -23,6 +27,8 @@
 #include <vector>
 
 #include "base/error.h"
+#include "containers/health_check.h"
+#include "containers/restart_policy.h"
 #include "image/store.h"
 #include "runtime/container.h"
 #include "runtime/port_mapping.h"
@@ -30,9 +36,11 @@
 namespace imgbuild::cli {
 
 // What state.json says of the container's process. The on-disk strings are to_string's.
-enum class ContainerStatus { kCreated, kRunning, kExited };
+// kRestarting: the container exited and its monitor waits to restart it (restart policy).
+enum class ContainerStatus { kCreated, kRunning, kRestarting, kExited };
 
-// "created", "running", "exited": state.json's strings and Docker's State.Status words.
+// "created", "running", "restarting", "exited": state.json's strings and Docker's State.Status
+// words.
 std::string_view to_string(ContainerStatus status);
 // The inverse of to_string; nullopt for any other text.
 std::optional<ContainerStatus> parse_container_status(std::string_view text);
@@ -44,6 +52,7 @@ struct ContainerRecord {
   std::string image_id;  // config digest
   std::string manifest_digest;
   std::string created;  // RFC 3339
+  std::string started;  // RFC 3339, the last start; "" before the first
   ContainerStatus status = ContainerStatus::kCreated;
   pid_t monitor_pid = 0;    // process that owns the mount and waits for the container
   pid_t container_pid = 0;  // host pid of the container's pid 1
@@ -53,6 +62,11 @@ struct ContainerRecord {
   int stop_timeout = -1;    // --stop-timeout seconds; -1: Docker's default (10)
   bool auto_remove = false;
   bool detached = false;
+  containers::RestartPolicy restart_policy;  // --restart
+  int restart_count = 0;                     // restarts by the monitor so far
+  // The health check the monitor runs (the image's HEALTHCHECK with --health-* over it);
+  // nullopt: none.
+  std::optional<containers::HealthConfig> health;
   std::vector<std::string> lowers;  // layer directories, top first
   runtime::ProcessSpec spec;        // fds are not recorded
   // Published ports; host ports the kernel picked are filled in once the monitor has bound them.
@@ -93,8 +107,26 @@ Result<std::variant<ContainerRecord, UnreadableRecord>> find_any_record(
 
 // Running: status says so and the monitor process still exists.
 bool is_running(const ContainerRecord& record);
-// The status as seen now: a record that says running whose monitor is gone has exited.
+// Restarting: status says so and the monitor (which will restart it) still exists.
+bool is_restarting(const ContainerRecord& record);
+// Running or restarting: the monitor still owns the container (its mount, its record).
+inline bool is_active(const ContainerRecord& record) {
+  return is_running(record) || is_restarting(record);
+}
+// The status as seen now: a record that says running or restarting whose monitor is gone has
+// exited.
 ContainerStatus observed_status(const ContainerRecord& record);
+
+// health.json (see above). load_health: nullopt when there is none or it does not parse.
+Status save_health(const image::Store& store, const std::string& id,
+                   const containers::HealthState& state);
+std::optional<containers::HealthState> load_health(const image::Store& store,
+                                                   const std::string& id);
+
+// The stop-requested marker (see above).
+Status request_stop(const image::Store& store, const std::string& id);
+bool stop_requested(const image::Store& store, const std::string& id);
+Status clear_stop_request(const image::Store& store, const std::string& id);
 
 // 64 random hex digits.
 Result<std::string> new_container_id();

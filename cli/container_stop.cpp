@@ -16,7 +16,7 @@ bool wait_stopped(const image::Store& store, const std::string& id,
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     auto r = load_record(store, id);
-    if (!r || !is_running(*r)) return true;
+    if (!r || !is_active(*r)) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -47,8 +47,10 @@ bool pid_belongs(const ContainerRecord& r) {
 
 Status stop_container(const image::Store& store, const ContainerRecord& record, int sig,
                       std::chrono::milliseconds timeout) {
-  if (!is_running(record)) return {};
-  if (pid_belongs(record)) ::kill(record.container_pid, sig);
+  if (!is_active(record)) return {};
+  // A manual stop ends the restart policy: the monitor restarts it no more.
+  TRY(request_stop(store, record.id));
+  if (is_running(record) && pid_belongs(record)) ::kill(record.container_pid, sig);
   if (wait_stopped(store, record.id, timeout)) return {};
   auto now = load_record(store, record.id);
   if (now && pid_belongs(*now)) ::kill(now->container_pid, SIGKILL);

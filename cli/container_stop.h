@@ -12,9 +12,10 @@ namespace imgbuild::cli {
 // then may it be signalled or joined.
 bool pid_belongs(const ContainerRecord& record);
 
-// Sends sig to the container's pid 1 (after checking that pid still belongs to this container's
-// cgroup) and waits up to timeout for the monitor to finish; then SIGKILL and wait again.
-// Returns once the container is no longer running.
+// Marks the container stopped by the user (its monitor restarts it no more), sends sig to its
+// pid 1 (after checking that pid still belongs to this container's cgroup) and waits up to timeout
+// for the monitor to finish; then SIGKILL and wait again. Returns once the container is neither
+// running nor restarting.
 Status stop_container(const image::Store& store, const ContainerRecord& record, int sig,
                       std::chrono::milliseconds timeout);
 

@@ -22,6 +22,7 @@
 #include "runtime/child_fail.h"
 #include "runtime/child_mounts.h"
 #include "runtime/docker_defaults.h"
+#include "runtime/init_process.h"
 
 namespace imgbuild::runtime {
 namespace {
@@ -207,6 +208,7 @@ void child_main(const ChildPlan& plan) {
   // after the credential change, which clears this setting.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die({"set parent death signal"});
   ::umask(022);
+  if (plan.init) child::become_init(plan);
   exec_now(plan);
 }
 

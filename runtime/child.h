@@ -12,6 +12,7 @@
 #include <linux/capability.h>
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -61,6 +62,13 @@ struct ChildPlan {
   char* const* envp;
   std::vector<const char*> exec_candidates;  // args[0], or each PATH entry + "/" + args[0]
   const sock_fprog* seccomp;                 // installed right before execve; nullptr: none
+  // `run --init` (runtime/init_process.h): fork; this process stays pid 1 as the init. Its
+  // command line (init_title_len bytes at init_title_area, this process's argv) is overwritten
+  // with init_title (as long, NUL-padded); area nullptr: left as is.
+  bool init = false;
+  char* init_title_area = nullptr;
+  const char* init_title = nullptr;
+  size_t init_title_len = 0;
   // exec_child_main only: a pidfd of the running container's pid 1 and the namespaces to join.
   int join_pidfd = -1;
   int join_ns_flags = 0;

@@ -25,6 +25,7 @@
 #include "runtime/docker_defaults.h"
 #include "runtime/etc_files.h"
 #include "runtime/id_map.h"
+#include "runtime/init_process.h"
 #include "runtime/process_config.h"
 #include "runtime/safe_path.h"
 #include "runtime/seccomp_profile.h"
@@ -259,6 +260,8 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
     plan.seccomp = &seccomp_prog;
   }
   for (const auto& c : candidates) plan.exec_candidates.push_back(c.c_str());
+  std::string init_title;
+  if (spec.init) prepare_init(plan, spec.args, init_title);
 
   log::debug("container: plan ready");
   state->cgroup = TRY(Cgroup::create("imgbuild-" + state->id, spec.resources));

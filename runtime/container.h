@@ -117,6 +117,9 @@ struct ProcessSpec {
   bool bind_etc_hostname = true;
   // "HOST:IP" entries added to /etc/hosts (Docker's --add-host), already validated.
   std::vector<std::string> extra_hosts;
+  // Docker's --init: pid 1 is a minimal init that reaps zombies and forwards signals to the
+  // command (runtime/init_process.h).
+  bool init = false;
   // Names the cgroup ("imgbuild-<id>") and gives the default hostname. Empty: random hex.
   std::string id;
 };

@@ -88,6 +88,7 @@ TEST_CASE("container status is stored as Docker's words and read back", "[unit]"
   std::string path = fs::join(container_dir(f.store, kGood), "state.json");
   for (auto [status, word] : {std::pair{ContainerStatus::kCreated, "created"},
                               std::pair{ContainerStatus::kRunning, "running"},
+                              std::pair{ContainerStatus::kRestarting, "restarting"},
                               std::pair{ContainerStatus::kExited, "exited"}}) {
     CHECK(to_string(status) == word);
     CHECK(parse_container_status(word) == status);
@@ -126,6 +127,41 @@ TEST_CASE("a record that says running without its monitor is observed as exited"
   CHECK(observed_status(r) == ContainerStatus::kRunning);
   r.status = ContainerStatus::kExited;
   CHECK(observed_status(r) == ContainerStatus::kExited);
+  r.status = ContainerStatus::kRestarting;
+  CHECK(observed_status(r) == ContainerStatus::kRestarting);
+  CHECK(is_active(r));
+  CHECK_FALSE(is_running(r));
+  r.monitor_pid = 0;
+  CHECK(observed_status(r) == ContainerStatus::kExited);
+}
+
+TEST_CASE("the restart policy, count, start time and --init are kept in the record", "[unit]") {
+  Fixture f;
+  auto r = *load_record(f.store, kGood);
+  CHECK(r.restart_policy == containers::RestartPolicy{});
+  CHECK(r.restart_count == 0);
+  CHECK(r.started.empty());
+  CHECK_FALSE(r.spec.init);
+  r.restart_policy = {containers::RestartMode::kOnFailure, 3};
+  r.restart_count = 2;
+  r.started = "2024-01-02T03:04:05Z";
+  r.spec.init = true;
+  REQUIRE(save_record(f.store, r));
+  auto back = *load_record(f.store, kGood);
+  CHECK(back.restart_policy == containers::RestartPolicy{containers::RestartMode::kOnFailure, 3});
+  CHECK(back.restart_count == 2);
+  CHECK(back.started == "2024-01-02T03:04:05Z");
+  CHECK(back.spec.init);
+}
+
+TEST_CASE("a stop request is a marker the next start clears", "[unit]") {
+  Fixture f;
+  CHECK_FALSE(stop_requested(f.store, kGood));
+  REQUIRE(request_stop(f.store, kGood));
+  CHECK(stop_requested(f.store, kGood));
+  REQUIRE(clear_stop_request(f.store, kGood));
+  CHECK_FALSE(stop_requested(f.store, kGood));
+  CHECK(clear_stop_request(f.store, kGood));
 }
 
 }  // namespace
