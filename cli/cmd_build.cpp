@@ -35,6 +35,7 @@
 #include "image/store.h"
 #include "registry-client/pull.h"
 #include "registry-client/push.h"
+#include "runtime/etc_files.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -158,21 +159,7 @@ Status check_docker_flags(const BuildFlags& f) {
     return refuse("--isolation",
                   "\"" + f.isolation + "\" (only \"default\": Linux namespaces, as on any Linux)");
   }
-  for (const auto& entry : f.add_hosts) {
-    // Docker accepts HOST:IP and HOST=IP; "host-gateway" needs a bridge network there is not.
-    auto sep = entry.find_first_of(":=");
-    std::string ip = sep == std::string::npos ? "" : entry.substr(sep + 1);
-    in6_addr addr{};
-    bool valid_ip = ::inet_pton(AF_INET, ip.c_str(), &addr) == 1 ||
-                    ::inet_pton(AF_INET6, ip.c_str(), &addr) == 1;
-    if (ip == "host-gateway") {
-      return refuse("--add-host", "\"" + entry + "\": host-gateway needs a bridge network");
-    }
-    if (sep == 0 || !valid_ip) {
-      return fail(ErrorKind::kInvalidArgument,
-                  "--add-host \"" + entry + "\": expected HOST:IP with a valid IP address");
-    }
-  }
+  for (const auto& entry : f.add_hosts) TRY(runtime::parse_extra_host(entry));
   return {};
 }
 
@@ -332,11 +319,7 @@ Result<builder::BuildOptions> make_options(const BuildFlags& f, const std::strin
 // --add-host values as "HOST:IP" (Docker also takes HOST=IP).
 std::vector<std::string> host_entries(const std::vector<std::string>& flags) {
   std::vector<std::string> out;
-  for (auto entry : flags) {
-    auto sep = entry.find_first_of(":=");
-    entry[sep] = ':';
-    out.push_back(entry);
-  }
+  for (const auto& entry : flags) out.push_back(*runtime::parse_extra_host(entry));  // checked
   return out;
 }
 

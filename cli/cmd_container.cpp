@@ -3,37 +3,17 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <iostream>
 
 #include "cli/command.h"
 #include "cli/container_state.h"
 #include "cli/image_common.h"
+#include "containers/disk_usage.h"
 
 namespace imgbuild::cli {
 namespace {
 
-// Bytes of the regular files in a container's upper: what removing it frees.
-uint64_t upper_size(const std::string& dir) {
-  namespace sfs = std::filesystem;
-  uint64_t total = 0;
-  std::error_code ec;
-  for (sfs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
-  }
-  return total;
-}
-
 int prune(const GlobalOptions& globals, bool force) {
-  if (!force) {
-    std::printf(
-        "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? "
-        "[y/N] ");
-    std::fflush(stdout);
-    std::string answer;
-    std::getline(std::cin, answer);
-    if (answer != "y" && answer != "Y" && answer != "yes") return 0;
-  }
+  if (!force && !confirm("This will remove all stopped containers.")) return 0;
   auto store = image::Store::open(globals.root);
   if (!store) return report_error(store.error());
   std::vector<std::string> deleted;
@@ -50,7 +30,7 @@ int prune(const GlobalOptions& globals, bool force) {
   }
   for (const auto& record : list->records) {
     if (is_active(record)) continue;
-    uint64_t size = upper_size(container_dir(*store, record.id) + "/upper");
+    uint64_t size = containers::tree_bytes(container_dir(*store, record.id) + "/upper");
     if (auto st = remove_container_files(*store, record); !st) {
       rc = report_error(st.error().with_context("removing container " + record.id));
       continue;
@@ -58,12 +38,7 @@ int prune(const GlobalOptions& globals, bool force) {
     deleted.push_back(record.id);
     reclaimed += size;
   }
-  if (!deleted.empty()) {
-    std::printf("Deleted Containers:\n");
-    for (const auto& id : deleted) std::printf("%s\n", id.c_str());
-    std::printf("\n");
-  }
-  std::printf("Total reclaimed space: %s\n", human_size(reclaimed).c_str());
+  print_prune_report("Deleted Containers", deleted, reclaimed);
   return rc;
 }
 

@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "cli/container_inspect.h"
 #include "cli/image_common.h"
+#include "cli/inspect_output.h"
 #include "format/list_format.h"
 
 namespace imgbuild::cli {
@@ -73,38 +74,11 @@ int run_inspect(const InspectArgs& args, const GlobalOptions& globals) {
     return report_error(Error(ErrorKind::kInvalidArgument,
                               "\"" + args.type + "\" is not a valid value for --type"));
   }
-  std::optional<format::Template> tmpl;
-  if (!args.format.empty() && args.format != "json") {
-    auto parsed = format::parse_format_template(args.format);
-    if (!parsed) return report_error(parsed.error());
-    tmpl = std::move(*parsed);
-  }
   auto store = open_store(globals);
   if (!store) return report_error(store.error());
-  nlohmann::json out = nlohmann::json::array();
-  std::vector<Error> errors;
-  for (const auto& name : args.names) {
-    auto object = find_object(*store, name, args.type);
-    if (!object) {
-      errors.push_back(object.error());
-      continue;
-    }
-    if (tmpl) {
-      auto text = tmpl->execute(*object);
-      if (!text) {
-        errors.push_back(text.error());
-        continue;
-      }
-      std::printf("%s\n", text->c_str());
-    } else {
-      out.push_back(std::move(*object));
-    }
-  }
-  if (!tmpl) {
-    std::printf("%s\n", out.dump(4, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-  }
-  for (const auto& e : errors) report_error(e);
-  return errors.empty() ? 0 : 1;
+  return print_inspect(args.names, args.format, [&](const std::string& name) {
+    return find_object(*store, name, args.type);
+  });
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
-// imgbuild ps [-a] [-q] [--no-trunc] [--format F]: lists containers (running and restarting ones
-// unless -a), as Docker does; --format as format/list_format.h.
+// imgbuild ps [-a] [-q] [--no-trunc] [--filter K=V] [--format F]: lists containers (running and
+// restarting ones unless -a), as Docker does; --format as format/list_format.h.
 #include <cstdio>
 #include <ctime>
 
 #include "cli/command.h"
+#include "cli/container_filter.h"
 #include "cli/container_state.h"
 #include "cli/image_common.h"
 #include "format/list_format.h"
@@ -60,6 +61,13 @@ std::string ports_of(const ContainerRecord& r) {
   return out;
 }
 
+// "k1=v1,k2=v2", as Docker's .Labels.
+std::string labels_of(const ContainerRecord& r) {
+  std::string out;
+  for (const auto& [k, v] : r.labels) out += (out.empty() ? "" : ",") + k + "=" + v;
+  return out;
+}
+
 // The fields Docker's `ps` templates see (cli/command/formatter/container.go), as strings.
 nlohmann::json row_of(const image::Store& store, const ContainerRecord& r, bool no_trunc) {
   return {{"ID", no_trunc ? r.id : r.id.substr(0, 12)},
@@ -72,7 +80,7 @@ nlohmann::json row_of(const image::Store& store, const ContainerRecord& r, bool 
           {"Status", status_of(store, r)},
           {"Size", "0B"},
           {"Names", r.name},
-          {"Labels", ""},
+          {"Labels", labels_of(r)},
           {"Mounts", ""},
           {"Networks", runtime::network_mode_name(r.spec.network)},
           {"LocalVolumes", "0"}};
@@ -101,9 +109,13 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   auto quiet = std::make_shared<bool>(false);
   auto no_trunc = std::make_shared<bool>(false);
   auto format_flag = std::make_shared<std::string>();
+  auto filters = std::make_shared<std::vector<std::string>>();
   sub.add_flag("-a,--all", *all, "Show all containers (default: running ones)");
   sub.add_flag("-q,--quiet", *quiet, "Only show container IDs");
   sub.add_flag("--no-trunc", *no_trunc, "Don't truncate output");
+  sub.add_option("-f,--filter", *filters,
+                 "Filter output (label=K[=V], name=, id=, status=, volume=)")
+      ->allow_extra_args(false);
   sub.add_option("--format", *format_flag,
                  "table, table TEMPLATE, json (one object per line) or a Go template");
   return [=, &globals]() -> int {
@@ -120,6 +132,8 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
         "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
         kHeaders);
     if (!format) return report_error(format.error());
+    auto filter = ContainerFilter::parse(*filters);
+    if (!filter) return report_error(filter.error());
     auto store = image::Store::open(globals.root);
     if (!store) return report_error(store.error());
     auto list = list_records(*store);
@@ -127,7 +141,8 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
     std::vector<nlohmann::json> rows;
     for (auto it = list->records.rbegin(); it != list->records.rend(); ++it) {
       const ContainerRecord& r = *it;
-      if (!*all && !is_active(r)) continue;
+      if (!*all && !filter->filters_status() && !is_active(r)) continue;
+      if (!filter->matches(r)) continue;
       if (*quiet) {
         std::printf("%s\n", (*no_trunc ? r.id : r.id.substr(0, 12)).c_str());
         continue;
@@ -136,7 +151,7 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
     }
     // Whether an unreadable container runs is unknown: listed with -a, as Docker lists dead ones.
     for (const auto& u : list->unreadable) {
-      if (!*all) break;
+      if (!*all || !filter->empty()) break;
       if (*quiet) {
         std::printf("%s\n", (*no_trunc ? u.id : u.id.substr(0, 12)).c_str());
         continue;

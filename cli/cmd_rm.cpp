@@ -1,12 +1,13 @@
-// imgbuild rm [-f] CONTAINER...: removes containers (their upper layer, mount, cgroup, state).
+// imgbuild rm [-f] [-v] CONTAINER...: removes containers (their upper layer, mount, cgroup, state).
 // A running one needs -f (SIGKILL first), and so does one whose record is unreadable. Also cleans
-// up after an imgbuild that was killed.
+// up after an imgbuild that was killed. -v also removes the container's anonymous volumes.
 #include <signal.h>
 
 #include <cstdio>
 
 #include "base/fs.h"
 #include "cli/command.h"
+#include "cli/container_extras.h"
 #include "cli/container_stop.h"
 
 namespace imgbuild::cli {
@@ -26,7 +27,7 @@ Status remove_unreadable(const image::Store& store, const std::string& name,
   return remove_container_files(store, u.id);
 }
 
-Status remove_one(const image::Store& store, const std::string& name, bool force) {
+Status remove_one(const image::Store& store, const std::string& name, bool force, bool volumes) {
   auto found = TRY(find_any_record(store, name));
   if (auto* u = std::get_if<UnreadableRecord>(&found))
     return remove_unreadable(store, name, *u, force);
@@ -40,12 +41,16 @@ Status remove_one(const image::Store& store, const std::string& name, bool force
     }
     TRY(stop_container(store, record, SIGKILL, std::chrono::seconds(10)));
   }
-  return remove_container_files(store, record);
+  TRY(remove_container_files(store, record));
+  if (volumes) TRY(remove_anonymous_volumes(store, record));
+  return {};
 }
 
 Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   auto names = std::make_shared<std::vector<std::string>>();
   auto force = std::make_shared<bool>(false);
+  auto volumes = std::make_shared<bool>(false);
+  sub.add_flag("-v,--volumes", *volumes, "Remove anonymous volumes associated with the container");
   sub.add_flag("-f,--force", *force, "Force the removal of a running container (SIGKILL)");
   sub.add_option("containers", *names, "Containers")->required();
   return [=, &globals]() -> int {
@@ -53,7 +58,7 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
     if (!store) return report_error(store.error());
     int rc = 0;
     for (const auto& name : *names) {
-      auto st = remove_one(*store, name, *force);
+      auto st = remove_one(*store, name, *force, *volumes);
       if (!st) {
         rc = report_error(st.error());
         continue;

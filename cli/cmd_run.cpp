@@ -8,10 +8,14 @@
 #include "base/fs.h"
 #include "builder/dockerfile/instructions.h"
 #include "cli/command.h"
+#include "cli/container_extras.h"
 #include "cli/container_launch.h"
 #include "cli/registry_progress.h"
 #include "cli/run_command.h"
+#include "cli/run_mounts.h"
+#include "containers/kv_file.h"
 #include "runtime/capabilities.h"
+#include "runtime/etc_files.h"
 #include "runtime/port_forwarder.h"
 
 namespace imgbuild::cli {
@@ -25,6 +29,8 @@ struct RunArgs {
   int stop_timeout = -1;
   std::vector<std::string> tmpfs;
   std::vector<std::string> env, env_files, volumes, publish, security_opts, cap_add, cap_drop;
+  std::vector<std::string> ulimits, add_hosts, labels, label_files, mounts;
+  std::string shm_size;
   bool privileged = false;
   bool init = false;
   std::string restart = "no";
@@ -36,100 +42,17 @@ struct RunArgs {
   double cpus = 0;
 };
 
-Result<std::vector<std::string>> read_env_file(const std::string& path) {
-  std::string text = TRY(fs::read_file(path));
-  std::vector<std::string> out;
-  size_t pos = 0;
-  int line_no = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    size_t start = line.find_first_not_of(" \t");
-    if (start == std::string::npos || line[start] == '#') continue;
-    line = line.substr(start);
-    std::string key = line.substr(0, line.find('='));
-    if (key.empty() || key.find_first_of(" \t") != std::string::npos) {
-      return fail(ErrorKind::kInvalidArgument,
-                  path + ":" + std::to_string(line_no) + ": invalid environment variable: " + line);
-    }
-    if (line.find('=') == std::string::npos) {
-      // "KEY" alone takes the value from this environment, as Docker does.
-      if (const char* v = std::getenv(key.c_str()))
-        line += std::string("=") + v;
-      else
-        continue;
-    }
-    out.push_back(line);
+// Binds and tmpfs mounts go into the spec; volumes into extras (resolved in the store later).
+void add_mount(const MountRequest& m, CreateOptions& o, ContainerExtras& extras) {
+  switch (m.type) {
+    case MountRequest::Type::kBind:
+      o.spec.mounts.push_back({m.source, m.target, m.read_only});
+      break;
+    case MountRequest::Type::kTmpfs: o.spec.tmpfs_mounts.push_back({m.target, m.tmpfs_size}); break;
+    case MountRequest::Type::kVolume:
+      extras.volumes.push_back({m.source, m.target, m.read_only, m.no_copy});
+      break;
   }
-  return out;
-}
-
-Result<runtime::BindMount> parse_volume(const std::string& spec) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= spec.size()) {
-    size_t j = spec.find(':', i);
-    if (j == std::string::npos) j = spec.size();
-    parts.push_back(spec.substr(i, j - i));
-    i = j + 1;
-  }
-  auto bad = [&](const std::string& why) {
-    return fail(ErrorKind::kInvalidArgument,
-                "invalid volume specification: '" + spec + "': " + why);
-  };
-  if (parts.size() < 2 || parts.size() > 3) return bad("expected SRC:DST[:ro|rw]");
-  runtime::BindMount m;
-  if (parts[0].empty() || parts[0][0] != '/') {
-    return bad("the source must be an absolute host path (named volumes are not supported)");
-  }
-  m.source = parts[0];
-  m.target = parts[1];
-  if (m.target.empty() || m.target[0] != '/')
-    return bad("the destination must be an absolute path");
-  if (parts.size() == 3) {
-    if (parts[2] == "ro") {
-      m.read_only = true;
-    } else if (parts[2] != "rw") {
-      return bad("unknown mode " + parts[2]);
-    }
-  }
-  if (!fs::exists(m.source)) {
-    return fail(ErrorKind::kNotFound, "invalid volume specification: '" + spec +
-                                          "': bind source path does not exist: " + m.source);
-  }
-  return m;
-}
-
-// --tmpfs PATH[:OPTIONS]: Docker's mount options; size= is applied, rw and Docker's defaults
-// (noexec, nosuid, nodev) are accepted, anything else is refused rather than ignored.
-Result<runtime::TmpfsMount> parse_tmpfs(const std::string& spec) {
-  runtime::TmpfsMount m;
-  size_t colon = spec.find(':');
-  m.target = spec.substr(0, colon);
-  if (m.target.empty() || m.target[0] != '/') {
-    return fail(ErrorKind::kInvalidArgument,
-                "invalid --tmpfs \"" + spec + "\": the path must be absolute");
-  }
-  std::string opts = colon == std::string::npos ? "" : spec.substr(colon + 1);
-  size_t i = 0;
-  while (i < opts.size()) {
-    size_t j = opts.find(',', i);
-    if (j == std::string::npos) j = opts.size();
-    std::string opt = opts.substr(i, j - i);
-    i = j + 1;
-    if (opt.starts_with("size=")) {
-      m.size_bytes = static_cast<uint64_t>(TRY(parse_size(opt.substr(5))));
-    } else if (opt != "rw" && opt != "noexec" && opt != "nosuid" && opt != "nodev" &&
-               !opt.empty()) {
-      return fail(ErrorKind::kInvalidArgument, "invalid --tmpfs \"" + spec + "\": option " + opt +
-                                                   " is not supported (size=, rw)");
-    }
-  }
-  return m;
 }
 
 // --health-* over the image's HEALTHCHECK (each flag replaces its field), or --no-healthcheck.
@@ -164,7 +87,7 @@ Result<containers::HealthConfig> parse_health_flags(const RunArgs& a) {
 }
 
 Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::string>& rest,
-                                    bool entrypoint_given, RunMode mode) {
+                                    bool entrypoint_given, RunMode mode, ContainerExtras& extras) {
   if (rest.empty()) {
     return fail(ErrorKind::kInvalidArgument, std::string("\"") +
                                                  (mode == RunMode::kCreate ? "create" : "run") +
@@ -182,7 +105,7 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
         a.entrypoint.empty() ? std::vector<std::string>{} : std::vector<std::string>{a.entrypoint};
   }
   for (const auto& f : a.env_files) {
-    auto env = TRY(read_env_file(f));
+    auto env = TRY(containers::read_kv_file(f, containers::KvFileKind::kEnv));
     o.overrides.env.insert(o.overrides.env.end(), env.begin(), env.end());
   }
   for (const auto& e : a.env) {
@@ -211,7 +134,8 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
     o.ports.clear();
     o.publish_all = false;
   }
-  for (const auto& v : a.volumes) o.spec.mounts.push_back(TRY(parse_volume(v)));
+  for (const auto& v : a.volumes) add_mount(TRY(parse_volume_flag(v)), o, extras);
+  for (const auto& m : a.mounts) add_mount(TRY(parse_mount_flag(m)), o, extras);
   o.spec.read_only_rootfs = a.read_only;
   for (const auto& opt : a.security_opts) {
     // Docker also takes "seccomp:unconfined" (the old separator).
@@ -235,7 +159,7 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
   } else if (!a.cap_add.empty() || !a.cap_drop.empty()) {
     o.spec.capabilities = TRY(runtime::resolve_capabilities(a.cap_add, a.cap_drop));
   }
-  for (const auto& t : a.tmpfs) o.spec.tmpfs_mounts.push_back(TRY(parse_tmpfs(t)));
+  for (const auto& t : a.tmpfs) add_mount(TRY(parse_tmpfs_flag(t)), o, extras);
   if (!a.stop_signal.empty()) {
     TRY(parse_signal(a.stop_signal));
     o.stop_signal = a.stop_signal;
@@ -243,6 +167,25 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
   o.stop_timeout = a.stop_timeout;
   o.spec.tty = a.tty;
   o.spec.init = a.init;
+  for (const auto& u : a.ulimits) {
+    auto parsed = runtime::parse_ulimit(u);
+    if (!parsed) {
+      return fail(
+          ErrorKind::kInvalidArgument,
+          "invalid argument \"" + u + "\" for \"--ulimit\" flag: " + parsed.error().message());
+    }
+    o.spec.ulimits.push_back(*parsed);
+  }
+  if (!a.shm_size.empty()) {
+    auto bytes = parse_size(a.shm_size);
+    if (!bytes || *bytes <= 0) {
+      return fail(ErrorKind::kInvalidArgument,
+                  "invalid argument \"" + a.shm_size +
+                      "\" for \"--shm-size\" flag: expected a size such as 64m");
+    }
+    o.spec.shm_size_bytes = static_cast<uint64_t>(*bytes);
+  }
+  for (const auto& h : a.add_hosts) o.spec.extra_hosts.push_back(TRY(runtime::parse_extra_host(h)));
   if (!a.memory.empty()) {
     int64_t bytes = TRY(parse_size(a.memory));
     if (bytes < 6 * 1024 * 1024) {
@@ -291,7 +234,12 @@ Runner setup_run(CLI::App& sub, const GlobalOptions& globals, RunMode mode) {
   sub.add_option("--network", args->network,
                  "Network: bridge (default: own namespace, outbound access through slirp4netns), "
                  "none (loopback only) or host");
-  sub.add_option("-v,--volume", args->volumes, "Bind mount SRC:DST[:ro]")->allow_extra_args(false);
+  sub.add_option("-v,--volume", args->volumes,
+                 "Bind mount a host path or mount a volume (SRC|NAME:DST[:ro], or DST)")
+      ->allow_extra_args(false);
+  sub.add_option("--mount", args->mounts,
+                 "Attach a mount (type=bind|volume|tmpfs,source=,target=,readonly)")
+      ->allow_extra_args(false);
   sub.add_option("-p,--publish", args->publish,
                  "Publish a container's port to the host ([IP:][HOST_PORT:]PORT[/udp])")
       ->allow_extra_args(false);
@@ -313,6 +261,16 @@ Runner setup_run(CLI::App& sub, const GlobalOptions& globals, RunMode mode) {
                  "Signal to stop the container (default SIGTERM)");
   sub.add_option("--stop-timeout", args->stop_timeout,
                  "Seconds to wait for the container to stop before SIGKILL (default 10)");
+  sub.add_option("--ulimit", args->ulimits,
+                 "Ulimit options (NAME=SOFT[:HARD], e.g. nofile=1024:2048)")
+      ->allow_extra_args(false);
+  sub.add_option("--shm-size", args->shm_size, "Size of /dev/shm (default 64m)");
+  sub.add_option("--add-host", args->add_hosts, "Add a custom host-to-IP mapping (HOST:IP)")
+      ->allow_extra_args(false);
+  sub.add_option("-l,--label", args->labels, "Set meta data on a container (K=V)")
+      ->allow_extra_args(false);
+  sub.add_option("--label-file", args->label_files, "Read in a line delimited file of labels")
+      ->allow_extra_args(false);
   sub.add_option("--health-cmd", args->health_cmd, "Command to run to check health");
   sub.add_option("--health-interval", args->health_interval,
                  "Time between running the check (ms|s|m|h) (default 30s)");
@@ -332,7 +290,8 @@ Runner setup_run(CLI::App& sub, const GlobalOptions& globals, RunMode mode) {
   sub.add_option("--pids-limit", args->pids_limit, "Process limit (-1 unlimited)");
   sub.add_option("--cpus", args->cpus, "Number of CPUs (CFS quota)");
   return [args, ep, &sub, &globals, mode]() -> int {
-    auto options = build_options(*args, sub.remaining(), ep->count() > 0, mode);
+    ContainerExtras extras;
+    auto options = build_options(*args, sub.remaining(), ep->count() > 0, mode, extras);
     if (!options) return report_error(options.error(), 125);
     // A created container is started detached (`start`) or attached (`start -a`) later.
     if (mode == RunMode::kCreate) options->detached = true;
@@ -343,6 +302,11 @@ Runner setup_run(CLI::App& sub, const GlobalOptions& globals, RunMode mode) {
         return report_error(probe.error(), 125);
       }
     }
+    if (auto labels = containers::parse_labels(args->labels, args->label_files); labels) {
+      extras.labels = std::move(*labels);
+    } else {
+      return report_error(labels.error(), 125);
+    }
     auto store = image::Store::open(globals.root);
     if (!store) return report_error(store.error(), 125);
     RegistryProgress progress(stderr, ProgressOutput::kShown);
@@ -351,12 +315,23 @@ Runner setup_run(CLI::App& sub, const GlobalOptions& globals, RunMode mode) {
     bool foreground = mode == RunMode::kRun && !args->detach;
     auto record = create_container(*store, *options, foreground ? &mount : nullptr);
     if (!record) return report_error(record.error(), 125);
+    if (auto st = add_container_extras(*store, *record, extras, mount.get()); !st) {
+      mount.reset();
+      (void)remove_container_files(*store, *record);
+      return report_error(st.error(), 125);
+    }
     if (mode == RunMode::kCreate || args->detach) {
       int rc = mode == RunMode::kCreate ? 0 : start_detached(*store, *record);
       if (rc == 0) std::printf("%s\n", record->id.c_str());
       return rc;
     }
-    return run_foreground(*store, std::move(*record), args->interactive, std::move(mount));
+    ContainerRecord kept = *record;
+    int rc = run_foreground(*store, std::move(*record), args->interactive, std::move(mount));
+    // --rm also removes the container's anonymous volumes, as Docker does.
+    if (args->rm && !kept.volumes.empty() && !fs::exists(container_dir(*store, kept.id))) {
+      if (auto st = remove_anonymous_volumes(*store, kept); !st) report_error(st.error());
+    }
+    return rc;
   };
 }
 

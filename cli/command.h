@@ -36,6 +36,9 @@ const std::vector<Command>& commands();
 // Prints "imgbuild: <message>" on stderr and returns exit code 1 (or `code`). Messages repeat
 // their input, so control characters are printed escaped (ESC as "\x1b"; base/terminal_text.h).
 int report_error(const Error& error, int code = 1);
+// Docker's prune prompt: prints "WARNING! <warning>\nAre you sure you want to continue? [y/N] "
+// and reads a line from stdin; true for y/Y/yes.
+bool confirm(std::string_view warning);
 // Prints a warning line (already worded, e.g. "[Warning] ...") on stderr, escaped likewise.
 void print_warning(std::string_view line);
 

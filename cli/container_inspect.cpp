@@ -1,5 +1,7 @@
 #include "cli/container_inspect.h"
 
+#include "base/fs.h"
+#include "containers/volumes.h"
 #include "runtime/port_mapping.h"
 
 namespace imgbuild::cli {
@@ -18,15 +20,20 @@ Json port_bindings(const ContainerRecord& r) {
   return out;
 }
 
-Json mounts(const ContainerRecord& r) {
+Json mounts(const image::Store& store, const ContainerRecord& r) {
   Json out = Json::array();
   for (const auto& m : r.spec.mounts) {
-    out.push_back({{"Type", "bind"},
-                   {"Source", m.source},
-                   {"Destination", m.target},
-                   {"Mode", m.read_only ? "ro" : ""},
-                   {"RW", !m.read_only},
-                   {"Propagation", "rprivate"}});
+    Json j = {{"Type", "bind"},          {"Source", m.source},
+              {"Destination", m.target}, {"Mode", m.read_only ? "ro" : ""},
+              {"RW", !m.read_only},      {"Propagation", "rprivate"}};
+    for (const auto& v : r.volumes) {
+      if (m.source == fs::join(fs::join(containers::volumes_dir(store), v), "_data")) {
+        j = {{"Type", "volume"},        {"Name", v},         {"Source", m.source},
+             {"Destination", m.target}, {"Driver", "local"}, {"Mode", m.read_only ? "ro" : "z"},
+             {"RW", !m.read_only},      {"Propagation", ""}};
+      }
+    }
+    out.push_back(std::move(j));
   }
   for (const auto& t : r.spec.tmpfs_mounts) {
     out.push_back({{"Type", "tmpfs"},
@@ -35,6 +42,16 @@ Json mounts(const ContainerRecord& r) {
                    {"Mode", ""},
                    {"RW", true},
                    {"Propagation", ""}});
+  }
+  return out;
+}
+
+// Docker's HostConfig.Ulimits: [{"Name": "nofile", "Hard": 2048, "Soft": 1024}], null when none.
+Json ulimits(const runtime::ProcessSpec& spec) {
+  if (spec.ulimits.empty()) return nullptr;
+  Json out = Json::array();
+  for (const auto& u : spec.ulimits) {
+    out.push_back({{"Name", u.name}, {"Hard", u.hard}, {"Soft", u.soft}});
   }
   return out;
 }
@@ -66,7 +83,11 @@ Json describe_container(const image::Store& store, const ContainerRecord& r) {
       {"Init", spec.init ? Json(true) : Json(nullptr)},
       {"RestartPolicy",
        {{"Name", std::string(containers::restart_mode_name(r.restart_policy.mode))},
-        {"MaximumRetryCount", r.restart_policy.max_retries}}}};
+        {"MaximumRetryCount", r.restart_policy.max_retries}}},
+      {"ShmSize",
+       spec.shm_size_bytes == 0 ? int64_t{64} << 20 : static_cast<int64_t>(spec.shm_size_bytes)},
+      {"ExtraHosts", spec.extra_hosts.empty() ? Json(nullptr) : Json(spec.extra_hosts)},
+      {"Ulimits", ulimits(spec)}};
   Json state = {{"Status", std::string(to_string(status))},
                 // Docker's State.Running stays true while the container waits to be restarted.
                 {"Running", running || restarting},
@@ -107,7 +128,7 @@ Json describe_container(const image::Store& store, const ContainerRecord& r) {
          {{"LowerDir", lowers},
           {"UpperDir", dir + "/upper"},
           {"MergedDir", container_rootfs(store, r.id)}}}}},
-      {"Mounts", mounts(r)},
+      {"Mounts", mounts(store, r)},
       {"Config",
        {{"Hostname", spec.hostname.empty() ? r.id.substr(0, 12) : spec.hostname},
         {"User", user},
@@ -119,7 +140,7 @@ Json describe_container(const image::Store& store, const ContainerRecord& r) {
         {"WorkingDir", spec.cwd},
         {"Entrypoint", nullptr},
         {"ExposedPorts", exposed},
-        {"Labels", Json::object()},
+        {"Labels", r.labels},
         {"StopSignal", r.stop_signal.empty() ? "SIGTERM" : r.stop_signal},
         {"Healthcheck", r.health ? containers::to_json(*r.health) : Json(nullptr)}}},
       {"NetworkSettings", {{"Ports", running ? port_bindings(r) : Json::object()}}},

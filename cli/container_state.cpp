@@ -44,6 +44,12 @@ json spec_to_json(const runtime::ProcessSpec& s) {
     tmpfs.push_back({{"target", m.target}, {"size", m.size_bytes}});
   out["tmpfs"] = tmpfs;
   if (s.init) out["init"] = true;
+  json ulimits = json::array();
+  for (const auto& u : s.ulimits)
+    ulimits.push_back({{"name", u.name}, {"soft", u.soft}, {"hard", u.hard}});
+  if (!s.ulimits.empty()) out["ulimits"] = ulimits;
+  if (s.shm_size_bytes != 0) out["shm_size"] = s.shm_size_bytes;
+  if (!s.extra_hosts.empty()) out["extra_hosts"] = s.extra_hosts;
   return out;
 }
 
@@ -72,6 +78,12 @@ runtime::ProcessSpec spec_from_json(const json& j) {
       s.tmpfs_mounts.push_back({m.at("target").get<std::string>(), m.at("size").get<uint64_t>()});
     }
   }
+  for (const auto& u : j.value("ulimits", json::array())) {
+    s.ulimits.push_back({u.at("name").get<std::string>(), u.at("soft").get<int64_t>(),
+                         u.at("hard").get<int64_t>()});
+  }
+  s.shm_size_bytes = j.value("shm_size", uint64_t{0});
+  s.extra_hosts = j.value("extra_hosts", std::vector<std::string>{});
   const json& r = j.at("resources");
   if (r.contains("memory")) s.resources.memory_bytes = r["memory"].get<int64_t>();
   if (r.contains("pids")) s.resources.pids_limit = r["pids"].get<int64_t>();
@@ -165,6 +177,8 @@ Status save_record(const image::Store& store, const ContainerRecord& r) {
             {"lowers", r.lowers},
             {"spec", spec_to_json(r.spec)},
             {"ports", ports_to_json(r.ports)}};
+  if (!r.labels.empty()) j["labels"] = r.labels;
+  if (!r.volumes.empty()) j["volumes"] = r.volumes;
   // Replaced by rename so readers never see half a record; not fsynced: a container's state
   // does not outlive a machine crash anyway (its processes and mount are gone).
   std::string path = fs::join(container_dir(store, r.id), "state.json");
@@ -215,6 +229,8 @@ Result<ContainerRecord> load_record(const image::Store& store, const std::string
     r.lowers = j.at("lowers").get<std::vector<std::string>>();
     r.spec = spec_from_json(j.at("spec"));
     if (j.contains("ports")) r.ports = ports_from_json(j.at("ports"));
+    r.labels = j.value("labels", std::map<std::string, std::string>{});
+    r.volumes = j.value("volumes", std::vector<std::string>{});
     if (r.id != id) return fail(ErrorKind::kCorrupt, "records the id " + r.id);
     return r;
   } catch (const json::exception& e) {

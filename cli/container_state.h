@@ -20,6 +20,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,6 +72,9 @@ struct ContainerRecord {
   runtime::ProcessSpec spec;        // fds are not recorded
   // Published ports; host ports the kernel picked are filled in once the monitor has bound them.
   std::vector<runtime::PortMapping> ports;
+  std::map<std::string, std::string> labels;  // the image's Labels, then --label (Config.Labels)
+  // Volumes mounted (names; their mounts are in spec.mounts, source volumes/<name>/_data).
+  std::vector<std::string> volumes;
 };
 
 std::string container_dir(const image::Store& store, const std::string& id);

@@ -40,6 +40,65 @@ std::vector<std::string> suggest_commands(const std::string& word,
   return out;
 }
 
+namespace {
+
+struct ManagementAlias {
+  std::string_view group, word;
+  std::vector<std::string_view> expansion;
+};
+
+// Words whose top-level command has another name, or needs --type; every other "GROUP WORD" is
+// "WORD" when GROUP lists it.
+const std::vector<ManagementAlias>& renamed() {
+  static const std::vector<ManagementAlias> kAliases = {
+      {"image", "ls", {"images"}},
+      {"image", "list", {"images"}},
+      {"image", "rm", {"rmi"}},
+      {"image", "remove", {"rmi"}},
+      {"image", "inspect", {"inspect", "--type", "image"}},
+      {"container", "ls", {"ps"}},
+      {"container", "list", {"ps"}},
+      {"container", "ps", {"ps"}},
+      {"container", "remove", {"rm"}},
+      {"container", "inspect", {"inspect", "--type", "container"}},
+  };
+  return kAliases;
+}
+
+bool same_word_under(std::string_view group, std::string_view word) {
+  static const std::vector<std::string_view> kImage = {"history", "tag",    "pull",  "push", "save",
+                                                       "load",    "import", "build", "prune"};
+  static const std::vector<std::string_view> kContainer = {
+      "run",    "exec",   "logs",  "stop",    "kill",   "wait",   "top",   "rename",
+      "diff",   "commit", "cp",    "port",    "rm",     "create", "start", "restart",
+      "attach", "stats",  "pause", "unpause", "update", "export"};
+  const auto& words = group == "image" ? kImage : kContainer;
+  return std::find(words.begin(), words.end(), word) != words.end();
+}
+
+}  // namespace
+
+std::vector<std::string> expand_management_command(std::vector<std::string> args, size_t at,
+                                                   const std::vector<std::string>& command_names) {
+  if (at + 1 >= args.size() || (args[at] != "image" && args[at] != "container")) return args;
+  const std::string& group = args[at];
+  const std::string& word = args[at + 1];
+  std::vector<std::string> expansion;
+  for (const auto& a : renamed()) {
+    if (a.group == group && a.word == word)
+      expansion.assign(a.expansion.begin(), a.expansion.end());
+  }
+  if (expansion.empty() && same_word_under(group, word)) expansion = {word};
+  if (expansion.empty() ||
+      std::find(command_names.begin(), command_names.end(), expansion[0]) == command_names.end()) {
+    return args;
+  }
+  auto first = args.begin() + static_cast<std::ptrdiff_t>(at);
+  args.erase(first, first + 2);
+  args.insert(args.begin() + static_cast<std::ptrdiff_t>(at), expansion.begin(), expansion.end());
+  return args;
+}
+
 Result<std::vector<std::string>> with_default_command(
     std::vector<std::string> args, const std::vector<std::string>& command_names,
     const std::function<bool(const std::string&)>& is_directory) {
@@ -56,6 +115,7 @@ Result<std::vector<std::string>> with_default_command(
     }
   }
   if (i >= args.size()) return args;  // no arguments: show help
+  args = expand_management_command(std::move(args), i, command_names);
   const std::string& first = args[i];
   if (first == "-h" || first == "--help" || first == "--version" ||
       std::find(command_names.begin(), command_names.end(), first) != command_names.end()) {

@@ -14,8 +14,18 @@
 
 namespace imgbuild::cli {
 
+// Docker's management commands map onto the top-level ones: "image ls" -> "images", "image rm" ->
+// "rmi", "image inspect" -> "inspect --type image", "container ls" -> "ps", "container inspect" ->
+// "inspect --type container", and "image|container WORD" -> "WORD" for the other commands Docker
+// has under both (image history/tag/pull/push/save/load/import/build/prune; container run/exec/
+// logs/stop/kill/...). Only to commands that exist here; anything else is left for the
+// "container" command itself (container prune) or for the usual error.
+std::vector<std::string> expand_management_command(std::vector<std::string> args, size_t at,
+                                                   const std::vector<std::string>& command_names);
+
 // Returns args with "build" inserted after the global options when the default command applies;
-// args unchanged when a command, help or --version is named or nothing follows the globals.
+// args unchanged when a command, help or --version is named or nothing follows the globals;
+// "image WORD" and "container WORD" as expand_management_command.
 // kNotFound with the full message (first line "'WORD' is not an imgbuild command.") otherwise.
 Result<std::vector<std::string>> with_default_command(
     std::vector<std::string> args, const std::vector<std::string>& command_names,

@@ -16,6 +16,16 @@ Result<image::Store> open_store(const GlobalOptions& globals) {
   return image::Store::open(globals.root);
 }
 
+void print_prune_report(std::string_view heading, const std::vector<std::string>& deleted,
+                        uint64_t reclaimed) {
+  if (!deleted.empty()) {
+    std::printf("%.*s:\n", static_cast<int>(heading.size()), heading.data());
+    for (const auto& name : deleted) std::printf("%s\n", name.c_str());
+    std::printf("\n");
+  }
+  std::printf("Total reclaimed space: %s\n", human_size(reclaimed).c_str());
+}
+
 std::string human_size(uint64_t bytes) {
   static const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
   double v = static_cast<double>(bytes);

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/error.h"
 #include "cli/command.h"
@@ -14,6 +16,11 @@ namespace imgbuild::cli {
 
 // Store::open(globals.root) with the root named in errors.
 Result<image::Store> open_store(const GlobalOptions& globals);
+
+// The end of Docker's prune commands: "<heading>:\n" and one name a line (when any), then
+// "Total reclaimed space: <human_size>".
+void print_prune_report(std::string_view heading, const std::vector<std::string>& deleted,
+                        uint64_t reclaimed);
 
 // Docker's units.HumanSize: decimal units, 3 significant digits ("4.26MB", "512B").
 std::string human_size(uint64_t bytes);

@@ -153,6 +153,12 @@ void drop_privileges(const ChildPlan& plan) {
   child::die_with(ChildReport::kExec, err, {plan.argv[0]});
 }
 
+void apply_rlimits(const ChildPlan& plan) {
+  for (const auto& r : plan.rlimits) {
+    if (::setrlimit(r.resource, &r.limit) < 0) die({"setrlimit ", r.name});
+  }
+}
+
 // Waits for the parent's go (it has placed us in the cgroup and started the network helper).
 void wait_for_go(const ChildPlan& plan) {
   char go = 0;
@@ -194,10 +200,7 @@ void child_main(const ChildPlan& plan) {
     setup_stdio(plan);
   }
   if (::chdir(plan.cwd) < 0) die({"chdir to ", plan.cwd});
-  struct rlimit nofile {
-    plan.nofile_soft, plan.nofile_hard
-  };
-  if (::setrlimit(RLIMIT_NOFILE, &nofile) < 0) die({"setrlimit RLIMIT_NOFILE"});
+  apply_rlimits(plan);
   // The go comes before the credential change: slirp4netns, started meanwhile, opens this
   // process's network namespace, which a process that changed uid (no longer dumpable) allows
   // only to holders of CAP_SYS_PTRACE over its memory's user namespace; rootless that is the
@@ -226,10 +229,7 @@ void exec_child_main(const ChildPlan& plan) {
     setup_stdio(plan);
   }
   if (::chdir(plan.cwd) < 0) die({"chdir to ", plan.cwd});
-  struct rlimit nofile {
-    plan.nofile_soft, plan.nofile_hard
-  };
-  if (::setrlimit(RLIMIT_NOFILE, &nofile) < 0) die({"setrlimit RLIMIT_NOFILE"});
+  apply_rlimits(plan);
   drop_privileges(plan);
   wait_for_go(plan);
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die({"set parent death signal"});

@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "runtime/rlimits.h"
+
 namespace imgbuild::runtime {
 
 struct ChildReport {
@@ -53,7 +55,8 @@ struct ChildPlan {
   bool read_only_rootfs;
   int stdin_fd, stdout_fd, stderr_fd;  // stdin_fd -1: /dev/null
   const char* cwd;
-  unsigned long nofile_soft, nofile_hard;  // RLIMIT_NOFILE
+  std::vector<RlimitSetting> rlimits;  // applied in order (runtime/rlimits.h)
+  const char* shm_size;                // size= of the /dev/shm tmpfs ("65536k")
   uint32_t uid, gid;
   std::vector<gid_t> groups;
   __u32 caps[2];  // eff/perm for root (uid 0); non-root users get none

@@ -132,7 +132,7 @@ void mount_dev(int target_fd, const char* target, const ChildPlan& plan) {
   ::close(pts);
 
   int shm = open_sub(dev, "shm", "/dev/shm");
-  m = new_fs("tmpfs", {{"mode", "1777"}, {"size", "65536k"}}, kSecure, "/dev/shm");
+  m = new_fs("tmpfs", {{"mode", "1777"}, {"size", plan.shm_size}}, kSecure, "/dev/shm");
   attach(m, shm, "tmpfs", "/dev/shm");
   ::close(m);
   ::close(shm);

@@ -241,11 +241,10 @@ Result<Container> Container::start_impl(const std::string& rootfs, const Process
   plan.stdout_fd = spec.stdout_fd;
   plan.stderr_fd = spec.stderr_fd;
   plan.cwd = spec.cwd.c_str();
-  // Docker's limits, but never above what this process may raise them to.
-  struct rlimit nofile {};
-  ::getrlimit(RLIMIT_NOFILE, &nofile);
-  plan.nofile_hard = std::min<unsigned long>(kNofileHard, nofile.rlim_max);
-  plan.nofile_soft = std::min<unsigned long>(kNofileSoft, plan.nofile_hard);
+  plan.rlimits = TRY(plan_rlimits(spec.ulimits));
+  std::string shm_size =
+      spec.shm_size_bytes == 0 ? std::string("65536k") : std::to_string(spec.shm_size_bytes);
+  plan.shm_size = shm_size.c_str();
   plan.uid = spec.uid;
   plan.gid = spec.gid;
   plan.groups.assign(spec.additional_gids.begin(), spec.additional_gids.end());

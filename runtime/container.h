@@ -48,6 +48,7 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "runtime/rlimits.h"
 
 namespace imgbuild::runtime {
 
@@ -107,6 +108,9 @@ struct ProcessSpec {
   bool tty = false;         // allocate a pty in the container's devpts; see Container::pty_master
   bool stdin_open = false;  // false: stdin is /dev/null whatever stdin_fd says
   Resources resources;
+  // Docker's --ulimit; RLIMIT_NOFILE defaults to 1024:524288 unless given (runtime/rlimits.h).
+  std::vector<Ulimit> ulimits;
+  uint64_t shm_size_bytes = 0;  // size of the /dev/shm tmpfs; 0: Docker's 64 MiB
   // The container's stdio, duplicated into it. Ignored with tty (the pty slave is 0, 1 and 2).
   int stdin_fd = 0, stdout_fd = 1, stderr_fd = 2;
   // Directory where hosts, resolv.conf and hostname are written and bound from. Empty: a

@@ -1,5 +1,7 @@
 #include "runtime/etc_files.h"
 
+#include <arpa/inet.h>
+
 #include "base/fs.h"
 #include "base/sys.h"
 #include "runtime/user_network.h"
@@ -75,6 +77,26 @@ Status write_etc_files(const std::string& dir, const std::string& hostname, Netw
   TRY(write_plain(fs::join(dir, "resolv.conf"), resolv));
   TRY(write_plain(fs::join(dir, "hostname"), hostname + "\n"));
   return {};
+}
+
+Result<std::string> parse_extra_host(std::string_view entry) {
+  std::string text(entry);
+  auto sep = text.find_first_of(":=");
+  std::string ip = sep == std::string::npos ? "" : text.substr(sep + 1);
+  if (ip == "host-gateway") {
+    return fail(ErrorKind::kUnsupported,
+                "--add-host is not supported: \"" + text +
+                    "\": host-gateway needs a bridge network (the host is not reachable here)");
+  }
+  in6_addr addr{};
+  bool valid_ip =
+      ::inet_pton(AF_INET, ip.c_str(), &addr) == 1 || ::inet_pton(AF_INET6, ip.c_str(), &addr) == 1;
+  if (sep == 0 || !valid_ip) {
+    return fail(ErrorKind::kInvalidArgument,
+                "--add-host \"" + text + "\": expected HOST:IP with a valid IP address");
+  }
+  text[sep] = ':';
+  return text;
 }
 
 }  // namespace imgbuild::runtime

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -16,5 +17,10 @@ namespace imgbuild::runtime {
 // extra_hosts ("HOST:IP", Docker's --add-host) are appended to hosts as "IP\tHOST".
 Status write_etc_files(const std::string& dir, const std::string& hostname, NetworkMode network,
                        const std::vector<std::string>& extra_hosts = {});
+
+// Docker's --add-host value (`run` and `build`): "HOST:IP" or "HOST=IP", IP v4 or v6, returned as
+// "HOST:IP". kInvalidArgument `--add-host "V": expected HOST:IP with a valid IP address`;
+// kUnsupported for "host-gateway" (containers here have no bridge whose gateway is the host).
+Result<std::string> parse_extra_host(std::string_view entry);
 
 }  // namespace imgbuild::runtime

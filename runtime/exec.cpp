@@ -87,10 +87,7 @@ Result<Container> Container::exec_impl(pid_t container_pid, const ProcessSpec& s
   plan.stdout_fd = spec.stdout_fd;
   plan.stderr_fd = spec.stderr_fd;
   plan.cwd = spec.cwd.c_str();
-  struct rlimit nofile {};
-  ::getrlimit(RLIMIT_NOFILE, &nofile);
-  plan.nofile_hard = std::min<unsigned long>(kNofileHard, nofile.rlim_max);
-  plan.nofile_soft = std::min<unsigned long>(kNofileSoft, plan.nofile_hard);
+  plan.rlimits = TRY(plan_rlimits(spec.ulimits));
   plan.uid = spec.uid;
   plan.gid = spec.gid;
   plan.groups.assign(spec.additional_gids.begin(), spec.additional_gids.end());
