@@ -13,6 +13,7 @@ build_pkgs=(build-essential cmake pkg-config git ca-certificates
 test_pkgs=(catch2 libcpp-httplib-dev clang-16 libclang-rt-16-dev clang-format
   docker-registry apache2-utils skopeo umoci oci-image-tool fuse-overlayfs runc curl
   python3 xz-utils bzip2 zstd docker.io
+  groff-base man-db  # the install test renders the generated man pages (tests/integration/install)
   autoconf automake perl)  # the last three build and run pjdfstest (tests/suites/run.sh)
 bench_pkgs=(hyperfine debootstrap buildah podman crun docker.io)
 
