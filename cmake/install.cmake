@@ -9,6 +9,10 @@
 # command table (cli/command_spec.h), so they always match what it parses.
 include(GNUInstallDirs)
 
+# `cmake --install` and cpack install what has been built instead of building `all` first (every
+# test included); build imgbuild, imgfs and imgbuild_docs before installing.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+
 set(IMGBUILD_MAN_DIR ${CMAKE_BINARY_DIR}/man)
 set(IMGBUILD_COMPLETION_DIR ${CMAKE_BINARY_DIR}/completion)
 add_custom_command(

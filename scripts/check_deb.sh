@@ -52,7 +52,7 @@ log "built $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB)"
 
 dpkg-deb -I "$deb" >"$work/info"
 dpkg-deb -c "$deb" >"$work/contents"
-sed -n '/Package:/,$p' "$work/info"
+dpkg-deb -f "$deb" Package Version Architecture Maintainer Installed-Size Depends Recommends
 depends=$(dpkg-deb -f "$deb" Depends)
 for dep in fuse3 libc6 libfuse3-3 libarchive13 libcurl4 libssl3 libzstd1 libcap2 libseccomp2; do
   [[ ", $depends," == *", $dep"[\ ,]* ]] || fail "Depends lacks $dep: $depends"
@@ -64,7 +64,7 @@ for f in ./usr/bin/imgbuild ./usr/bin/imgfs ./usr/share/bash-completion/completi
   ./usr/share/man/man1/imgbuild-build.1 ./usr/share/doc/imgbuild/README.md; do
   grep -q " $f\$" "$work/contents" || fail "$f is not in the package"
 done
-log "files: $(grep -c '^-' "$work/contents") ($(grep -c 'man1/' "$work/contents") man pages)"
+log "files: $(grep -c '^-' "$work/contents") ($(grep -c 'man1/.*\.1$' "$work/contents") man pages)"
 if [ "$quick" = 1 ]; then
   log "ok (quick)"
   exit 0
@@ -91,7 +91,8 @@ log "apt-get install ./$(basename "$deb") in a fresh Debian $(cat "$root/etc/deb
 in_root apt-get update -qq >"$work/apt.log" 2>&1 || { cat "$work/apt.log" >&2; fail "apt-get update"; }
 in_root sh -c "cd /tmp && apt-get install -y --no-install-recommends ./$(basename "$deb")" \
   >>"$work/apt.log" 2>&1 || { tail -30 "$work/apt.log" >&2; fail "apt-get install"; }
-grep -E '^(Setting up|Unpacking) ' "$work/apt.log" | sed 's/^/  /' | sort -u | head -40 >&2
+log "apt set up $(grep -c '^Setting up ' "$work/apt.log") packages: $(grep '^Setting up ' "$work/apt.log" |
+  cut -d' ' -f3 | sed 's/:amd64//' | tr '\n' ' ')"
 log "installed: $(in_root dpkg-query -W -f='${Package} ${Version} ${Status}' imgbuild)"
 out=$(in_root imgbuild version) || fail "imgbuild version failed in the Debian root"
 echo "$out"
