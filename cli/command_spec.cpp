@@ -49,6 +49,21 @@ ArgKind option_kind(const std::vector<std::string>& long_names) {
   return ArgKind::kNone;
 }
 
+// "TEXT:{bash,zsh}" -> bash, zsh.
+std::vector<std::string> choices_of(const std::string& type_name) {
+  std::vector<std::string> out;
+  size_t open = type_name.find(":{");
+  size_t close = type_name.find('}', open);
+  if (open == std::string::npos || close == std::string::npos) return out;
+  std::string list = type_name.substr(open + 2, close - open - 2);
+  for (size_t start = 0; start <= list.size();) {
+    size_t comma = std::min(list.find(',', start), list.size());
+    if (comma > start) out.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
 OptionSpec describe_option(const CLI::Option& opt) {
   OptionSpec out;
   for (const auto& s : opt.get_snames()) out.names.push_back("-" + s);
@@ -59,6 +74,7 @@ OptionSpec describe_option(const CLI::Option& opt) {
   }
   out.description = opt.get_description();
   out.kind = out.value_name.empty() ? ArgKind::kNone : option_kind(opt.get_lnames());
+  if (!out.value_name.empty()) out.choices = choices_of(out.value_name);
   out.hidden = opt.get_group().empty();
   return out;
 }
@@ -79,6 +95,7 @@ CommandSpec describe_app(const CLI::App& app) {
       p.name = opt->get_name(true);
       p.description = opt->get_description();
       p.kind = positional_kind(out.name, p.name);
+      p.choices = choices_of(opt->get_type_name());
       p.required = opt->get_required();
       p.repeated = opt->get_items_expected_max() > 1;
       out.positionals.push_back(std::move(p));

@@ -19,6 +19,7 @@ struct OptionSpec {
   std::string value_name;          // "TEXT", "INT", ...; empty for a flag
   std::string description;
   ArgKind kind = ArgKind::kNone;
+  std::vector<std::string> choices;  // the allowed values (CLI::IsMember), when listed
   bool hidden = false;
 };
 
@@ -26,6 +27,7 @@ struct PositionalSpec {
   std::string name;  // as given to CLI11 ("IMAGE", "containers")
   std::string description;
   ArgKind kind = ArgKind::kNone;
+  std::vector<std::string> choices;
   bool required = false;
   bool repeated = false;
 };
@@ -49,7 +51,8 @@ struct CommandSpec {
 // container, context,
 // dir or MOUNTPOINT a directory, anything else a file; an option whose long name ends in "file" a
 // file, in "dir", "root" or "context" a directory. prefix-command commands name their target in
-// kPrefixTargets (run/create: an image, exec: a container).
+// kPrefixTargets (run/create: an image, exec: a container). Values checked by CLI::IsMember list
+// their choices (CLI11 shows them in the type name: "TEXT:{bash,zsh}").
 CommandSpec describe_app(const CLI::App& app);
 
 // The visible subcommands (aliases included) and visible option names of spec.

@@ -17,6 +17,14 @@ const char* kind_word(ArgKind kind) {
   return "none";
 }
 
+// The completion kind word of a value: its choices ("w:a,b") when listed, else its kind.
+std::string value_word(ArgKind kind, const std::vector<std::string>& choices) {
+  if (choices.empty()) return kind_word(kind);
+  std::string out = "w:";
+  for (size_t i = 0; i < choices.size(); ++i) out += (i ? "," : "") + choices[i];
+  return out;
+}
+
 std::string join(const std::vector<std::string>& words) {
   std::string out;
   for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
@@ -37,11 +45,11 @@ void emit_spec(const CommandSpec& spec, const std::vector<std::string>& labels, 
   for (const auto& opt : spec.options) {
     if (opt.value_name.empty()) continue;
     valued.insert(valued.end(), opt.names.begin(), opt.names.end());
-    if (opt.kind == ArgKind::kNone) continue;
+    if (opt.kind == ArgKind::kNone && opt.choices.empty()) continue;
     for (const auto& label : labels) {
       for (const auto& name : opt.names) {
         kinds += "    " + quote(label.empty() ? name : label + " " + name) + ") echo " +
-                 kind_word(opt.kind) + " ;;\n";
+                 quote(value_word(opt.kind, opt.choices)) + " ;;\n";
       }
     }
   }
@@ -50,7 +58,7 @@ void emit_spec(const CommandSpec& spec, const std::vector<std::string>& labels, 
     positions.push_back(std::string(kind_word(spec.command_target)) + "!");
   } else {
     for (const auto& p : spec.positionals) {
-      positions.push_back(std::string(kind_word(p.kind)) + (p.repeated ? "+" : ""));
+      positions.push_back(value_word(p.kind, p.choices) + (p.repeated ? "+" : ""));
     }
   }
   std::string pattern;
@@ -89,7 +97,7 @@ __imgbuild_names() {
   esac
 }
 
-# Sets COMPREPLY to the completions of the word $2 of kind $1.
+# Sets COMPREPLY to the completions of the word $2 of kind $1 (w:A,B: one of the words A, B).
 __imgbuild_complete_kind() {
   local IFS=$'\n'
   case "$1" in
@@ -97,6 +105,7 @@ __imgbuild_complete_kind() {
     dir) COMPREPLY=($(compgen -d -- "$2")); compopt -o filenames 2>/dev/null ;;
     image|container) COMPREPLY=($(compgen -W "$(__imgbuild_names "$1")" -- "$2")) ;;
     any) COMPREPLY=($(compgen -W "$(__imgbuild_names image; __imgbuild_names container)" -- "$2")) ;;
+    w:*) local choices="${1#w:}"; COMPREPLY=($(compgen -W "${choices//,/$'\n'}" -- "$2")) ;;
     *) COMPREPLY=() ;;
   esac
 }

@@ -110,16 +110,29 @@ TEST_CASE("installed bash completion loads and completes commands", "[integratio
                bin + "' ru) && COMP_CWORD=1 && _imgbuild && echo \"${COMPREPLY[@]}\""});
   INFO(r.err);
   CHECK(r.out == "run\n");
-  // Names come from the store at completion time: an empty store has no containers.
+  // Names come from the store on the line (--root) at completion time.
   auto store = fs::TempDir::create();
   REQUIRE(store);
-  r = run({"bash", "-c",
-           "source <('" + bin + "' completion bash) && COMP_WORDS=('" + bin + "' --root '" +
-               store->path() +
-               "' rm '') && COMP_CWORD=4 && _imgbuild && "
-               "echo \"[${COMPREPLY[*]}]\""});
-  INFO(r.err);
-  CHECK(r.out == "[]\n");
+  std::string root = store->path();
+  auto complete = [&](const std::string& words) {
+    auto out =
+        run({"bash", "-c",
+             "source <('" + bin + "' completion bash) && COMP_WORDS=('" + bin + "' --root '" +
+                 root + "' " + words + ") && COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && " +
+                 "_imgbuild && echo \"[${COMPREPLY[*]}]\""});
+    INFO(out.err);
+    return out.out;
+  };
+  CHECK(complete("rm ''") == "[]\n");  // no containers yet
+  REQUIRE(fs::make_dirs(root + "/tree"));
+  REQUIRE(fs::write_file_atomic(root + "/tree/f", "x"));
+  REQUIRE(run({"tar", "-C", root + "/tree", "-cf", root + "/t.tar", "."}).exit_code == 0);
+  auto imported = run({bin, "--root", root, "import", root + "/t.tar", "app:1"});
+  INFO(imported.err);
+  REQUIRE(imported.exit_code == 0);
+  CHECK(complete("run a") == "[app:1]\n");
+  CHECK(complete("rmi app : ''") == "[1]\n");  // bash split the word at ':'
+  CHECK(complete("completion ''") == "[bash zsh]\n");
 }
 
 TEST_CASE("mount -t fuse.imgfs runs the installed imgfs", "[integration][install]") {

@@ -14,7 +14,7 @@ TEST_CASE("describe_app reads commands, options and argument kinds off CLI11", "
   CommandSpec spec = describe_app(t.app);
   CHECK(spec.name == "imgbuild");
   CHECK(visible_command_names(spec) ==
-        std::vector<std::string>{"build", "container", "rm", "remove", "run"});
+        std::vector<std::string>{"build", "completion", "container", "rm", "remove", "run"});
   CHECK(visible_option_names(spec) ==
         std::vector<std::string>{"-h", "--help", "--root", "-D", "--debug"});
   const CommandSpec& build = spec.subcommands[1];
@@ -27,18 +27,22 @@ TEST_CASE("describe_app reads commands, options and argument kinds off CLI11", "
   REQUIRE(build.positionals.size() == 1);
   CHECK(build.positionals[0].kind == ArgKind::kDirectory);
   CHECK_FALSE(build.positionals[0].repeated);
-  const CommandSpec& rm = spec.subcommands[3];
+  const CommandSpec& completion = spec.subcommands[2];
+  REQUIRE(completion.name == "completion");
+  CHECK(completion.positionals[0].choices == std::vector<std::string>{"bash", "zsh"});
+  CHECK(completion.positionals[0].kind == ArgKind::kFile);
+  const CommandSpec& rm = spec.subcommands[4];
   REQUIRE(rm.name == "rm");
   CHECK(rm.aliases == std::vector<std::string>{"remove"});
   CHECK(rm.positionals[0].kind == ArgKind::kContainer);
   CHECK(rm.positionals[0].repeated);
   CHECK(rm.positionals[0].required);
-  const CommandSpec& run = spec.subcommands[4];
+  const CommandSpec& run = spec.subcommands[5];
   CHECK(run.takes_command);
   CHECK(run.command_target == ArgKind::kImage);
   CHECK(spec.subcommands[0].name == "__man");
   CHECK(spec.subcommands[0].hidden);
-  CHECK(spec.subcommands[2].subcommands[0].name == "prune");
+  CHECK(spec.subcommands[3].subcommands[0].name == "prune");
 }
 
 // Runs the bash completion for the words (the last one is being completed) and returns the
@@ -64,7 +68,9 @@ class Completer {
     for (const auto& w : words) array += " '" + w + "'";
     std::string script = "cd '" + dir_.path() + "' && source completion.bash && COMP_WORDS=(" +
                          array + ") && COMP_CWORD=" + std::to_string(words.size() - 1) +
-                         " && _imgbuild && printf '%s\\n' \"${COMPREPLY[@]}\" | LC_ALL=C sort";
+                         " && _imgbuild && printf '%s\\n' \"${COMPREPLY[@]}\" | LC_ALL=C sort && " +
+                         "for x in \"${COMPREPLY[@]}\"; do [[ $x != *$'\\n'* ]] || " +
+                         "echo \"two in one: $x\" >&2; done";
     auto r = run_process({"bash", "-c", script});
     REQUIRE(r);
     INFO(r->err);
@@ -93,6 +99,7 @@ TEST_CASE("bash completion completes commands, aliases and flags", "[unit]") {
 TEST_CASE("bash completion completes containers, images and paths by kind", "[unit]") {
   Completer c;
   CHECK(c.complete({"rm", ""}) == "c1\nc2\n");
+  CHECK(c.complete({"completion", ""}) == "bash\nzsh\n");        // CLI::IsMember's choices
   CHECK(c.complete({"remove", "-f", "c1", "c"}) == "c1\nc2\n");  // repeated
   CHECK(c.complete({"run", "--name", "x", "-d", "b"}) == "busybox:latest\n");
   CHECK(c.complete({"run", "busybox", ":", "l"}) == "latest\n");  // bash split at ':'

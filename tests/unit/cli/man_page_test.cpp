@@ -17,12 +17,13 @@ std::vector<ManPage> pages() {
 TEST_CASE("man pages: one per visible command plus imgbuild(1)", "[unit]") {
   std::vector<std::string> names;
   for (const auto& p : pages()) names.push_back(p.file_name);
-  CHECK(names == std::vector<std::string>{"imgbuild.1", "imgbuild-build.1", "imgbuild-container.1",
-                                          "imgbuild-rm.1", "imgbuild-run.1"});
+  CHECK(names == std::vector<std::string>{"imgbuild.1", "imgbuild-build.1", "imgbuild-completion.1",
+                                          "imgbuild-container.1", "imgbuild-rm.1",
+                                          "imgbuild-run.1"});
 }
 
 TEST_CASE("man page of a command: synopsis, aliases, options, see also", "[unit]") {
-  CHECK(pages()[3].text ==
+  CHECK(pages()[4].text ==
         ".TH \"IMGBUILD\\-RM\" \"1\" \"\" \"imgbuild 9.9\" \"imgbuild manual\"\n"
         ".SH NAME\n"
         "imgbuild\\-rm \\- Remove containers\n"
@@ -42,9 +43,9 @@ TEST_CASE("man page of a command: synopsis, aliases, options, see also", "[unit]
         "Force.\n"
         ".SH SEE ALSO\n"
         ".BR imgbuild (1)\n");
-  CHECK(pages()[4].text.find(".B imgbuild run\n[\\fIOPTIONS\\fR] \\fIIMAGE\\fR [\\fICOMMAND\\fR "
+  CHECK(pages()[5].text.find(".B imgbuild run\n[\\fIOPTIONS\\fR] \\fIIMAGE\\fR [\\fICOMMAND\\fR "
                              "[\\fIARG\\fR...]]\n") != std::string::npos);
-  CHECK(pages()[2].text.find(".SH COMMANDS\n.TP\n.B imgbuild container prune\nRemove all stopped "
+  CHECK(pages()[3].text.find(".SH COMMANDS\n.TP\n.B imgbuild container prune\nRemove all stopped "
                              "containers.\n") != std::string::npos);
 }
 
@@ -55,6 +56,8 @@ TEST_CASE("imgbuild(1) lists the commands and the global options", "[unit]") {
         std::string::npos);
   CHECK(text.find("\\fB\\-\\-root\\fR \\fITEXT\\fR\nStore directory.\n") != std::string::npos);
   CHECK(text.find("__man") == std::string::npos);
+  CHECK(pages()[2].text.find(".B imgbuild completion\n[\\fIOPTIONS\\fR] [\\fISHELL\\fR]\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("roff_escape keeps backslashes and leading dots literal", "[unit]") {

@@ -35,6 +35,9 @@ struct TestApp {
     container->add_subcommand("prune", "Remove all stopped containers")
         ->add_flag("-f,--force", b, "Do not prompt");
     app.add_subcommand("__man", "hidden")->group("");
+    app.add_subcommand("completion", "Print the completion script")
+        ->add_option("SHELL", s, "Shell")
+        ->check(CLI::IsMember({"bash", "zsh"}));
   }
 };
 
