@@ -118,27 +118,27 @@ __imgbuild_complete_kind() {
   while ((start > 1)) && [[ ${COMP_WORDS[start]} == [:=] || ${COMP_WORDS[start - 1]} == [:=] ]]; do
     ((start--))
   done
-  local cur="" words=()
+  local cur="" args=()
   for ((i = start; i <= COMP_CWORD; i++)); do cur+="${COMP_WORDS[i]}"; done
   for ((i = 1; i < start; i++)); do
     w="${COMP_WORDS[i]}"
-    if [[ $w == [:=] && ${#words[@]} -gt 0 ]]; then
-      words[${#words[@]} - 1]+="$w"; glue=1
+    if [[ $w == [:=] && ${#args[@]} -gt 0 ]]; then
+      args[${#args[@]} - 1]+="$w"; glue=1
     elif ((glue)); then
-      words[${#words[@]} - 1]+="$w"; glue=0
+      args[${#args[@]} - 1]+="$w"; glue=0
     else
-      words+=("$w")
+      args+=("$w")
     fi
   done
 
   __imgbuild_spec ""
   local prev="" kind
-  for ((i = 0; i < ${#words[@]}; i++)); do
-    w="${words[i]}"
+  for ((i = 0; i < ${#args[@]}; i++)); do
+    w="${args[i]}"
     if [[ $w == -?* ]] && { ((npos == 0)) || [[ $positions != *'!'* ]]; }; then
       if [[ $w != *=* && $valued == *" $w "* ]]; then
         ((i++))
-        ((i == ${#words[@]})) && prev="$w"
+        ((i == ${#args[@]})) && prev="$w"
       fi
       continue
     fi
