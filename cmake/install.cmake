@@ -1,7 +1,9 @@
 # Installing imgbuild (`cmake --install BUILD [--prefix P]`) and packaging it (`cpack -G DEB` in
 # BUILD). Layout under the prefix:
-#   bin/imgbuild, bin/imgfs           imgfs in PATH, so `mount -t fuse.imgfs` finds it: mount.fuse3
-#                                     runs the program named after the subtype from PATH
+#   bin/imgbuild, bin/imgfs           `mount -t fuse.imgfs` runs mount.fuse3, which runs the program
+#                                     named after the subtype through /bin/sh; libmount drops PATH,
+#                                     so the shell's default PATH finds it: the default prefix
+#                                     (/usr/local) or the package's (/usr), not any other prefix
 #   share/bash-completion/completions/imgbuild, share/zsh/vendor-completions/_imgbuild
 #   share/man/man1/imgbuild.1, imgbuild-COMMAND.1
 #   share/doc/imgbuild/README.md
