@@ -11,6 +11,7 @@ build_pkgs=(build-essential cmake pkg-config git ca-certificates
   nlohmann-json3-dev libcurl4-openssl-dev libcli11-dev libcap-dev libseccomp-dev
   busybox-static iproute2 procps slirp4netns uidmap)  # uidmap: rootless (docs/rootless.md)
 test_pkgs=(catch2 libcpp-httplib-dev clang-16 libclang-rt-16-dev clang-format
+  groff-base man-db  # the install test renders the generated man pages (tests/integration/install)
   docker-registry apache2-utils skopeo umoci oci-image-tool fuse-overlayfs runc curl
   python3 xz-utils bzip2 zstd docker.io
   golang-go golang-github-containerd-stargz-snapshotter-dev  # tests/tools/estargz-check

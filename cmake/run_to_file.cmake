@@ -1,0 +1,16 @@
+# cmake -DOUTPUT=FILE -P run_to_file.cmake PROGRAM ARGS...: runs PROGRAM with ARGS and writes its
+# standard output to FILE (custom commands have no portable redirection). Fails when it fails.
+set(argv)
+set(collect OFF)
+foreach(i RANGE ${CMAKE_ARGC})
+  if(collect AND DEFINED CMAKE_ARGV${i})
+    list(APPEND argv "${CMAKE_ARGV${i}}")
+  elseif("${CMAKE_ARGV${i}}" MATCHES "run_to_file\\.cmake$")
+    set(collect ON)
+  endif()
+endforeach()
+execute_process(COMMAND ${argv} OUTPUT_FILE ${OUTPUT} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  file(REMOVE ${OUTPUT})
+  message(FATAL_ERROR "${argv}: exit status ${rc}")
+endif()
