@@ -59,6 +59,15 @@ std::string gunzip_all(const std::string& path) {
   return out;
 }
 
+// The directory as a plain layer tar in `work`; returns its path.
+std::string write_tar(const std::string& dir, const std::string& work) {
+  std::string tar_path = work + "/layer.tar";
+  auto out = sys::open(tar_path, O_RDWR | O_CREAT, 0644);
+  REQUIRE(out);
+  REQUIRE(write_layer_from_dir(dir, out->get(), {.compression = Compression::kNone}));
+  return tar_path;
+}
+
 struct Converted {
   std::string tar;
   std::string blob;
@@ -84,12 +93,7 @@ TEST_CASE("eStargz keeps the tar, indexes every chunk and extracts to the same t
   make_rich_tree(src->path());
   auto work = fs::TempDir::create();
   REQUIRE(work);
-  std::string tar_path = work->path() + "/layer.tar";
-  {
-    auto out = sys::open(tar_path, O_RDWR | O_CREAT, 0644);
-    REQUIRE(out);
-    REQUIRE(write_layer_from_dir(src->path(), out->get(), {.compression = Compression::kNone}));
-  }
+  std::string tar_path = write_tar(src->path(), work->path());
   Converted c = convert(tar_path, work->path() + "/blob", {.chunk_size = 100000, .threads = 2});
 
   CHECK(c.info.size == static_cast<int64_t>(c.blob.size()));
@@ -165,12 +169,7 @@ TEST_CASE("eStargz refuses a layer that already holds a TOC and a truncated tar"
   write_whole(src->path() + "/stargz.index.json", "{}");
   auto work = fs::TempDir::create();
   REQUIRE(work);
-  std::string tar_path = work->path() + "/layer.tar";
-  {
-    auto out = sys::open(tar_path, O_RDWR | O_CREAT, 0644);
-    REQUIRE(out);
-    REQUIRE(write_layer_from_dir(src->path(), out->get(), {.compression = Compression::kNone}));
-  }
+  std::string tar_path = write_tar(src->path(), work->path());
   auto in = sys::open(tar_path, O_RDONLY);
   REQUIRE(in);
   auto out = sys::open(work->path() + "/blob", O_RDWR | O_CREAT, 0644);
@@ -227,12 +226,7 @@ TEST_CASE("eStargz index resolves chunks to blob ranges that inflate to the file
   write_whole(src->path() + "/empty", "");
   auto work = fs::TempDir::create();
   REQUIRE(work);
-  std::string tar_path = work->path() + "/layer.tar";
-  {
-    auto out = sys::open(tar_path, O_RDWR | O_CREAT, 0644);
-    REQUIRE(out);
-    REQUIRE(write_layer_from_dir(src->path(), out->get(), {.compression = Compression::kNone}));
-  }
+  std::string tar_path = write_tar(src->path(), work->path());
   Converted c = convert(tar_path, work->path() + "/blob", {.chunk_size = 50000});
   std::string toc_tar = inflate_member(c.blob, c.info.toc_offset);
   auto size = std::stoll(toc_tar.substr(124, 11), nullptr, 8);
