@@ -55,12 +55,10 @@ HealthResult run_health_probe(pid_t container_pid, const runtime::ProcessSpec& c
   auto drain = [&] {
     char buf[4096];
     for (;;) {
-      ssize_t n = ::read(out_r.get(), buf, sizeof buf);
-      if (n == 0) return false;
-      if (n < 0) return errno == EAGAIN || errno == EINTR;
-      if (result.output.size() < HealthState::kMaxOutput) {
-        result.output.append(buf, static_cast<size_t>(n));
-      }
+      auto n = sys::read_some(out_r.get(), buf, "health check output");
+      if (!n) return n.error().errno_value() == EAGAIN;  // nothing more for now
+      if (*n == 0) return false;
+      if (result.output.size() < HealthState::kMaxOutput) result.output.append(buf, *n);
     }
   };
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -74,8 +72,9 @@ HealthResult run_health_probe(pid_t container_pid, const runtime::ProcessSpec& c
       return failed("Health check exceeded timeout (" + go_duration_string(timeout) + ")");
     }
     struct pollfd fds[2] = {{pidfd.get(), POLLIN, 0}, {out_r.get(), POLLIN, 0}};
-    int ready = ::poll(fds, output_open ? 2 : 1, static_cast<int>(left.count()) + 1);
-    if (ready < 0 && errno != EINTR) break;
+    auto ready = sys::poll(std::span(fds, output_open ? 2 : 1), static_cast<int>(left.count()) + 1,
+                           "health check");
+    if (!ready) break;
     if (output_open && fds[1].revents != 0) output_open = drain();
     if ((fds[0].revents & POLLIN) != 0) break;
   }
