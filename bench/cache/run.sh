@@ -24,7 +24,6 @@ repo=$(cd "$here/../.." && pwd)
 . "$here/../lib/imgbuild.sh"
 find_imgbuild cache
 bin=$IMGBUILD
-command -v docker-registry >/dev/null || { echo "bench/cache: docker-registry not installed" >&2; exit 1; }
 
 . "$here/../lib/dockerd.sh"
 work=$(mktemp -d /var/tmp/imgbuild-bench-cache.XXXXXX)
@@ -39,23 +38,8 @@ cleanup() {
 trap cleanup EXIT
 
 # The registry, on a free loopback port.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/registry.yml" <<YML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:$port
-YML
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-reg_pid=$!
-reg=127.0.0.1:$port
-for _ in $(seq 1 100); do curl -sf "http://$reg/v2/" >/dev/null && break; sleep 0.05; done
+. "$here/../lib/registry.sh"
+start_bench_registry "$work" cache
 
 # The base image, in the registry.
 if [ $smoke = 1 ]; then
@@ -79,19 +63,23 @@ median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int(
 
 declare -A T
 n=0
-fresh() { n=$((n + 1)); echo "$work/runner-$n"; }  # an empty store, as a new CI runner has
+# Sets runner to an empty store, as a new CI runner has. Not called in $(...): n must count.
+fresh() { n=$((n + 1)); runner=$work/runner-$n; }
 
 # imgbuild: runner A fills the cache; each measured runner starts empty.
-"$bin" --root "$(fresh)" build -q -t "$reg/app:a" --push \
+fresh
+"$bin" --root "$runner" build -q -t "$reg/app:a" --push \
   --cache-to "type=registry,ref=$reg/app:cache,mode=max" "$ctx" >/dev/null
 times=()
 for _ in $(seq 1 "$runs"); do
-  times+=("$(time_cmd "$bin" --root "$(fresh)" build -q -t "$reg/app:b" --push \
+  fresh
+  times+=("$(time_cmd "$bin" --root "$runner" build -q -t "$reg/app:b" --push \
     --cache-from "type=registry,ref=$reg/app:cache" "$ctx")")
 done
 T[imgbuild,cached]=$(median "${times[@]}")
 grep -q "sha256:" "$work/last.log" || { echo "bench/cache: no image ID from the cached build" >&2; exit 1; }
-T[imgbuild,cold]=$(time_cmd "$bin" --root "$(fresh)" build -q --no-cache -t "$reg/app:cold" --push "$ctx")
+fresh
+T[imgbuild,cold]=$(time_cmd "$bin" --root "$runner" build -q --no-cache -t "$reg/app:cold" --push "$ctx")
 rm -rf "$work"/runner-*
 
 peers=()
