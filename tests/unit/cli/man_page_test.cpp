@@ -50,7 +50,7 @@ TEST_CASE("man page of a command: synopsis, aliases, options, see also", "[unit]
 }
 
 TEST_CASE("imgbuild(1) lists the commands and the global options", "[unit]") {
-  const std::string& text = pages()[0].text;
+  std::string text = pages()[0].text;  // a copy: pages() is a temporary
   CHECK(text.find(".SH NAME\nimgbuild \\- build and run images\n") != std::string::npos);
   CHECK(text.find(".TP\n.BR imgbuild\\-rm (1)\nRemove containers. Alias: remove.\n") !=
         std::string::npos);
