@@ -7,25 +7,18 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <ctime>
 #include <vector>
 
 #include "base/fs.h"
 #include "base/sys.h"
 #include "base/unique_fd.h"
+#include "image/image_config.h"
 
 namespace imgbuild::image {
 namespace {
 
-// RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" as written by eStargz writers; 0 when absent or unreadable.
-time_t parse_time(const std::string& text) {
-  struct tm tm {};
-  if (text.empty() || strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
-  return timegm(&tm);
-}
-
 Status set_times(int dirfd, const std::string& rel, const std::string& modtime) {
-  time_t t = parse_time(modtime);
+  time_t t = static_cast<time_t>(parse_rfc3339(modtime).value_or(0));  // absent: the epoch
   struct timespec ts[2] = {{t, 0}, {t, 0}};
   if (::utimensat(dirfd, rel.c_str(), ts, AT_SYMLINK_NOFOLLOW) < 0) {
     return fail_errno("utimensat", rel);

@@ -5,13 +5,13 @@
 
 #include <algorithm>
 #include <cstring>
-#include <ctime>
 #include <unordered_map>
 
 #include "base/parallel.h"
 #include "base/sha256.h"
 #include "base/sys.h"
 #include "image/compression_reader.h"
+#include "image/image_config.h"
 #include "image/tar_splitter.h"
 
 namespace imgbuild::image {
@@ -57,15 +57,10 @@ Result<std::string> gzip_member(std::string_view plain, int level) {
   return out;
 }
 
-std::string rfc3339(int64_t seconds, long nsec) {
-  if (nsec >= 500000000) ++seconds;  // Go rounds to the second
-  if (seconds == 0) return "";
-  time_t t = static_cast<time_t>(seconds);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+// The TOC's modtime: Go's formatting (rounded to the second, empty for the epoch).
+std::string toc_modtime(int64_t seconds, long nsec) {
+  if (nsec >= 500000000) ++seconds;
+  return seconds == 0 ? "" : rfc3339_utc(seconds);
 }
 
 std::string_view type_name(TarEntry::Type type) {
@@ -193,7 +188,7 @@ estargz::TocEntry toc_entry(const SplitTarEntry& e, std::unordered_map<int64_t, 
   };
   t.user_name = if_changed(users, h.uid, e.uname);
   t.group_name = if_changed(groups, h.gid, e.gname);
-  t.modtime = rfc3339(h.mtime, h.mtime_nsec);
+  t.modtime = toc_modtime(h.mtime, h.mtime_nsec);
   for (const auto& [k, v] : h.xattrs) t.xattrs[k] = v;
   if (h.type == TarEntry::Type::kHardLink || h.type == TarEntry::Type::kSymlink) {
     t.link_name = h.linkname;
