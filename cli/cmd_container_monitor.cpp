@@ -1,7 +1,7 @@
-// imgbuild container-monitor ID --ready-fd N (internal, started by `run -d`): owns a detached
-// container's mount, writes its output to containers/<id>/container.log, records its exit.
+// imgbuild container-monitor ID --ready-fd N (internal, started by `run -d` and `start` through
+// containers::ExecMonitorLauncher): the process containers/monitor.h describes.
 #include "cli/command.h"
-#include "cli/container_launch.h"
+#include "containers/monitor.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -15,7 +15,7 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   return [id, ready_fd, &globals]() -> int {
     auto store = image::Store::open(globals.root);
     if (!store) return report_error(store.error(), 125);
-    return monitor_container(*store, *id, *ready_fd);
+    return containers::monitor_container(*store, *id, *ready_fd);
   };
 }
 

@@ -18,7 +18,7 @@
 #include "base/fs.h"
 #include "base/sys.h"
 #include "cli/command.h"
-#include "cli/container_launch.h"
+#include "cli/container_state.h"
 #include "containers/root_copy.h"
 #include "fs/mount.h"
 #include "fs/server.h"

@@ -15,7 +15,6 @@
 #include "base/sys.h"
 #include "cli/command.h"
 #include "cli/container_state.h"
-#include "cli/container_stop.h"
 #include "runtime/process_config.h"
 #include "runtime/user.h"
 

@@ -6,7 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/container_each.h"
-#include "cli/container_stop.h"
+#include "containers/stop.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -21,26 +21,12 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
     if (!sig) return report_error(sig.error());
     auto store = image::Store::open(globals.root);
     if (!store) return report_error(store.error());
-    return for_each_container(
-        *store, *names, [&](const std::string& name, ContainerRecord& record) -> Status {
-          // As Docker: a kill is a manual stop, which ends the restart policy; a restarting
-          // container has no process to signal.
-          if (is_active(record)) TRY(request_stop(*store, record.id));
-          if (is_restarting(record)) {
-            std::printf("%s\n", name.c_str());
-            return {};
-          }
-          if (!is_running(record) || !pid_belongs(record)) {
-            return fail(
-                ErrorKind::kInvalidArgument,
-                "cannot kill container: " + name + ": container " + record.id + " is not running");
-          }
-          if (::kill(record.container_pid, *sig) < 0) {
-            return fail_errno("kill", "container " + name);
-          }
-          std::printf("%s\n", name.c_str());
-          return {};
-        });
+    return for_each_container(*store, *names,
+                              [&](const std::string& name, ContainerRecord& record) -> Status {
+                                TRY(containers::kill_container(*store, name, record, *sig));
+                                std::printf("%s\n", name.c_str());
+                                return {};
+                              });
   };
 }
 

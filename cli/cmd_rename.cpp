@@ -20,15 +20,7 @@ Status rename_container(const image::Store& store, const std::string& old_name,
     return fail(ErrorKind::kInvalidArgument,
                 "Renaming a container with the same name as its current name");
   }
-  ContainerList all = TRY(list_records(store));
-  for (const auto& r : all.records) {
-    if (r.name == name) {
-      return fail(ErrorKind::kAlreadyExists, "Conflict. The container name \"/" + name +
-                                                 "\" is already in use by container \"" + r.id +
-                                                 "\". You have to remove (or rename) that "
-                                                 "container to be able to reuse that name.");
-    }
-  }
+  TRY(containers::claim_container_name(store, name));
   record.name = name;
   return save_record(store, record);
 }

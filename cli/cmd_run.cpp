@@ -8,18 +8,22 @@
 #include "base/fs.h"
 #include "builder/dockerfile/instructions.h"
 #include "cli/command.h"
-#include "cli/container_extras.h"
-#include "cli/container_launch.h"
+#include "cli/container_state.h"
 #include "cli/registry_progress.h"
 #include "cli/run_command.h"
 #include "cli/run_mounts.h"
+#include "containers/extras.h"
 #include "containers/kv_file.h"
+#include "containers/launch.h"
 #include "runtime/capabilities.h"
 #include "runtime/etc_files.h"
 #include "runtime/port_forwarder.h"
 
 namespace imgbuild::cli {
 namespace {
+
+using containers::ContainerExtras;
+using containers::CreateOptions;
 
 struct RunArgs {
   bool rm = false, detach = false, interactive = false, tty = false, read_only = false;
@@ -313,23 +317,29 @@ Runner setup_run(CLI::App& sub, const GlobalOptions& globals, RunMode mode) {
     options->pull_progress = &progress;
     std::unique_ptr<fs::Mount> mount;
     bool foreground = mode == RunMode::kRun && !args->detach;
-    auto record = create_container(*store, *options, foreground ? &mount : nullptr);
+    auto record = containers::create_container(*store, *options, foreground ? &mount : nullptr);
     if (!record) return report_error(record.error(), 125);
-    if (auto st = add_container_extras(*store, *record, extras, mount.get()); !st) {
+    if (auto st = containers::add_container_extras(*store, *record, extras, mount.get()); !st) {
       mount.reset();
       (void)remove_container_files(*store, *record);
       return report_error(st.error(), 125);
     }
     if (mode == RunMode::kCreate || args->detach) {
-      int rc = mode == RunMode::kCreate ? 0 : start_detached(*store, *record);
-      if (rc == 0) std::printf("%s\n", record->id.c_str());
-      return rc;
+      if (mode == RunMode::kRun) {
+        containers::ExecMonitorLauncher launcher;
+        auto started = containers::start_detached(*store, *record, launcher);
+        if (!started) return report_error(started.error().error, started.error().code);
+      }
+      std::printf("%s\n", record->id.c_str());
+      return 0;
     }
     ContainerRecord kept = *record;
-    int rc = run_foreground(*store, std::move(*record), args->interactive, std::move(mount));
+    int rc = containers::run_foreground(*store, std::move(*record), args->interactive,
+                                        std::move(mount), [](const Error& e) { report_error(e); });
     // --rm also removes the container's anonymous volumes, as Docker does.
     if (args->rm && !kept.volumes.empty() && !fs::exists(container_dir(*store, kept.id))) {
-      if (auto st = remove_anonymous_volumes(*store, kept); !st) report_error(st.error());
+      if (auto st = containers::remove_anonymous_volumes(*store, kept); !st)
+        report_error(st.error());
     }
     return rc;
   };

@@ -5,23 +5,11 @@
 #include <cstdio>
 
 #include "cli/command.h"
-#include "cli/container_launch.h"
-#include "fs/mount.h"
+#include "cli/container_state.h"
+#include "containers/launch.h"
 
 namespace imgbuild::cli {
 namespace {
-
-// The record made ready for another run: no stop request left, a fresh restart count (Docker
-// gives every start a new restart manager), no mount left by a monitor that died.
-Status prepare_start(const image::Store& store, ContainerRecord& record) {
-  TRY(clear_stop_request(store, record.id));
-  if (record.status != ContainerStatus::kCreated) {
-    auto unmounted = fs::force_unmount(container_rootfs(store, record.id));
-    if (!unmounted && unmounted.error().kind() != ErrorKind::kNotFound) return unmounted;
-  }
-  record.restart_count = 0;
-  return save_record(store, record);
-}
 
 Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   auto names = std::make_shared<std::vector<std::string>>();
@@ -38,6 +26,7 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
       return report_error(Error(ErrorKind::kInvalidArgument,
                                 "you cannot start and attach multiple containers at once"));
     }
+    containers::ExecMonitorLauncher launcher;
     int rc = 0;
     for (const auto& name : *names) {
       auto record = find_record(*store, name);
@@ -50,12 +39,16 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
         if (!attached) std::printf("%s\n", name.c_str());
         continue;
       }
-      if (auto ready = prepare_start(*store, *record); !ready) {
+      if (auto ready = containers::prepare_start(*store, *record); !ready) {
         rc = report_error(ready.error().with_context("starting container " + name));
         continue;
       }
-      if (attached) return run_foreground(*store, std::move(*record), *interactive);
-      if (start_detached(*store, *record) != 0) {
+      if (attached) {
+        return containers::run_foreground(*store, std::move(*record), *interactive, nullptr,
+                                          [](const Error& e) { report_error(e); });
+      }
+      if (auto started = containers::start_detached(*store, *record, launcher); !started) {
+        report_error(started.error().error);
         rc = 1;
         continue;
       }

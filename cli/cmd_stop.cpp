@@ -7,7 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/container_each.h"
-#include "cli/container_stop.h"
+#include "containers/stop.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -30,8 +30,8 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
           // The container's --stop-timeout unless -t is given.
           int wait_s =
               time->count() == 0 && record.stop_timeout >= 0 ? record.stop_timeout : *seconds;
-          TRY(stop_container(*store, record, sig,
-                             std::chrono::milliseconds(std::max(0, wait_s) * 1000)));
+          TRY(containers::stop_container(*store, record, sig,
+                                         std::chrono::milliseconds(std::max(0, wait_s) * 1000)));
           std::printf("%s\n", name.c_str());
           return {};
         });

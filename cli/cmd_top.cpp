@@ -10,7 +10,7 @@
 #include "base/dir_reader.h"
 #include "base/fs.h"
 #include "cli/command.h"
-#include "cli/container_stop.h"
+#include "cli/container_state.h"
 
 namespace imgbuild::cli {
 namespace {

@@ -1,10 +1,10 @@
 // imgbuild wait CONTAINER...: blocks until each container stops, then prints its exit code, as
 // `docker wait`.
 #include <cstdio>
-#include <thread>
 
 #include "cli/command.h"
 #include "cli/container_each.h"
+#include "containers/stop.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -17,15 +17,7 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
     if (!store) return report_error(store.error());
     return for_each_container(*store, *names,
                               [&](const std::string&, ContainerRecord& record) -> Status {
-                                // The monitor records the exit; there is nothing to wait on but the
-                                // record.
-                                while (is_active(record)) {
-                                  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-                                  auto now = load_record(*store, record.id);
-                                  if (!now) break;  // removed (--rm): the last state seen stands
-                                  record = std::move(*now);
-                                }
-                                std::printf("%d\n", is_active(record) ? 0 : record.exit_code);
+                                std::printf("%d\n", containers::wait_for_exit(*store, record));
                                 std::fflush(stdout);
                                 return {};
                               });

@@ -1,4 +1,4 @@
-#include "cli/container_state.h"
+#include "containers/record_store.h"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 
 #include "base/fs.h"
 
-namespace imgbuild::cli {
+namespace imgbuild::containers {
 namespace {
 
 const std::string kGood = std::string(64, 'a');
@@ -138,17 +138,17 @@ TEST_CASE("a record that says running without its monitor is observed as exited"
 TEST_CASE("the restart policy, count, start time and --init are kept in the record", "[unit]") {
   Fixture f;
   auto r = *load_record(f.store, kGood);
-  CHECK(r.restart_policy == containers::RestartPolicy{});
+  CHECK(r.restart_policy == RestartPolicy{});
   CHECK(r.restart_count == 0);
   CHECK(r.started.empty());
   CHECK_FALSE(r.spec.init);
-  r.restart_policy = {containers::RestartMode::kOnFailure, 3};
+  r.restart_policy = {RestartMode::kOnFailure, 3};
   r.restart_count = 2;
   r.started = "2024-01-02T03:04:05Z";
   r.spec.init = true;
   REQUIRE(save_record(f.store, r));
   auto back = *load_record(f.store, kGood);
-  CHECK(back.restart_policy == containers::RestartPolicy{containers::RestartMode::kOnFailure, 3});
+  CHECK(back.restart_policy == RestartPolicy{RestartMode::kOnFailure, 3});
   CHECK(back.restart_count == 2);
   CHECK(back.started == "2024-01-02T03:04:05Z");
   CHECK(back.spec.init);
@@ -165,4 +165,4 @@ TEST_CASE("a stop request is a marker the next start clears", "[unit]") {
 }
 
 }  // namespace
-}  // namespace imgbuild::cli
+}  // namespace imgbuild::containers

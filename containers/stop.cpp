@@ -1,4 +1,4 @@
-#include "cli/container_stop.h"
+#include "containers/stop.h"
 
 #include <signal.h>
 
@@ -7,8 +7,9 @@
 
 #include "base/fs.h"
 #include "base/user_namespace.h"
+#include "containers/record_store.h"
 
-namespace imgbuild::cli {
+namespace imgbuild::containers {
 namespace {
 
 bool wait_stopped(const image::Store& store, const std::string& id,
@@ -58,4 +59,27 @@ Status stop_container(const image::Store& store, const ContainerRecord& record, 
   return fail(ErrorKind::kRuntime, "container " + record.id.substr(0, 12) + " did not stop");
 }
 
-}  // namespace imgbuild::cli
+Status kill_container(const image::Store& store, const std::string& name,
+                      const ContainerRecord& record, int sig) {
+  if (is_active(record)) TRY(request_stop(store, record.id));
+  if (is_restarting(record)) return {};
+  if (!is_running(record) || !pid_belongs(record)) {
+    return fail(ErrorKind::kInvalidArgument,
+                "cannot kill container: " + name + ": container " + record.id + " is not running");
+  }
+  if (::kill(record.container_pid, sig) < 0) return fail_errno("kill", "container " + name);
+  return {};
+}
+
+int wait_for_exit(const image::Store& store, ContainerRecord record) {
+  // The monitor records the exit; there is nothing to wait on but the record.
+  while (is_active(record)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto now = load_record(store, record.id);
+    if (!now) break;
+    record = std::move(*now);
+  }
+  return is_active(record) ? 0 : record.exit_code;
+}
+
+}  // namespace imgbuild::containers

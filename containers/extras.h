@@ -1,4 +1,4 @@
-// What `run` adds to a container after create_container (cli/container_launch.h) has made it:
+// What `run` adds to a container after create_container (containers/launch.h) has made it:
 // its labels (the image's Labels, then --label-file and --label, as Docker merges them into
 // Config.Labels) and its volumes (containers/volumes.h: a named or anonymous volume that is still
 // empty gets the image's content at its target, Docker's first-use copy). The record is saved
@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "cli/container_state.h"
+#include "containers/record.h"
 #include "fs/mount.h"
 #include "image/store.h"
 
-namespace imgbuild::cli {
+namespace imgbuild::containers {
 
 struct ContainerExtras {
   std::map<std::string, std::string> labels;  // --label-file, then --label
@@ -37,4 +37,4 @@ Status add_container_extras(const image::Store& store, ContainerRecord& record,
 // no other container mounts; named volumes stay.
 Status remove_anonymous_volumes(const image::Store& store, const ContainerRecord& record);
 
-}  // namespace imgbuild::cli
+}  // namespace imgbuild::containers

@@ -1,4 +1,4 @@
-#include "cli/container_extras.h"
+#include "containers/extras.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,10 +9,11 @@
 
 #include "base/fs.h"
 #include "base/scope_guard.h"
-#include "cli/container_launch.h"
+#include "containers/launch.h"
+#include "containers/record_store.h"
 #include "containers/volumes.h"
 
-namespace imgbuild::cli {
+namespace imgbuild::containers {
 namespace {
 
 std::string clean_target(std::string path) {
@@ -23,7 +24,7 @@ std::string clean_target(std::string path) {
 // A volume at /etc hides the root's /etc, where the runtime made the stubs it binds hosts,
 // resolv.conf and hostname onto: the volume needs them too (Docker's runtime creates them there
 // as well). Created with O_EXCL | O_NOFOLLOW, so a symlink the image put there is never followed.
-Status add_etc_stubs(const containers::VolumeInfo& volume, const std::string& target) {
+Status add_etc_stubs(const VolumeInfo& volume, const std::string& target) {
   if (clean_target(target) != "/etc") return {};
   for (const char* name : {"hosts", "resolv.conf", "hostname"}) {
     std::string path = fs::join(volume.mountpoint, name);
@@ -57,15 +58,14 @@ Status add_container_extras(const image::Store& store, ContainerRecord& record,
   if (mounted == nullptr) own_mount = TRY(mount_container(store, record));
   std::vector<std::string> created_anonymous;
   ScopeGuard drop_anonymous([&] {
-    for (const auto& name : created_anonymous) (void)containers::remove_volume(store, name);
+    for (const auto& name : created_anonymous) (void)remove_volume(store, name);
   });
   std::string rootfs = container_rootfs(store, record.id);
   for (const auto& v : volumes) {
-    auto kind =
-        v.name.empty() ? containers::VolumeKind::kAnonymous : containers::VolumeKind::kNamed;
-    auto info = TRY(containers::create_volume(store, v.name, kind));
+    auto kind = v.name.empty() ? VolumeKind::kAnonymous : VolumeKind::kNamed;
+    auto info = TRY(create_volume(store, v.name, kind));
     if (v.name.empty()) created_anonymous.push_back(info.name);
-    if (!v.no_copy) TRY(containers::populate_volume(store, info, rootfs, v.target));
+    if (!v.no_copy) TRY(populate_volume(store, info, rootfs, v.target));
     TRY(add_etc_stubs(info, v.target));
     record.spec.mounts.push_back({info.mountpoint, v.target, v.read_only});
     record.volumes.push_back(info.name);
@@ -79,15 +79,15 @@ Status add_container_extras(const image::Store& store, ContainerRecord& record,
 Status remove_anonymous_volumes(const image::Store& store, const ContainerRecord& record) {
   ContainerList others = TRY(list_records(store));
   for (const auto& name : record.volumes) {
-    auto info = containers::load_volume(store, name);
-    if (!info || info->kind != containers::VolumeKind::kAnonymous) continue;
+    auto info = load_volume(store, name);
+    if (!info || info->kind != VolumeKind::kAnonymous) continue;
     bool shared = std::any_of(others.records.begin(), others.records.end(), [&](const auto& r) {
       return r.id != record.id &&
              std::find(r.volumes.begin(), r.volumes.end(), name) != r.volumes.end();
     });
-    if (!shared) TRY(containers::remove_volume(store, name));
+    if (!shared) TRY(remove_volume(store, name));
   }
   return {};
 }
 
-}  // namespace imgbuild::cli
+}  // namespace imgbuild::containers

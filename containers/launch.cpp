@@ -1,0 +1,192 @@
+#include "containers/launch.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/scope_guard.h"
+#include "base/sys.h"
+#include "containers/record_store.h"
+#include "image/image_config.h"
+#include "runtime/port_forwarder.h"
+
+namespace imgbuild::containers {
+Result<std::unique_ptr<fs::Mount>> mount_container(const image::Store& store,
+                                                   const ContainerRecord& record) {
+  fs::MountOptions options;
+  options.lowers = record.lowers;
+  options.upper = fs::join(container_dir(store, record.id), "upper");
+  options.fsname = "imgfs-" + record.id.substr(0, 12);
+  return TRY_CTX(fs::Mount::create(container_rootfs(store, record.id), options),
+                 "mounting the container's root filesystem");
+}
+
+Result<ContainerRecord> create_container(const image::Store& store, const CreateOptions& o,
+                                         std::unique_ptr<fs::Mount>* keep_mount) {
+  auto lease = TRY(store.lease());
+  image::Image img = TRY(ensure_image(store, o.image, o.pull, o.pull_progress));
+  std::vector<std::string> layers = TRY(store.prepare_layers(img));
+  log::debug("run: image " + img.manifest_digest.short_hex() + " resolved, layers ready");
+
+  ContainerRecord record;
+  record.id = TRY(new_container_id());
+  record.name = TRY(claim_container_name(store, o.name));
+  record.image = o.image;
+  record.image_id = img.config_digest.str();
+  record.manifest_digest = img.manifest_digest.str();
+  record.created = image::rfc3339_now();
+  record.stop_signal = o.stop_signal.empty() ? img.config.config.stop_signal : o.stop_signal;
+  record.stop_timeout = o.stop_timeout;
+  record.auto_remove = o.auto_remove;
+  record.detached = o.detached;
+  record.restart_policy = o.restart_policy;
+  HealthConfig image_health;
+  if (img.config.config.healthcheck) {
+    image_health = TRY(health_config_from_json(*img.config.config.healthcheck));
+  }
+  if (auto health = merge_health_config(image_health, o.health); health.enabled()) {
+    record.health = health;
+  }
+  record.lowers.assign(layers.rbegin(), layers.rend());
+  record.spec = o.spec;
+  record.spec.id = record.id;
+  record.ports = o.ports;
+  if (o.publish_all) {
+    for (const auto& exposed : img.config.config.exposed_ports) {
+      runtime::PortMapping m = TRY(runtime::parse_exposed_port(exposed));
+      bool explicit_mapping = std::any_of(record.ports.begin(), record.ports.end(), [&](auto& p) {
+        return p.container_port == m.container_port && p.protocol == m.protocol;
+      });
+      if (!explicit_mapping) record.ports.push_back(m);
+    }
+  }
+  if (record.spec.hostname.empty() && record.spec.network != runtime::NetworkMode::kHost) {
+    record.spec.hostname = record.id.substr(0, 12);
+  }
+
+  std::string dir = container_dir(store, record.id);
+  TRY(fs::make_dirs(store.containers_dir()));
+  TRY(sys::mkdir_at(AT_FDCWD, dir, 0700));
+  ScopeGuard cleanup([&] { (void)remove_container_files(store, record); });
+  image::GcRecord refs;
+  refs.manifests.push_back(img.manifest_digest);
+  TRY(store.write_gc_record(fs::join(dir, "refs.json"), refs));
+  for (const char* sub : {"upper", "rootfs", "etc"}) {
+    TRY(sys::mkdir_at(AT_FDCWD, fs::join(dir, sub), 0755));
+  }
+  {
+    auto mount = TRY(mount_container(store, record));
+    log::debug("run: container files written, rootfs mounted");
+    TRY(runtime::apply_image_config(container_rootfs(store, record.id), img.config.config,
+                                    o.overrides, record.spec));
+    if (keep_mount != nullptr) {
+      record.status = ContainerStatus::kRunning;
+      record.monitor_pid = ::getpid();
+      TRY(save_record(store, record));
+      *keep_mount = std::move(mount);
+    } else {
+      TRY(mount->unmount());
+      TRY(save_record(store, record));
+    }
+  }
+  cleanup.dismiss();
+  log::debug("run: container " + record.id.substr(0, 12) + " created");
+  return record;
+}
+
+int run_foreground(const image::Store& store, ContainerRecord record, bool stdin_open,
+                   std::unique_ptr<fs::Mount> mounted, const ErrorSink& report) {
+  auto report_error = [&report](const Error& e, int code = 1) {
+    report(e);
+    return code;
+  };
+  Result<std::unique_ptr<fs::Mount>> mount = std::move(mounted);
+  if (!*mount) {
+    mount = mount_container(store, record);
+    if (!mount) {
+      (void)record_exit(store, record, 125);
+      return report_error(mount.error(), 125);
+    }
+    record.status = ContainerStatus::kRunning;
+    record.monitor_pid = ::getpid();
+    (void)save_record(store, record);
+  }
+
+  runtime::ProcessSpec spec = record.spec;
+  spec.stdin_open = stdin_open;
+  spec.stdin_fd = 0;
+  spec.stdout_fd = 1;
+  spec.stderr_fd = 2;
+  spec.id = record.id;  // names the cgroup, which stop checks
+  spec.etc_dir = fs::join(container_dir(store, record.id), "etc");
+  auto forwarder = runtime::PortForwarder::bind(record.ports);
+  if (!forwarder) {
+    (void)(*mount)->unmount();
+    (void)record_exit(store, record, 125);
+    return report_error(forwarder.error(), 125);
+  }
+  auto code = runtime::run_container(container_rootfs(store, record.id), spec, [&](pid_t pid) {
+    log::debug("run: container process started, pid " + std::to_string(pid));
+    record.container_pid = pid;
+    record.started = image::rfc3339_now();
+    (void)save_record(store, record);
+    if (!record.ports.empty()) {
+      if (auto started = (*forwarder)->start(pid); !started) {
+        report(started.error().with_context("publishing ports"));
+        ::kill(pid, SIGKILL);
+      }
+    }
+  });
+  log::debug("run: container exited");
+  (*forwarder)->stop();
+  auto unmounted = (*mount)->unmount();
+  mount->reset();
+  log::debug("run: rootfs unmounted");
+  int exit_code = code ? *code : runtime::exit_code_for_start_error(code.error());
+  auto finished = record_exit(store, record, exit_code);
+  if (!code) return report_error(code.error(), exit_code);
+  if (!unmounted) report(unmounted.error());
+  if (!finished) report(finished.error());
+  log::debug("run: done");
+  return exit_code;
+}
+
+std::expected<void, StartFailure> start_detached(const image::Store& store,
+                                                 const ContainerRecord& record,
+                                                 MonitorLauncher& launcher) {
+  auto ready = launcher.launch(store, record.id);
+  if (!ready) return std::unexpected(StartFailure{std::move(ready).error(), 125});
+  if (ready->code != 0) {
+    if (record.auto_remove) (void)remove_container_files(store, record);
+    return std::unexpected(StartFailure{Error(ErrorKind::kRuntime, ready->message), ready->code});
+  }
+  return {};
+}
+
+Status prepare_start(const image::Store& store, ContainerRecord& record) {
+  TRY(clear_stop_request(store, record.id));
+  if (record.status != ContainerStatus::kCreated) {
+    auto unmounted = fs::force_unmount(container_rootfs(store, record.id));
+    if (!unmounted && unmounted.error().kind() != ErrorKind::kNotFound) return unmounted;
+  }
+  record.restart_count = 0;
+  return save_record(store, record);
+}
+
+Status record_exit(const image::Store& store, ContainerRecord& record, int code) {
+  // `rename` may have changed the record on disk meanwhile.
+  if (auto now = load_record(store, record.id)) record.name = now->name;
+  record.status = ContainerStatus::kExited;
+  record.exit_code = code;
+  record.finished = image::rfc3339_now();
+  record.container_pid = 0;
+  if (record.auto_remove) return remove_container_files(store, record);
+  return save_record(store, record);
+}
+
+}  // namespace imgbuild::containers
