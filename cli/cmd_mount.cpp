@@ -4,9 +4,6 @@
 // creates and removes at umount). The mount is recorded under the store's mounts/ (a GC root: prune
 // keeps the image). With no arguments, lists the active mounts (and drops records of mounts that
 // are gone; reports unreadable records, exit status 1).
-#include <signal.h>
-#include <sys/stat.h>
-
 #include <cstdio>
 
 #include "base/fs.h"
@@ -16,9 +13,8 @@
 #include "containers/image_pull.h"
 #include "containers/lazy_mount.h"
 #include "fs/mount.h"
+#include "fs/mount_lifecycle.h"
 #include "fs/mount_record.h"
-#include "fs/mount_table.h"
-#include "fs/server.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -32,11 +28,9 @@ struct MountArgs {
   std::string mountpoint;
 };
 
-bool server_alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
-
 Result<int> list_mounts(const GlobalOptions& globals) {
   auto store = TRY(open_store(globals));
-  auto list = TRY(fs::list_mount_records(store));
+  auto list = TRY(fs::list_active_mounts(store));
   int rc = 0;
   // Its mount point is unknown, so it is never dropped as stale: it keeps its image from prune
   // until someone looks. Exit status 1, as for any error the listing hit.
@@ -47,12 +41,6 @@ Result<int> list_mounts(const GlobalOptions& globals) {
   }
   std::printf("%-40s %-30s %-4s %s\n", "MOUNTPOINT", "IMAGE", "MODE", "PID");
   for (const auto& r : list.records) {
-    if (!fs::mounted_device(r.mountpoint) && !server_alive(r.pid)) {
-      // Gone without `imgbuild umount` (reboot, manual umount): forget it, freeing the image.
-      if (r.owned_upper) (void)fs::remove_tree(fs::owned_upper_path(store, r.mountpoint));
-      (void)fs::remove_mount_record(store, r.mountpoint);
-      continue;
-    }
     std::printf("%-40s %-30s %-4s %d\n", r.mountpoint.c_str(), r.image.c_str(),
                 r.upper.empty() ? "ro" : "rw", static_cast<int>(r.pid));
   }
@@ -66,19 +54,9 @@ Result<int> run_mount(const MountArgs& args, const GlobalOptions& globals) {
                 "mount: missing MOUNTPOINT (imgbuild mount IMAGE DIR)");
   }
   std::string mountpoint = fs::absolute(args.mountpoint);
-  if (!fs::is_dir(mountpoint)) {
-    return fail(ErrorKind::kInvalidArgument,
-                "mount: mount point " + mountpoint + " is not a directory");
-  }
-  if (fs::mounted_device(mountpoint)) {
-    return fail(ErrorKind::kAlreadyExists, "mount: something is already mounted at " + mountpoint);
-  }
   auto policy = TRY(containers::parse_pull_policy(args.pull));
   auto store = TRY(open_store(globals));
-  if (fs::exists(fs::mount_record_path(store, mountpoint))) {
-    return fail(ErrorKind::kAlreadyExists,
-                "mount: " + mountpoint + " is recorded as mounted; run imgbuild umount first");
-  }
+  TRY(fs::check_mount_target(store, mountpoint));
   fs::MountRecord record;
   fs::MountOptions options;
   {
@@ -107,27 +85,13 @@ Result<int> run_mount(const MountArgs& args, const GlobalOptions& globals) {
     record.image = args.image;
     record.manifest = image.manifest_digest;
     if (args.rw || !args.upper.empty()) {
-      if (!args.upper.empty()) {
-        record.upper = fs::absolute(args.upper);
-        TRY(fs::make_dirs(record.upper));
-      } else {
-        record.upper = fs::owned_upper_path(store, mountpoint);
-        record.owned_upper = true;
-        TRY(fs::make_dirs(record.upper, 0755));
-      }
+      TRY(fs::prepare_upper(store, record, args.upper));
       options.upper = record.upper;
     }
     TRY(fs::write_mount_record(store, record));
   }
   options.fsname = "imgbuild";
-  auto pid = fs::serve_in_background(mountpoint, options);
-  if (!pid) {
-    if (record.owned_upper) (void)fs::remove_tree(record.upper);
-    (void)fs::remove_mount_record(store, mountpoint);
-    return fail(pid.error().with_context("mount " + args.image + " at " + mountpoint));
-  }
-  record.pid = *pid;
-  TRY(fs::write_mount_record(store, record));
+  TRY(fs::serve_recorded_mount(store, record, options));
   return 0;
 }
 
