@@ -203,13 +203,8 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
   if (a.cpus > 0) o.spec.resources.cpus = a.cpus;
   o.health = TRY(parse_health_flags(a));
   o.restart_policy = TRY(containers::parse_restart_policy(a.restart));
-  if (o.restart_policy.mode != containers::RestartMode::kNo) {
-    if (a.rm) return fail(ErrorKind::kInvalidArgument, "Conflicting options: --restart and --rm");
-    // The detached monitor restarts; a foreground run has none.
-    if (!a.detach && mode == RunMode::kRun) {
-      return fail(ErrorKind::kInvalidArgument,
-                  "--restart " + a.restart + " needs -d (only detached containers are restarted)");
-    }
+  if (o.restart_policy.mode != containers::RestartMode::kNo && a.rm) {
+    return fail(ErrorKind::kInvalidArgument, "Conflicting options: --restart and --rm");
   }
   if (a.detach && a.rm && a.interactive) {
     // Docker allows it; stdin is simply not attached to a detached container.

@@ -5,13 +5,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/scope_guard.h"
 #include "base/sys.h"
+#include "containers/extras.h"
 #include "containers/record_store.h"
+#include "containers/restart_policy.h"
+#include "containers/stop.h"
 #include "image/image_config.h"
 #include "runtime/port_forwarder.h"
 
@@ -124,30 +128,63 @@ int run_foreground(const image::Store& store, ContainerRecord record, bool stdin
   spec.stderr_fd = 2;
   spec.id = record.id;  // names the cgroup, which stop checks
   spec.etc_dir = fs::join(container_dir(store, record.id), "etc");
-  auto forwarder = runtime::PortForwarder::bind(record.ports);
-  if (!forwarder) {
-    (void)(*mount)->unmount();
-    (void)record_exit(store, record, 125);
-    return report_error(forwarder.error(), 125);
-  }
-  auto code = runtime::run_container(container_rootfs(store, record.id), spec, [&](pid_t pid) {
-    log::debug("run: container process started, pid " + std::to_string(pid));
-    record.container_pid = pid;
-    record.started = image::rfc3339_now();
-    (void)save_record(store, record);
-    if (!record.ports.empty()) {
-      if (auto started = (*forwarder)->start(pid); !started) {
-        report(started.error().with_context("publishing ports"));
-        ::kill(pid, SIGKILL);
-      }
+  RestartBackoff backoff;
+  Result<int> code = 0;
+  int failure_code = 0;  // Docker's exit code when code is an error
+  for (;;) {
+    // Bound for each run, as the detached monitor does: a port in use fails before it starts.
+    auto forwarder = runtime::PortForwarder::bind(record.ports);
+    if (!forwarder) {
+      code = std::unexpected(forwarder.error());
+      failure_code = 125;
+      break;
     }
-  });
-  log::debug("run: container exited");
-  (*forwarder)->stop();
+    auto started_at = std::chrono::steady_clock::now();
+    code = runtime::run_container(
+        container_rootfs(store, record.id), spec,
+        [&](pid_t pid) {
+          log::debug("run: container process started, pid " + std::to_string(pid));
+          if (auto now = load_record(store, record.id)) record.name = now->name;
+          record.status = ContainerStatus::kRunning;
+          record.container_pid = pid;
+          record.started = image::rfc3339_now();
+          (void)save_record(store, record);
+          // A stop that came while the container was being restarted found no process.
+          if (stop_requested(store, record.id)) ::kill(pid, SIGKILL);
+          if (!record.ports.empty()) {
+            if (auto started = (*forwarder)->start(pid); !started) {
+              report(started.error().with_context("publishing ports"));
+              ::kill(pid, SIGKILL);
+            }
+          }
+        },
+        [&](int) {
+          // A signal the user sends is a manual stop, which ends the restart policy (Docker's
+          // kill through its API, which the attached CLI's signal proxy uses, is one).
+          if (record.restart_policy.mode != RestartMode::kNo) {
+            (void)request_stop(store, record.id);
+          }
+        });
+    log::debug("run: container exited");
+    (*forwarder)->stop();
+    // A restart that fails to start ends the restarting (as Docker's restart manager).
+    if (!code) {
+      failure_code = runtime::exit_code_for_start_error(code.error());
+      break;
+    }
+    if (!should_restart(record.restart_policy, *code, record.restart_count,
+                        stop_requested(store, record.id))) {
+      break;
+    }
+    auto ran_for = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started_at);
+    record_restarting(store, record, *code);
+    if (sleep_unless_stopped(store, record.id, backoff.next(ran_for))) break;
+  }
   auto unmounted = (*mount)->unmount();
   mount->reset();
   log::debug("run: rootfs unmounted");
-  int exit_code = code ? *code : runtime::exit_code_for_start_error(code.error());
+  int exit_code = code ? *code : failure_code;
   auto finished = record_exit(store, record, exit_code);
   if (!code) return report_error(code.error(), exit_code);
   if (!unmounted) report(unmounted.error());
@@ -178,15 +215,35 @@ Status prepare_start(const image::Store& store, ContainerRecord& record) {
   return save_record(store, record);
 }
 
-Status record_exit(const image::Store& store, ContainerRecord& record, int code) {
-  // `rename` may have changed the record on disk meanwhile.
+namespace {
+
+// The record of a run that ended: status, exit code, when. `rename` may have changed the name on
+// disk meanwhile.
+void note_end(const image::Store& store, ContainerRecord& record, ContainerStatus status,
+              int code) {
   if (auto now = load_record(store, record.id)) record.name = now->name;
-  record.status = ContainerStatus::kExited;
+  record.status = status;
   record.exit_code = code;
   record.finished = image::rfc3339_now();
   record.container_pid = 0;
-  if (record.auto_remove) return remove_container_files(store, record);
+}
+
+}  // namespace
+
+Status record_exit(const image::Store& store, ContainerRecord& record, int code) {
+  note_end(store, record, ContainerStatus::kExited, code);
+  if (record.auto_remove) {
+    // --rm also removes the container's anonymous volumes, as Docker does.
+    TRY(remove_container_files(store, record));
+    return remove_anonymous_volumes(store, record);
+  }
   return save_record(store, record);
+}
+
+void record_restarting(const image::Store& store, ContainerRecord& record, int code) {
+  note_end(store, record, ContainerStatus::kRestarting, code);
+  ++record.restart_count;
+  (void)save_record(store, record);
 }
 
 }  // namespace imgbuild::containers

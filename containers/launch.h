@@ -41,7 +41,7 @@ struct CreateOptions {
   int stop_timeout = -1;                    // --stop-timeout
   std::vector<runtime::PortMapping> ports;  // -p
   bool publish_all = false;                 // -P: also every port the image EXPOSEs
-  RestartPolicy restart_policy;             // --restart (detached only)
+  RestartPolicy restart_policy;             // --restart
   HealthConfig health;                      // --health-* / --no-healthcheck over the image's
 };
 
@@ -57,7 +57,9 @@ Result<std::unique_ptr<fs::Mount>> mount_container(const image::Store& store,
 // Errors met while a foreground container runs (the CLI prints them).
 using ErrorSink = std::function<void(const Error&)>;
 
-// Runs the container in this process with the terminal's stdio; returns Docker's exit code
+// Runs the container in this process with the terminal's stdio, restarting it as its restart
+// policy says (in the foreground, until the policy gives up or a stop is requested: `stop`,
+// `kill`, or a signal this process forwards to it); returns Docker's exit code of the last run
 // (125 and the like when it could not start; each error also goes to report).
 int run_foreground(const image::Store& store, ContainerRecord record, bool stdin_open,
                    std::unique_ptr<fs::Mount> mount, const ErrorSink& report);
@@ -80,7 +82,11 @@ std::expected<void, StartFailure> start_detached(const image::Store& store,
 Status prepare_start(const image::Store& store, ContainerRecord& record);
 
 // Records the container's exit (status exited, exit code, finished time) or, for an --rm
-// container, removes it.
+// container, removes it with its anonymous volumes (as `rm -v`).
 Status record_exit(const image::Store& store, ContainerRecord& record, int code);
+
+// Records that the container exited with code and waits to be restarted by its policy (status
+// restarting, one more restart counted).
+void record_restarting(const image::Store& store, ContainerRecord& record, int code);
 
 }  // namespace imgbuild::containers

@@ -16,6 +16,7 @@
 #include "containers/launch.h"
 #include "containers/record_store.h"
 #include "containers/restart_policy.h"
+#include "containers/stop.h"
 #include "image/image_config.h"
 #include "runtime/port_forwarder.h"
 
@@ -85,19 +86,6 @@ std::expected<int, StartFailure> run_once(const image::Store& store, ContainerRe
   return code ? *code : 125;
 }
 
-// Sleeps for delay unless a stop is requested meanwhile; true when it was.
-bool sleep_unless_stopped(const image::Store& store, const std::string& id,
-                          std::chrono::milliseconds delay) {
-  auto deadline = std::chrono::steady_clock::now() + delay;
-  for (;;) {
-    if (stop_requested(store, id)) return true;
-    auto left = deadline - std::chrono::steady_clock::now();
-    if (left <= std::chrono::steady_clock::duration::zero()) return false;
-    std::this_thread::sleep_for(
-        std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(50)));
-  }
-}
-
 }  // namespace
 
 int monitor_container(const image::Store& store, const std::string& id, int ready_fd) {
@@ -146,13 +134,7 @@ int monitor_container(const image::Store& store, const std::string& id, int read
     }
     auto ran_for = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started_at);
-    if (auto now = load_record(store, record.id)) record.name = now->name;
-    record.status = ContainerStatus::kRestarting;
-    record.exit_code = code;
-    record.finished = image::rfc3339_now();
-    record.container_pid = 0;
-    ++record.restart_count;
-    (void)save_record(store, record);
+    record_restarting(store, record, code);
     if (sleep_unless_stopped(store, id, backoff.next(ran_for))) break;
   }
   (void)(*mount)->unmount();

@@ -36,6 +36,11 @@ Status remove_container(const image::Store& store, const std::string& name, Remo
     return remove_unreadable(store, name, *u, force);
   }
   ContainerRecord& record = std::get<ContainerRecord>(found);
+  if (is_restarting(record) && force == RemoveForce::kNo) {
+    return fail(ErrorKind::kInvalidArgument,
+                "You cannot remove a restarting container " + record.id +
+                    ". Stop the container before attempting removal or force remove");
+  }
   if (is_active(record)) {
     if (force == RemoveForce::kNo) {
       return fail(ErrorKind::kInvalidArgument,

@@ -71,6 +71,18 @@ Status kill_container(const image::Store& store, const std::string& name,
   return {};
 }
 
+bool sleep_unless_stopped(const image::Store& store, const std::string& id,
+                          std::chrono::milliseconds delay) {
+  auto deadline = std::chrono::steady_clock::now() + delay;
+  for (;;) {
+    if (stop_requested(store, id)) return true;
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return false;
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(50)));
+  }
+}
+
 int wait_for_exit(const image::Store& store, ContainerRecord record) {
   // The monitor records the exit; there is nothing to wait on but the record.
   while (is_active(record)) {

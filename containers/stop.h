@@ -26,6 +26,10 @@ Status stop_container(const image::Store& store, const ContainerRecord& record, 
 Status kill_container(const image::Store& store, const std::string& name,
                       const ContainerRecord& record, int sig);
 
+// Sleeps for delay (a restart's backoff) unless a stop is requested meanwhile; true when it was.
+bool sleep_unless_stopped(const image::Store& store, const std::string& id,
+                          std::chrono::milliseconds delay);
+
 // Polls the record until the container is neither running nor restarting; returns its exit
 // code. A record removed meanwhile (--rm) leaves the last state seen.
 int wait_for_exit(const image::Store& store, ContainerRecord record);

@@ -175,9 +175,11 @@ class Container {
 // start + wait, forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the
 // container while it runs; with spec.tty relays the pty to this process's stdin/stdout (raw mode
 // when stdin is a terminal) and follows SIGWINCH. Returns the container's exit code.
-// on_start, when given, is called with the container's host pid once it has exec'd.
+// on_start, when given, is called with the container's host pid once it has exec'd;
+// on_forwarded with each signal forwarded to it (SIGWINCH is not).
 Result<int> run_container(const std::string& rootfs, const ProcessSpec& spec,
-                          const std::function<void(pid_t)>& on_start = {});
+                          const std::function<void(pid_t)>& on_start = {},
+                          const std::function<void(int)>& on_forwarded = {});
 
 // Container::exec + the same relaying and signal forwarding as run_container; returns the exit
 // code of the exec'd process.

@@ -53,7 +53,8 @@ bool pump(int in, int out) {
 }
 
 // Forwards signals to the process, relays its pty (if any) until it exits, then waits.
-Result<int> relay_and_wait(Container& container, const ProcessSpec& spec) {
+Result<int> relay_and_wait(Container& container, const ProcessSpec& spec,
+                           const std::function<void(int)>& on_forwarded = {}) {
   SignalForwarder forwarder(container.pid());
   long pidfd_raw = ::syscall(SYS_pidfd_open, container.pid(), 0);
   if (pidfd_raw < 0) return fail_errno("pidfd_open", std::to_string(container.pid()));
@@ -90,6 +91,7 @@ Result<int> relay_and_wait(Container& container, const ProcessSpec& spec) {
     if ((fds[1].revents & POLLIN) != 0) {
       for (int sig : forwarder.read_pending()) {
         if (sig == SIGWINCH && master) copy_winsize(spec.stdin_fd, master.get());
+        if (sig != SIGWINCH && on_forwarded) on_forwarded(sig);
       }
     }
     if (master_idx >= 0 && fds[master_idx].revents != 0) {
@@ -117,10 +119,11 @@ Result<int> relay_and_wait(Container& container, const ProcessSpec& spec) {
 }  // namespace
 
 Result<int> run_container(const std::string& rootfs, const ProcessSpec& spec,
-                          const std::function<void(pid_t)>& on_start) {
+                          const std::function<void(pid_t)>& on_start,
+                          const std::function<void(int)>& on_forwarded) {
   Container container = TRY(Container::start(rootfs, spec));
   if (on_start) on_start(container.pid());
-  return relay_and_wait(container, spec);
+  return relay_and_wait(container, spec, on_forwarded);
 }
 
 Result<int> run_exec(pid_t container_pid, const ProcessSpec& spec) {

@@ -32,6 +32,9 @@ struct Cli {
   std::string run_detached(std::vector<std::string> args) const;
 };
 
+// s without its trailing newlines and spaces (a command's output line).
+std::string trimmed(std::string s);
+
 // Polls pred every 20 ms until it is true or timeout passes; returns its last value.
 bool eventually(const std::function<bool()>& pred,
                 std::chrono::milliseconds timeout = std::chrono::seconds(20));

@@ -7,15 +7,6 @@
 
 namespace imgbuild::containers::testing {
 
-namespace {
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-}  // namespace
-
 TEST_CASE("run --init: pid 1 is an init that forwards SIGTERM and reaps zombies", "[integration]") {
   if (cannot_run()) return;
   Cli cli;
