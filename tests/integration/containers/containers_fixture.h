@@ -11,25 +11,19 @@
 
 #include "base/fs.h"
 #include "base/subprocess.h"
+#include "tests/support/imgbuild_cli.h"
 
 namespace imgbuild::containers::testing {
 
 // True (after a WARN) when the tests cannot run here (not root).
 bool cannot_run();
 
-struct Cli {
-  fs::TempDir dir;
-  std::string root;
-
-  // import: false leaves the store empty (pull tests).
-  explicit Cli(bool import = true);
-  Cli(const Cli&) = delete;
-  Cli& operator=(const Cli&) = delete;
-  ~Cli();
-  ProcessResult run(std::vector<std::string> args,
-                    std::optional<std::string> input = std::nullopt) const;
-  // run -d ... and returns the 64-hex id (REQUIREs success).
-  std::string run_detached(std::vector<std::string> args) const;
+// The binary on a private store with busybox:test (import: false leaves the store empty, for
+// the pull tests).
+struct Cli : imgbuild::testing::ImgbuildCli {
+  explicit Cli(bool import = true)
+      : ImgbuildCli("imgbuild-containers-", import ? imgbuild::testing::BusyboxImage::kImport
+                                                   : imgbuild::testing::BusyboxImage::kNone) {}
 };
 
 // s without its trailing newlines and spaces (a command's output line).

@@ -15,7 +15,7 @@
 #include "base/fs.h"
 #include "base/subprocess.h"
 #include "base/unique_fd.h"
-#include "tests/support/busybox_image.h"
+#include "tests/support/imgbuild_cli.h"
 #include "tests/support/skip.h"
 
 namespace imgbuild {
@@ -24,12 +24,8 @@ namespace {
 using namespace std::chrono_literals;
 
 // One store with busybox and the web image for the whole run (built once, on first use).
-struct Env {
-  fs::TempDir dir = *fs::TempDir::create("/var/tmp", "imgbuild-ports-");
-  std::string root = dir.path() + "/store";
-
-  Env() {
-    testing::import_busybox(root, "busybox:test", dir.path() + "/busybox.tar");
+struct Env : testing::ImgbuildCli {
+  Env() : ImgbuildCli("imgbuild-ports-") {
     std::string ctx = dir.path() + "/web";
     REQUIRE(fs::make_dirs(ctx));
     REQUIRE(fs::write_file_atomic(ctx + "/Dockerfile",
@@ -41,25 +37,6 @@ struct Env {
     auto built = run({"build", "-t", "web:test", ctx});
     INFO(built.err);
     REQUIRE(built.exit_code == 0);
-  }
-  ~Env() {
-    auto ids = run_process({IMGBUILD_BINARY, "--root", root, "ps", "-aq", "--no-trunc"});
-    if (!ids) return;
-    std::string id;
-    for (char c : ids->out) {
-      if (c != '\n') {
-        id += c;
-        continue;
-      }
-      (void)run_process({IMGBUILD_BINARY, "--root", root, "rm", "-f", id});
-      id.clear();
-    }
-  }
-  ProcessResult run(std::vector<std::string> args) const {
-    args.insert(args.begin(), {IMGBUILD_BINARY, "--root", root});
-    auto r = run_process(args);
-    REQUIRE(r);
-    return *r;
   }
 };
 

@@ -13,42 +13,13 @@
 #include "base/fs.h"
 #include "base/subprocess.h"
 #include "runtime_fixture.h"
-#include "tests/support/busybox_image.h"
+#include "tests/support/imgbuild_cli.h"
 
 namespace imgbuild::runtime {
 namespace {
 
-struct Cli {
-  fs::TempDir dir;
-  std::string root;
-
-  Cli() : dir(*fs::TempDir::create("/var/tmp", "imgbuild-cli-")) {
-    root = dir.path() + "/store";
-    imgbuild::testing::import_busybox(root, "busybox:test", dir.path() + "/busybox.tar");
-  }
-  Cli(const Cli&) = delete;
-  Cli& operator=(const Cli&) = delete;
-  ~Cli() {
-    // Leave nothing running or mounted even when a test failed half-way.
-    auto ids = run({"ps", "-aq", "--no-trunc"});
-    std::string id;
-    for (char c : ids.out) {
-      if (c != '\n') {
-        id += c;
-        continue;
-      }
-      run({"rm", "-f", id});
-      id.clear();
-    }
-  }
-  ProcessResult run(std::vector<std::string> args, std::optional<std::string> input = {}) const {
-    args.insert(args.begin(), {IMGBUILD_BINARY, "--root", root});
-    ProcessOptions options;
-    options.stdin_data = std::move(input);
-    auto r = run_process(args, options);
-    REQUIRE(r);
-    return *r;
-  }
+struct Cli : imgbuild::testing::ImgbuildCli {
+  Cli() : ImgbuildCli("imgbuild-cli-") {}
   std::vector<std::string> container_dirs() const {
     auto r = run_process({"ls", root + "/containers"});
     std::vector<std::string> out;
