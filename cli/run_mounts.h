@@ -1,6 +1,6 @@
 // `run`'s mount flags as Docker parses them: -v/--volume, --mount and --tmpfs, each into one
 // MountRequest. Binds and tmpfs mounts go straight into the ProcessSpec; volumes are resolved in
-// the store once the container exists (cli/container_extras.h).
+// the store once the container exists (containers/extras.h).
 //
 //   -v SRC:DST[:OPTS]   SRC absolute: a bind of a host path (which must exist); otherwise a
 //                       volume name (created on first use). -v DST alone: an anonymous volume.
