@@ -186,7 +186,7 @@ TEST_CASE("import creates an image that images and inspect show") {
   auto missing = ib(f.root, {"inspect", "nope"});
   CHECK(missing.exit_code == 1);
   CHECK(missing.out == "[]\n");
-  CHECK(missing.err == "imgbuild: image not found: nope:latest\n");
+  CHECK(missing.err == "imgbuild: No such object: nope\n");  // as `docker inspect`
 }
 
 TEST_CASE("import from stdin with zstd gives the same diff ID") {
