@@ -4,9 +4,8 @@
 #include <archive_entry.h>
 
 #include <memory>
-#include <optional>
-#include <string_view>
-#include <vector>
+
+#include "base/path_clean.h"
 
 namespace imgbuild::builder {
 namespace {
@@ -20,30 +19,6 @@ ReadPtr open_reader(const std::string& path) {
   archive_read_support_format_gnutar(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) a.reset();
   return a;
-}
-
-// Cleans an archive member name; empty result means "the destination itself". nullopt: escapes.
-std::optional<std::string> clean_member(std::string_view name) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (start <= name.size()) {
-    size_t sl = name.find('/', start);
-    if (sl == std::string_view::npos) sl = name.size();
-    std::string_view part = name.substr(start, sl - start);
-    if (part == "..") {
-      if (parts.empty()) return std::nullopt;
-      parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    start = sl + 1;
-  }
-  std::string out;
-  for (auto p : parts) {
-    if (!out.empty()) out += '/';
-    out += p;
-  }
-  return out;
 }
 
 }  // namespace
@@ -75,14 +50,14 @@ Status extract_archive(const std::string& archive, const std::string& dir) {
                   "ADD " + archive + ": " + std::string(archive_error_string(a.get())));
     }
     std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
-    auto cleaned = clean_member(name);
+    auto cleaned = clean_path(name, DotDot::kReject);  // "": the destination itself
     if (!cleaned) {
       return fail(ErrorKind::kInvalidArgument,
                   "ADD " + archive + ": entry \"" + name + "\" leaves the destination");
     }
     archive_entry_copy_pathname(entry, (dir + "/" + *cleaned).c_str());
     if (const char* hl = archive_entry_hardlink(entry)) {
-      auto target = clean_member(hl);
+      auto target = clean_path(hl, DotDot::kReject);
       if (!target) {
         return fail(ErrorKind::kInvalidArgument,
                     "ADD " + archive + ": hard link \"" + name + "\" leaves the destination");

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "base/dir_reader.h"
+#include "base/path_clean.h"
 #include "base/sha256.h"
 #include "base/sys.h"
 
@@ -46,22 +47,12 @@ char type_char(mode_t mode) {
 }  // namespace
 
 Result<std::string> clean_relative(std::string_view path) {
-  std::vector<std::string> out;
-  for (auto& part : split(path)) {
-    if (part == ".") continue;
-    if (part == "..") {
-      if (out.empty()) {
-        return fail(ErrorKind::kInvalidArgument,
-                    "path \"" + std::string(path) + "\" is outside of the build context");
-      }
-      out.pop_back();
-      continue;
-    }
-    out.push_back(part);
+  auto cleaned = clean_path(path, DotDot::kReject);
+  if (!cleaned) {
+    return fail(ErrorKind::kInvalidArgument,
+                "path \"" + std::string(path) + "\" is outside of the build context");
   }
-  std::string joined;
-  for (auto& p : out) joined = join_rel(joined, p);
-  return joined;
+  return cleaned;
 }
 
 std::string xattr_digest_input(const std::string& abs_path) {

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "base/fs.h"
+#include "base/path_clean.h"
 #include "base/sys.h"
 #include "builder/add_archive.h"
 #include "builder/file_copy.h"
@@ -285,29 +286,9 @@ Result<std::vector<SelectedSource>> select_sources(const SourceTree& tree,
   for (const auto& written : options.sources) {
     std::string raw = written;
     // "../x" must not reach outside the context (BuildKit silently clamps; we refuse).
-    {
-      std::vector<std::string> stack;
-      bool outside = false;
-      size_t start = 0;
-      std::string_view w = raw;
-      while (start <= w.size()) {
-        size_t sl = w.find('/', start);
-        if (sl == std::string_view::npos) sl = w.size();
-        std::string_view part = w.substr(start, sl - start);
-        if (part == "..") {
-          if (stack.empty())
-            outside = true;
-          else
-            stack.pop_back();
-        } else if (!part.empty() && part != ".") {
-          stack.emplace_back(part);
-        }
-        start = sl + 1;
-      }
-      if (outside) {
-        return fail(ErrorKind::kInvalidArgument,
-                    "forbidden path outside the build context: " + written);
-      }
+    if (!clean_path(raw, DotDot::kReject)) {
+      return fail(ErrorKind::kInvalidArgument,
+                  "forbidden path outside the build context: " + written);
     }
     // --parents keeps the path after a "/./" pivot, or the whole path.
     std::string pivot;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "base/path_clean.h"
 #include "builder/dockerfile/limits.h"
 #include "builder/dockerfile/text_util.h"
 
@@ -170,30 +171,11 @@ struct IgnoreMatcher::Compiled {
 };
 
 std::string clean_path(std::string_view path) {
-  if (path.empty()) return ".";
-  bool rooted = path[0] == '/';
-  std::vector<std::string_view> parts;
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t slash = path.find('/', pos);
-    if (slash == std::string_view::npos) slash = path.size();
-    std::string_view part = path.substr(pos, slash - pos);
-    pos = slash + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty() && parts.back() != "..")
-        parts.pop_back();
-      else if (!rooted)
-        parts.push_back(part);
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out = rooted ? "/" : "";
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i) out += '/';
-    out += parts[i];
-  }
+  // filepath.Clean: ".." is dropped at "/" and kept at the front of a relative path.
+  bool rooted = !path.empty() && path[0] == '/';
+  std::string out =
+      (rooted ? "/" : "") + ::imgbuild::clean_path(path, rooted ? DotDot::kClamp : DotDot::kKeep)
+                                .value();  // neither policy fails
   return out.empty() ? "." : out;
 }
 
