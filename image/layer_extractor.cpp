@@ -419,10 +419,13 @@ class Extractor {
 
 Result<ExtractedLayer> extract_layer(int blob_fd, const std::string& target_dir,
                                      const ExtractOptions& options) {
-  std::string ctx = "extracting layer into " + target_dir;
-  if (mkdir(target_dir.c_str(), 0700) < 0)
+  bool create = options.target == ExtractTarget::kCreate;
+  std::string ctx = (create ? "extracting layer into " : "extracting into ") + target_dir;
+  if (create && mkdir(target_dir.c_str(), 0700) < 0)
     return fail(Error::from_errno("mkdir", target_dir, errno).with_context(ctx));
-  ScopeGuard cleanup([&] { (void)fs::remove_tree(target_dir); });
+  ScopeGuard cleanup([&] {
+    if (create) (void)fs::remove_tree(target_dir);
+  });
   ExtractedLayer stats;
   {
     UniqueFd root = TRY_CTX(sys::open(target_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW), ctx);
@@ -434,7 +437,7 @@ Result<ExtractedLayer> extract_layer(int blob_fd, const std::string& target_dir,
       TRY_CTX(extractor.extract(*reader, *header, stats), ctx);
     }
     stats.diff_id = TRY_CTX(reader->finish(), ctx);
-    if (fchmod(root.get(), 0755) < 0)
+    if (create && fchmod(root.get(), 0755) < 0)
       return fail(Error::from_errno("fchmod", target_dir, errno).with_context(ctx));
     TRY_CTX(extractor.finish_dirs(), ctx);
   }
