@@ -1,7 +1,6 @@
 #include "builder/build_context.h"
 
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <sys/xattr.h>
 
 #include <algorithm>
@@ -13,8 +12,6 @@
 
 namespace imgbuild::builder {
 namespace {
-
-bool has_glob(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
 std::vector<std::string> split(std::string_view path) {
   std::vector<std::string> parts;
@@ -178,26 +175,6 @@ std::vector<std::string> BuildContext::children(std::string_view rel) const {
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-std::vector<std::string> BuildContext::expand(std::string_view pattern) const {
-  std::vector<std::string> current{""};
-  for (const auto& part : split(pattern)) {
-    std::vector<std::string> next;
-    for (const auto& dir : current) {
-      if (!has_glob(part)) {
-        std::string p = join_rel(dir, part);
-        if (find(p) != nullptr) next.push_back(p);
-        continue;
-      }
-      for (const auto& child : children(dir)) {
-        if (::fnmatch(part.c_str(), child.c_str(), 0) == 0) next.push_back(join_rel(dir, child));
-      }
-    }
-    current = std::move(next);
-  }
-  std::sort(current.begin(), current.end());
-  return current;
 }
 
 Result<std::string> BuildContext::resolve_symlinks(std::string_view rel) const {
