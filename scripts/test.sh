@@ -43,7 +43,7 @@ if [ -d tests/fuzz ]; then
   cmake --build build-fuzz -j"$jobs" --target fuzz_targets
   # libFuzzer adds new inputs to its first corpus directory: give it a scratch copy so the
   # checkout stays clean; crash artifacts go there too and fail the run. Each target runs
-  # IMGBUILD_FUZZ_SECONDS (60 s: 3 minutes for the three, long enough to find the next finding,
+  # IMGBUILD_FUZZ_SECONDS (60 s: 4 minutes for the four, long enough to find the next finding,
   # short enough for CI's 30-minute budget). A crash, an input slower than 5 s or one
   # using over 2 GB fails the stage; keep it in tests/fuzz/open-findings until it is fixed.
   fuzz_work=$(mktemp -d)
