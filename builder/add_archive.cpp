@@ -1,116 +1,28 @@
 #include "builder/add_archive.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include <fcntl.h>
 
-#include <memory>
-#include <optional>
-#include <string_view>
-#include <vector>
+#include "base/sys.h"
+#include "image/layer_extractor.h"
+#include "image/tar_reader.h"
 
 namespace imgbuild::builder {
-namespace {
-
-using ReadPtr = std::unique_ptr<struct archive, int (*)(struct archive*)>;
-
-ReadPtr open_reader(const std::string& path) {
-  ReadPtr a(archive_read_new(), archive_read_free);
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_tar(a.get());
-  archive_read_support_format_gnutar(a.get());
-  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) a.reset();
-  return a;
-}
-
-// Cleans an archive member name; empty result means "the destination itself". nullopt: escapes.
-std::optional<std::string> clean_member(std::string_view name) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (start <= name.size()) {
-    size_t sl = name.find('/', start);
-    if (sl == std::string_view::npos) sl = name.size();
-    std::string_view part = name.substr(start, sl - start);
-    if (part == "..") {
-      if (parts.empty()) return std::nullopt;
-      parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    start = sl + 1;
-  }
-  std::string out;
-  for (auto p : parts) {
-    if (!out.empty()) out += '/';
-    out += p;
-  }
-  return out;
-}
-
-}  // namespace
 
 bool looks_like_archive(const std::string& path) {
-  ReadPtr a = open_reader(path);
-  if (!a) return false;
-  struct archive_entry* entry = nullptr;
-  int r = archive_read_next_header(a.get(), &entry);
-  return r == ARCHIVE_OK || r == ARCHIVE_WARN;
+  auto fd = sys::open(path, O_RDONLY);
+  if (!fd) return false;
+  auto reader = image::TarReader::open(fd->get());
+  if (!reader) return false;
+  auto header = (*reader)->next();
+  return header && header->has_value();
 }
 
 Status extract_archive(const std::string& archive, const std::string& dir) {
-  ReadPtr a = open_reader(archive);
-  if (!a) return fail(ErrorKind::kCorrupt, "ADD " + archive + ": not a readable archive");
-  std::unique_ptr<struct archive, int (*)(struct archive*)> disk(archive_write_disk_new(),
-                                                                 archive_write_free);
-  archive_write_disk_set_options(
-      disk.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
-                      ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                      ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_UNLINK);
-  archive_write_disk_set_standard_lookup(disk.get());
-  while (true) {
-    struct archive_entry* entry = nullptr;
-    int r = archive_read_next_header(a.get(), &entry);
-    if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-      return fail(ErrorKind::kCorrupt,
-                  "ADD " + archive + ": " + std::string(archive_error_string(a.get())));
-    }
-    std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
-    auto cleaned = clean_member(name);
-    if (!cleaned) {
-      return fail(ErrorKind::kInvalidArgument,
-                  "ADD " + archive + ": entry \"" + name + "\" leaves the destination");
-    }
-    archive_entry_copy_pathname(entry, (dir + "/" + *cleaned).c_str());
-    if (const char* hl = archive_entry_hardlink(entry)) {
-      auto target = clean_member(hl);
-      if (!target) {
-        return fail(ErrorKind::kInvalidArgument,
-                    "ADD " + archive + ": hard link \"" + name + "\" leaves the destination");
-      }
-      archive_entry_copy_hardlink(entry, (dir + "/" + *target).c_str());
-    }
-    if (archive_write_header(disk.get(), entry) != ARCHIVE_OK) {
-      return fail(ErrorKind::kInvalidArgument, "ADD " + archive + ": entry \"" + name +
-                                                   "\": " + archive_error_string(disk.get()));
-    }
-    const void* buf = nullptr;
-    size_t size = 0;
-    la_int64_t offset = 0;
-    while ((r = archive_read_data_block(a.get(), &buf, &size, &offset)) == ARCHIVE_OK) {
-      if (archive_write_data_block(disk.get(), buf, size, offset) != ARCHIVE_OK) {
-        return fail(ErrorKind::kIo, "ADD " + archive + ": writing \"" + name +
-                                        "\": " + archive_error_string(disk.get()));
-      }
-    }
-    if (r != ARCHIVE_EOF) {
-      return fail(ErrorKind::kCorrupt,
-                  "ADD " + archive + ": " + std::string(archive_error_string(a.get())));
-    }
-    if (archive_write_finish_entry(disk.get()) != ARCHIVE_OK) {
-      return fail(ErrorKind::kIo, "ADD " + archive + ": finishing \"" + name +
-                                      "\": " + archive_error_string(disk.get()));
-    }
-  }
+  std::string ctx = "ADD " + archive;
+  UniqueFd fd = TRY_CTX(sys::open(archive, O_RDONLY), ctx);
+  image::ExtractOptions options;
+  options.target = image::ExtractTarget::kExisting;
+  TRY_CTX(image::extract_layer(fd.get(), dir, options), ctx);
   return {};
 }
 

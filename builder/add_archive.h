@@ -1,7 +1,10 @@
 // ADD's archive handling: recognising a local tar (plain, gzip, bzip2, xz, zstd) and extracting it
-// into a layer directory. The archive is untrusted: absolute names are made relative, ".." that
-// leaves the destination and writing through symlinks are refused (kInvalidArgument naming the
-// entry). Modes, owners, times and xattrs are kept, as Docker's ADD does.
+// into a directory of the layer being built. The archive is untrusted: it goes through the layer
+// extractor (image/layer_extractor.h) with its limits and rules — names cleaned, ".." above the
+// destination, writing through or below symlinks and escaping hard links refused — into the
+// existing destination, where later entries replace what is there. Modes, numeric owners (when
+// root), times and xattrs are kept, as Docker's ADD does. ".wh." names are plain files here too.
+// Errors start with "ADD <archive>: " and name the entry.
 #pragma once
 
 #include <string>
@@ -10,7 +13,7 @@
 
 namespace imgbuild::builder {
 
-// True when the file is a readable tar archive, possibly compressed.
+// True when the file is a tar archive, possibly compressed, with at least one entry.
 bool looks_like_archive(const std::string& path);
 
 // Extracts archive into dir (which must exist).

@@ -1,19 +1,17 @@
 #include "builder/build_context.h"
 
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <sys/xattr.h>
 
 #include <algorithm>
 
 #include "base/dir_reader.h"
+#include "base/path_clean.h"
 #include "base/sha256.h"
 #include "base/sys.h"
 
 namespace imgbuild::builder {
 namespace {
-
-bool has_glob(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
 std::vector<std::string> split(std::string_view path) {
   std::vector<std::string> parts;
@@ -46,22 +44,12 @@ char type_char(mode_t mode) {
 }  // namespace
 
 Result<std::string> clean_relative(std::string_view path) {
-  std::vector<std::string> out;
-  for (auto& part : split(path)) {
-    if (part == ".") continue;
-    if (part == "..") {
-      if (out.empty()) {
-        return fail(ErrorKind::kInvalidArgument,
-                    "path \"" + std::string(path) + "\" is outside of the build context");
-      }
-      out.pop_back();
-      continue;
-    }
-    out.push_back(part);
+  auto cleaned = clean_path(path, DotDot::kReject);
+  if (!cleaned) {
+    return fail(ErrorKind::kInvalidArgument,
+                "path \"" + std::string(path) + "\" is outside of the build context");
   }
-  std::string joined;
-  for (auto& p : out) joined = join_rel(joined, p);
-  return joined;
+  return cleaned;
 }
 
 std::string xattr_digest_input(const std::string& abs_path) {
@@ -187,26 +175,6 @@ std::vector<std::string> BuildContext::children(std::string_view rel) const {
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-std::vector<std::string> BuildContext::expand(std::string_view pattern) const {
-  std::vector<std::string> current{""};
-  for (const auto& part : split(pattern)) {
-    std::vector<std::string> next;
-    for (const auto& dir : current) {
-      if (!has_glob(part)) {
-        std::string p = join_rel(dir, part);
-        if (find(p) != nullptr) next.push_back(p);
-        continue;
-      }
-      for (const auto& child : children(dir)) {
-        if (::fnmatch(part.c_str(), child.c_str(), 0) == 0) next.push_back(join_rel(dir, child));
-      }
-    }
-    current = std::move(next);
-  }
-  std::sort(current.begin(), current.end());
-  return current;
 }
 
 Result<std::string> BuildContext::resolve_symlinks(std::string_view rel) const {

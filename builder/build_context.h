@@ -52,10 +52,6 @@ class BuildContext {
   // Every entry strictly below `rel`, sorted by path.
   std::vector<const ContextEntry*> descendants(std::string_view rel) const;
 
-  // Expands a cleaned, relative source pattern with Go filepath.Match wildcards per component
-  // ("src/*.txt", "a?/[bc]"). A pattern without wildcards yields itself if it exists. Sorted.
-  std::vector<std::string> expand(std::string_view pattern) const;
-
   // Follows a symlink at `rel` (and any chain) inside the context; returns the final path,
   // or an error naming the link when it leaves the context or loops.
   Result<std::string> resolve_symlinks(std::string_view rel) const;

@@ -22,6 +22,7 @@
 #include "base/error.h"
 #include "builder/build_secret.h"
 #include "builder/progress.h"
+#include "builder/ssh_forward.h"
 #include "builder/step_runner.h"
 #include "image/compression.h"
 #include "image/digest.h"
@@ -49,6 +50,8 @@ struct BuildOptions {
   std::map<std::string, std::string> labels;
   std::optional<int64_t> source_date_epoch;
   std::map<std::string, BuildSecret> secrets;  // --secret, by id (RUN --mount=type=secret)
+  // --ssh, by id (RUN --mount=type=ssh): agents opened for this build (builder/ssh_forward.h).
+  std::map<std::string, std::shared_ptr<SshAgent>> ssh;
   // Pulls an image missing from the store (FROM, COPY --from=image). Empty: no pulling.
   std::function<Result<image::Image>(const image::Reference&)> pull;
   // `build --pull`: every image named by reference goes through pull even when the store has it,

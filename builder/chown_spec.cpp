@@ -2,37 +2,20 @@
 
 #include <optional>
 #include <string>
-#include <vector>
 
+#include "runtime/passwd_file.h"
 #include "runtime/user.h"
 
 namespace imgbuild::builder {
 namespace {
 
-// A numeric id of up to 32 bits (the range is checked on the result: resolve_chown).
-std::optional<uint32_t> parse_id(std::string_view s) {
-  auto v = runtime::parse_numeric_id(s);
-  if (!v || *v > UINT32_MAX) return std::nullopt;
-  return static_cast<uint32_t>(*v);
-}
+// Ids are parsed as 32 bits; the range is checked on the result (resolve_chown).
+using runtime::parse_id;
 
-// Fields of the line in a passwd/group file whose first field is `name`.
-std::optional<std::vector<std::string>> find_entry(const std::string& file, std::string_view name) {
-  size_t start = 0;
-  while (start < file.size()) {
-    size_t end = file.find('\n', start);
-    if (end == std::string::npos) end = file.size();
-    std::string_view line(file.data() + start, end - start);
-    start = end + 1;
-    std::vector<std::string> fields;
-    size_t f = 0;
-    while (true) {
-      size_t colon = line.find(':', f);
-      fields.emplace_back(line.substr(f, colon == std::string_view::npos ? line.npos : colon - f));
-      if (colon == std::string_view::npos) break;
-      f = colon + 1;
-    }
-    if (fields.size() >= 3 && fields[0] == name) return fields;
+template <class Entry>
+std::optional<Entry> find_named(const std::vector<Entry>& entries, std::string_view name) {
+  for (const auto& e : entries) {
+    if (e.name == name) return e;
   }
   return std::nullopt;
 }
@@ -70,16 +53,14 @@ Result<Owner> resolve_owner(std::string_view spec, const LayerView& image) {
     owner.uid = *id;
   } else {
     auto passwd = TRY(image.read_file("/etc/passwd"));
-    auto entry = passwd ? find_entry(*passwd, user) : std::nullopt;
-    if (!entry || !parse_id((*entry)[2])) {
+    auto entry = passwd ? find_named(runtime::parse_passwd(*passwd), user) : std::nullopt;
+    if (!entry) {
       return fail(ErrorKind::kInvalidArgument, "--chown: unable to find user " + std::string(user) +
                                                    ": no matching entries in "
                                                    "passwd file");
     }
-    owner.uid = *parse_id((*entry)[2]);
-    if (entry->size() >= 4) {
-      if (auto g = parse_id((*entry)[3])) primary = *g;
-    }
+    owner.uid = entry->uid;
+    primary = entry->gid;
   }
   if (colon == std::string_view::npos) {
     owner.gid = primary ? *primary : owner.uid;
@@ -90,12 +71,12 @@ Result<Owner> resolve_owner(std::string_view spec, const LayerView& image) {
     return owner;
   }
   auto groups = TRY(image.read_file("/etc/group"));
-  auto entry = groups ? find_entry(*groups, group) : std::nullopt;
-  if (!entry || !parse_id((*entry)[2])) {
+  auto entry = groups ? find_named(runtime::parse_group(*groups), group) : std::nullopt;
+  if (!entry) {
     return fail(ErrorKind::kInvalidArgument, "--chown: unable to find group " + std::string(group) +
                                                  ": no matching entries in group file");
   }
-  owner.gid = *parse_id((*entry)[2]);
+  owner.gid = entry->gid;
   return owner;
 }
 

@@ -106,6 +106,7 @@ Result<int> ContainerStepRunner::run(const RunRequest& request) {
   spec.mounts = request.mounts;
   spec.tmpfs_mounts = request.tmpfs_mounts;
   spec.extra_hosts = options_.extra_hosts;
+  spec.ulimits = options_.ulimits;
   if (options_.shm_size_bytes != 0) {
     // First, so that a RUN --mount=type=tmpfs,target=/dev/shm still wins.
     spec.tmpfs_mounts.insert(spec.tmpfs_mounts.begin(),

@@ -1,7 +1,6 @@
 #include "builder/copy_op.h"
 
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -11,8 +10,10 @@
 #include <utility>
 
 #include "base/fs.h"
+#include "base/path_clean.h"
 #include "base/sys.h"
 #include "builder/add_archive.h"
+#include "builder/dockerfile/dockerignore.h"
 #include "builder/file_copy.h"
 
 namespace imgbuild::builder {
@@ -38,18 +39,6 @@ std::string join_rel(std::string_view a, std::string_view b) {
 std::string basename_of(std::string_view path) {
   auto slash = path.rfind('/');
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
-
-bool excluded_by(const std::vector<std::string>& patterns, const std::string& rel) {
-  for (const auto& raw : patterns) {
-    std::string pat = raw;
-    while (pat.starts_with("./")) pat.erase(0, 2);
-    while (pat.starts_with("/")) pat.erase(0, 1);
-    // "**" crosses directories; a plain pattern also excludes everything below a match.
-    int flags = pat.find("**") != std::string::npos ? 0 : FNM_PATHNAME | FNM_LEADING_DIR;
-    if (::fnmatch(pat.c_str(), rel.c_str(), flags) == 0) return true;
-  }
-  return false;
 }
 
 class Copier {
@@ -83,6 +72,8 @@ class Copier {
   const LayerView& image_;
   std::string layer_;
   std::map<std::pair<dev_t, ino_t>, std::string> links_;
+  // --exclude, as BuildKit: .dockerignore's rules (`**`, a match excludes all below, '!').
+  dockerfile::IgnoreMatcher excludes_;
 };
 
 Result<std::string> Copier::resolve_dest(const std::string& path, bool* is_dir) const {
@@ -146,7 +137,7 @@ Status Copier::clear_target(const std::string& r, bool keep_dir) {
 
 Status Copier::copy_entry(const SourceEntry& src, const std::string& dst, bool top,
                           const std::string& rel_in_source) {
-  if (!rel_in_source.empty() && excluded_by(options_.excludes, rel_in_source)) return {};
+  if (!rel_in_source.empty() && excludes_.excluded(rel_in_source)) return {};
   auto slash = dst.rfind('/');
   TRY(ensure_dir(slash == std::string::npos ? std::string() : dst.substr(0, slash)));
   std::string r = real(dst);
@@ -198,6 +189,7 @@ Status Copier::copy_entry(const SourceEntry& src, const std::string& dst, bool t
 }
 
 Status Copier::run(const std::vector<SelectedSource>& selected) {
+  excludes_ = TRY(dockerfile::IgnoreMatcher::create(options_.excludes, "--exclude"));
   std::string dest = options_.dest;
   if (!dest.starts_with('/')) dest = join_rel(options_.workdir, dest);
   bool slash = options_.dest.ends_with('/') || options_.dest == "." ||
@@ -285,29 +277,9 @@ Result<std::vector<SelectedSource>> select_sources(const SourceTree& tree,
   for (const auto& written : options.sources) {
     std::string raw = written;
     // "../x" must not reach outside the context (BuildKit silently clamps; we refuse).
-    {
-      std::vector<std::string> stack;
-      bool outside = false;
-      size_t start = 0;
-      std::string_view w = raw;
-      while (start <= w.size()) {
-        size_t sl = w.find('/', start);
-        if (sl == std::string_view::npos) sl = w.size();
-        std::string_view part = w.substr(start, sl - start);
-        if (part == "..") {
-          if (stack.empty())
-            outside = true;
-          else
-            stack.pop_back();
-        } else if (!part.empty() && part != ".") {
-          stack.emplace_back(part);
-        }
-        start = sl + 1;
-      }
-      if (outside) {
-        return fail(ErrorKind::kInvalidArgument,
-                    "forbidden path outside the build context: " + written);
-      }
+    if (!clean_path(raw, DotDot::kReject)) {
+      return fail(ErrorKind::kInvalidArgument,
+                  "forbidden path outside the build context: " + written);
     }
     // --parents keeps the path after a "/./" pivot, or the whole path.
     std::string pivot;

@@ -8,6 +8,7 @@
 
 #include "base/dir_reader.h"
 #include "base/fs.h"
+#include "base/path_clean.h"
 
 namespace imgbuild::builder {
 namespace {
@@ -29,20 +30,7 @@ bool lexists(const std::string& path, struct stat* st) { return ::lstat(path.c_s
 }  // namespace
 
 std::vector<std::string> image_path_parts(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string_view::npos) slash = path.size();
-    std::string_view part = path.substr(start, slash - start);
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.emplace_back(part);
-    }
-    start = slash + 1;
-  }
-  return parts;
+  return clean_path_parts(path, DotDot::kClamp).value();  // kClamp never fails
 }
 
 std::optional<LocatedPath> LayerView::lookup_clean(const std::vector<std::string>& parts) const {

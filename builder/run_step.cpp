@@ -1,5 +1,5 @@
 // RUN: the command runs on an imgfs mount of the stage's layers with a fresh upper directory,
-// which then is the layer. --mount=type=cache|tmpfs|bind|secret and --network as BuildKit.
+// which then is the layer. --mount=type=cache|tmpfs|bind|secret|ssh and --network as BuildKit.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +17,7 @@
 #include "base/sys.h"
 #include "builder/build_secret.h"
 #include "builder/context_mask.h"
+#include "builder/ssh_forward.h"
 #include "builder/stage_builder.h"
 #include "fs/mount.h"
 #include "runtime/bind_source.h"
@@ -202,6 +203,8 @@ Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
     std::vector<fs::TempDir> temps;
     std::vector<std::unique_ptr<fs::Mount>> stage_mounts;
     std::vector<SecretFile> secrets;
+    std::vector<std::unique_ptr<SshForward>> ssh_forwards;
+    size_t ssh_mounts = 0;
     for (auto& spec : mounts) {
       const std::string& type = spec["type"];
       if (type == "secret") {
@@ -213,6 +216,14 @@ Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
           return fail(ErrorKind::kInvalidArgument, "--mount type=secret: id or target is required");
         }
         if (spec["target"].empty()) spec["target"] = "/run/secrets/" + spec["id"];
+      }
+      if (type == "ssh") {
+        // BuildKit: id "default", the Nth ssh mount at /run/buildkit/ssh_agent.N.
+        if (spec["id"].empty()) spec["id"] = "default";
+        if (spec["target"].empty()) {
+          spec["target"] = "/run/buildkit/ssh_agent." + std::to_string(ssh_mounts);
+        }
+        ++ssh_mounts;
       }
       std::string target = spec["target"];
       if (target.empty()) {
@@ -313,6 +324,28 @@ Status StageBuilder::run_step(const df::Instruction& ins, size_t index) {
             TRY(materialize_secret(value, static_cast<unsigned>(mode), static_cast<unsigned>(uid),
                                    static_cast<unsigned>(gid))));
         req.mounts.push_back(runtime::BindMount{secrets.back().path, target, true});
+      } else if (type == "ssh") {
+        const std::string& id = spec["id"];
+        auto found = s_.options.ssh.find(id);
+        if (found == s_.options.ssh.end()) {
+          if (spec["required"] == "true" || spec["required"] == "1") {
+            return fail(ErrorKind::kNotFound, "no SSH key \"" + id +
+                                                  "\" forwarded from the client (build --ssh " +
+                                                  id + "=SOCKET|KEY)");
+          }
+          continue;  // as BuildKit: an optional ssh mount that was not given is not mounted
+        }
+        auto mode = TRY(mount_number(spec, "mode", 0600, 8));
+        auto uid = TRY(mount_number(spec, "uid", 0, 10));
+        auto gid = TRY(mount_number(spec, "gid", 0, 10));
+        ssh_forwards.push_back(
+            TRY(SshForward::start(found->second, static_cast<unsigned>(mode),
+                                  static_cast<unsigned>(uid), static_cast<unsigned>(gid))));
+        req.mounts.push_back(runtime::BindMount{ssh_forwards.back()->socket_path(), target, true});
+        // BuildKit points SSH_AUTH_SOCK at the first ssh mount unless the step sets it.
+        bool has_sock = std::ranges::any_of(
+            req.env, [](const std::string& kv) { return kv.starts_with("SSH_AUTH_SOCK="); });
+        if (!has_sock) req.env.push_back("SSH_AUTH_SOCK=" + target);
       } else {
         return fail(ErrorKind::kUnsupported, "--mount type=" + type + " is not supported");
       }

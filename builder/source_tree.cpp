@@ -1,9 +1,11 @@
 #include "builder/source_tree.h"
 
-#include <fnmatch.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
+
+#include "builder/dockerfile/glob_pattern.h"
 
 namespace imgbuild::builder {
 namespace {
@@ -21,8 +23,17 @@ Result<std::vector<std::string>> expand_pattern(const SourceTree& tree, std::str
   std::vector<std::string> current{""};
   for (const auto& part : image_path_parts(pattern)) {
     std::vector<std::string> next;
+    std::optional<dockerfile::GlobPattern> glob;
+    if (has_glob(part)) {
+      auto compiled = dockerfile::GlobPattern::compile(part);
+      if (!compiled) {
+        return fail(ErrorKind::kInvalidArgument,
+                    "\"" + std::string(pattern) + "\": syntax error in pattern");
+      }
+      glob = std::move(*compiled);
+    }
     for (const auto& dir : current) {
-      if (!has_glob(part)) {
+      if (!glob) {
         std::string p = join_rel(dir, part);
         auto e = TRY(tree.stat(p, false));
         if (e) next.push_back(p);
@@ -31,7 +42,7 @@ Result<std::vector<std::string>> expand_pattern(const SourceTree& tree, std::str
       auto d = TRY(tree.stat(dir, true));
       if (!d || !S_ISDIR(d->st.st_mode)) continue;
       for (const auto& child : TRY(tree.list(dir))) {
-        if (::fnmatch(part.c_str(), child.c_str(), 0) == 0) next.push_back(join_rel(dir, child));
+        if (glob->matches(child)) next.push_back(join_rel(dir, child));
       }
     }
     current = std::move(next);

@@ -43,10 +43,11 @@ class StepRunner {
 
 // The real runner: imgfs mount (in a staging dir of the store's tmp/, so crash recovery knows
 // its owner) + runtime::Container.
-// Settings of every RUN of one build (`build --shm-size`).
+// Settings of every RUN of one build (`build --shm-size`, `--add-host`, `--ulimit`).
 struct ContainerStepOptions {
   uint64_t shm_size_bytes = 0;           // size of /dev/shm; 0: the runtime's 64 MiB
   std::vector<std::string> extra_hosts;  // "HOST:IP" for /etc/hosts (build --add-host)
+  std::vector<runtime::Ulimit> ulimits;  // build --ulimit, as `run --ulimit`
 };
 
 class ContainerStepRunner final : public StepRunner {

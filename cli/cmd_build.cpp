@@ -2,7 +2,7 @@
 // builder/build_engine.h). Also what `imgbuild -f Dockerfile -t app .` runs. CONTEXT "-" reads
 // stdin: a Dockerfile (empty context) or a context tar, decided by content as Docker does.
 // Docker's flags that have no meaning here (--rm, --force-rm, --load, --isolation default) are
-// accepted; those not implemented are refused naming the flag ("imgbuild build: --ssh is not
+// accepted; those not implemented are refused naming the flag ("imgbuild build: --squash is not
 // supported: ...").
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -36,6 +36,7 @@
 #include "registry-client/pull.h"
 #include "registry-client/push.h"
 #include "runtime/etc_files.h"
+#include "runtime/rlimits.h"
 
 namespace imgbuild::cli {
 namespace {
@@ -55,6 +56,8 @@ struct BuildFlags {
   std::vector<std::string> cache_from, cache_to;  // builder/cache_spec.h
   std::vector<std::string> labels;
   std::vector<std::string> secrets;
+  std::vector<std::string> ssh;      // --ssh default|ID=SOCKET|ID=KEY[,KEY]
+  std::vector<std::string> ulimits;  // --ulimit NAME=SOFT[:HARD] for RUN steps
   std::string platform;
   std::string compression = "gzip";
   bool push = false;
@@ -77,8 +80,6 @@ struct BuildFlags {
 // why: a script that passes one gets this rather than CLI11's "argument was not expected".
 const std::map<std::string, std::string>& unsupported_options() {
   static const std::map<std::string, std::string> kOptions = {
-      {"--ssh", "SSH agent forwarding (RUN --mount=type=ssh) is not implemented"},
-      {"--ulimit", "RUN steps run with the limits imgbuild itself has"},
       {"--build-context", "named contexts are not implemented"},
       {"--builder", "there is one builder, imgbuild itself"},
       {"--attest", "attestations are not implemented"},
@@ -273,6 +274,13 @@ Result<builder::BuildOptions> make_options(const BuildFlags& f, const std::strin
     auto [id, secret] = TRY(builder::parse_secret_flag(text));
     o.secrets[id] = secret;
   }
+  for (const auto& text : f.ssh) {
+    auto [id, source] = TRY(builder::parse_ssh_flag(text, std::getenv("SSH_AUTH_SOCK")));
+    if (o.ssh.contains(id)) {
+      return fail(ErrorKind::kInvalidArgument, "--ssh " + id + ": given twice");
+    }
+    o.ssh[id] = TRY(builder::SshAgent::open(id, source));
+  }
   o.target = f.target;
   o.no_cache = f.no_cache;
   o.pull_always = f.pull;
@@ -348,6 +356,16 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
     }
     shm_size = static_cast<uint64_t>(*parsed);
   }
+  std::vector<runtime::Ulimit> ulimits;
+  for (const auto& text : flags.ulimits) {
+    auto parsed = runtime::parse_ulimit(text);
+    if (!parsed) {
+      return report_error(Error(
+          ErrorKind::kInvalidArgument,
+          "invalid argument \"" + text + "\" for \"--ulimit\" flag: " + parsed.error().message()));
+    }
+    ulimits.push_back(*parsed);
+  }
   if (!flags.cgroup_parent.empty()) {
     print_warning("[Warning] --cgroup-parent " + flags.cgroup_parent +
                   " is ignored: RUN steps run in imgbuild's own cgroup");
@@ -422,7 +440,8 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
   }
   builder::ContainerStepRunner runner(
       *store, builder::ContainerStepOptions{.shm_size_bytes = shm_size,
-                                            .extra_hosts = host_entries(flags.add_hosts)});
+                                            .extra_hosts = host_entries(flags.add_hosts),
+                                            .ulimits = ulimits});
   auto result = builder::build_image(*store, *options, runner, *progress);
   progress->finish();
   if (!result) return report_error(result.error());
@@ -499,6 +518,12 @@ IMGBUILD_COMMAND(
           sub.add_option("--label", flags->labels, "Add a label K=V (repeatable)");
           sub.add_option("--secret", flags->secrets,
                          "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR")
+              ->allow_extra_args(false);
+          sub.add_option("--ssh", flags->ssh,
+                         "SSH agent for RUN --mount=type=ssh: default|ID[=SOCKET|KEY[,KEY]]")
+              ->allow_extra_args(false);
+          sub.add_option("--ulimit", flags->ulimits,
+                         "Resource limit for RUN steps: NAME=SOFT[:HARD]")
               ->allow_extra_args(false);
           sub.add_option("--platform", flags->platform, "Target platform OS/ARCH");
           sub.add_option("--compression", flags->compression,

@@ -1,6 +1,8 @@
-// imgbuild inspect [-f FORMAT] [--type image|container] NAME...: prints a JSON array describing
-// each image (Docker's fields plus the manifest, like `docker image inspect`) or container
-// (cli/container_inspect.h), or each object through a Go template (-f, format/template.h).
+// imgbuild inspect [-f FORMAT] [--type image|container|volume] NAME...: prints a JSON array
+// describing each image (Docker's fields plus the manifest, like `docker image inspect`),
+// container (cli/container_inspect.h) or volume, or each object through a Go template (-f,
+// format/template.h). Without --type, as Docker: a container by that name, else an image, else a
+// volume.
 // Names that cannot be found are reported on stderr after the output and make the exit status 1.
 #include <cstdio>
 
@@ -8,6 +10,7 @@
 #include "cli/container_inspect.h"
 #include "cli/image_common.h"
 #include "cli/inspect_output.h"
+#include "containers/volumes.h"
 #include "format/list_format.h"
 
 namespace imgbuild::cli {
@@ -57,20 +60,22 @@ Result<nlohmann::json> find_object(const image::Store& store, const std::string&
     ContainerRecord record = TRY(find_record(store, name));
     return describe_container(store, record);
   }
+  if (type == "volume") return containers::inspect_json(TRY(containers::load_volume(store, name)));
+  if (type == "image") return describe(TRY(store.resolve(name)));
+  // Without --type, Docker tries a container, an image, then a volume by that name.
+  auto record = find_record(store, name);
+  if (record) return describe_container(store, *record);
+  // A damaged record that matches is named, not hidden behind "No such object".
+  if (record.error().kind() == ErrorKind::kCorrupt) return fail(record.error());
   auto img = store.resolve(name);
   if (img) return describe(*img);
-  if (type.empty()) {
-    // Docker looks for any object by that name; a container name is not an image reference.
-    auto record = find_record(store, name);
-    if (record) return describe_container(store, *record);
-    // A damaged record that matches is named, not hidden behind "No such image".
-    if (record.error().kind() == ErrorKind::kCorrupt) return fail(record.error());
-  }
-  return std::unexpected(img.error());
+  if (auto volume = containers::load_volume(store, name)) return containers::inspect_json(*volume);
+  return fail(ErrorKind::kNotFound, "No such object: " + name);
 }
 
 int run_inspect(const InspectArgs& args, const GlobalOptions& globals) {
-  if (!args.type.empty() && args.type != "image" && args.type != "container") {
+  if (!args.type.empty() && args.type != "image" && args.type != "container" &&
+      args.type != "volume") {
     return report_error(Error(ErrorKind::kInvalidArgument,
                               "\"" + args.type + "\" is not a valid value for --type"));
   }
@@ -94,8 +99,9 @@ IMGBUILD_COMMAND(inspect,
                            ->required();
                        sub.add_option("-f,--format", args->format,
                                       "Format the output using a Go template, or json");
-                       sub.add_option("--type", args->type,
-                                      "Only inspect objects of this type: image or container");
+                       sub.add_option(
+                           "--type", args->type,
+                           "Only inspect objects of this type: image, container or volume");
                        return [args, &globals] { return run_inspect(*args, globals); };
                      },
                  });

@@ -13,14 +13,22 @@
 namespace imgbuild::cli {
 namespace {
 
+// As dockerd lists it (arguments after the program that contain a space in single quotes) and
+// the docker CLI prints it (cut to 20 characters, then Go-quoted).
 std::string quote_command(const std::vector<std::string>& args, bool no_trunc) {
   std::string cmd;
-  for (const auto& a : args) {
-    if (!cmd.empty()) cmd += ' ';
-    cmd += a;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (i > 0) cmd += ' ';
+    bool spaced = i > 0 && args[i].find(' ') != std::string::npos;
+    cmd += spaced ? "'" + args[i] + "'" : args[i];
   }
   if (!no_trunc && cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
-  return "\"" + cmd + "\"";
+  std::string quoted = "\"";
+  for (char c : cmd) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "\"";
 }
 
 int64_t age(const std::string& when) {

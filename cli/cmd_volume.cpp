@@ -1,8 +1,8 @@
 // imgbuild volume create|ls|inspect|rm|prune: the volumes kept in the store (containers/volumes.h),
 // as Docker's `docker volume` with the local driver.
 //   create [--label K=V] [NAME]     prints the name (a new anonymous one without NAME)
-//   ls [-q] [--format F]            DRIVER and VOLUME NAME; fields Driver, Name, Mountpoint,
-//                                   Labels, Scope, Links
+//   ls [-q] [--format F] [-f FILTER] DRIVER and VOLUME NAME; fields Driver, Name, Mountpoint,
+//                                   Labels, Scope, Links; filters dangling, name, label, driver
 //   inspect [-f F] NAME...          Docker's JSON (CreatedAt, Driver, Labels, Mountpoint, Name,
 //                                   Options, Scope)
 //   rm [-f] NAME...                 refused while a container uses it (Docker's "volume is in
@@ -29,6 +29,7 @@ struct VolumeArgs {
   std::vector<std::string> names;
   bool quiet = false, force = false, all = false;
   std::string format;
+  std::vector<std::string> filters;
 };
 
 // Volume name -> ids of the containers (running or not) whose record mounts it.
@@ -47,12 +48,53 @@ std::string labels_text(const std::map<std::string, std::string>& labels) {
   return out;
 }
 
-nlohmann::json inspect_json(const containers::VolumeInfo& v) {
-  return {{"CreatedAt", v.created}, {"Driver", "local"},
-          {"Labels", v.labels},     {"Mountpoint", v.mountpoint},
-          {"Name", v.name},         {"Options", nlohmann::json::object()},
-          {"Scope", "local"}};
-}
+// `volume ls --filter`: Docker's dangling=true|false, name=SUBSTRING, label=K[=V], driver=local;
+// filters of one key match any of their values, all keys must match.
+struct VolumeFilters {
+  std::map<std::string, std::vector<std::string>> by_key;
+
+  static Result<VolumeFilters> parse(const std::vector<std::string>& texts) {
+    VolumeFilters f;
+    for (const auto& text : texts) {
+      auto eq = text.find('=');
+      std::string key = text.substr(0, eq);
+      if (eq == std::string::npos ||
+          (key != "dangling" && key != "name" && key != "label" && key != "driver")) {
+        return fail(ErrorKind::kInvalidArgument, "invalid filter '" + text + "'");
+      }
+      std::string value = text.substr(eq + 1);
+      if (key == "dangling" && value != "true" && value != "false" && value != "1" &&
+          value != "0") {
+        return fail(ErrorKind::kInvalidArgument,
+                    "invalid filter 'dangling=" + value + "': expected true or false");
+      }
+      f.by_key[key].push_back(value);
+    }
+    return f;
+  }
+
+  bool match(const containers::VolumeInfo& v, bool in_use) const {
+    for (const auto& [key, values] : by_key) {
+      bool any = false;
+      for (const auto& value : values) {
+        if (key == "dangling") {
+          any = any || ((value == "true" || value == "1") != in_use);
+        } else if (key == "name") {
+          any = any || v.name.find(value) != std::string::npos;
+        } else if (key == "driver") {
+          any = any || value == "local";
+        } else {
+          auto eq = value.find('=');
+          auto it = v.labels.find(value.substr(0, eq));
+          any = any || (it != v.labels.end() &&
+                        (eq == std::string::npos || it->second == value.substr(eq + 1)));
+        }
+      }
+      if (!any) return false;
+    }
+    return true;
+  }
+};
 
 Result<int> create(const image::Store& store, const VolumeArgs& a) {
   if (a.driver != "local") {
@@ -75,10 +117,12 @@ Result<int> list(const image::Store& store, const VolumeArgs& a) {
                                           {"Mountpoint", "MOUNTPOINT"}, {"Labels", "LABELS"},
                                           {"Scope", "SCOPE"},           {"Links", "LINKS"}};
   auto format = TRY(format::ListFormat::parse(a.format, "{{.Driver}}\t{{.Name}}", kHeaders));
+  auto filters = TRY(VolumeFilters::parse(a.filters));
   auto volumes = TRY(containers::list_volumes(store));
   auto users = TRY(volume_users(store));
   std::vector<nlohmann::json> rows;
   for (const auto& v : volumes) {
+    if (!filters.match(v, users.contains(v.name))) continue;
     if (a.quiet) {
       std::printf("%s\n", v.name.c_str());
       continue;
@@ -152,6 +196,10 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
   auto* ls_cmd = sub.add_subcommand("ls", "List volumes")->alias("list");
   ls_cmd->add_flag("-q,--quiet", a->quiet, "Only display volume names");
   ls_cmd->add_option("--format", a->format, "table, table TEMPLATE, json or a Go template");
+  ls_cmd
+      ->add_option("-f,--filter", a->filters,
+                   "Filter: dangling=true|false, name=NAME, label=K[=V], driver=local")
+      ->allow_extra_args(false);
   auto* inspect_cmd = sub.add_subcommand("inspect", "Display detailed information on volumes");
   inspect_cmd->add_option("-f,--format", a->format, "Format the output using a Go template");
   inspect_cmd->add_option("VOLUME", a->names, "Volume names")->required();
@@ -166,10 +214,10 @@ Runner setup(CLI::App& sub, const GlobalOptions& globals) {
     auto store = open_store(globals);
     if (!store) return report_error(store.error());
     if (inspect_cmd->parsed()) {
-      return print_inspect(a->names, a->format,
-                           [&](const std::string& name) -> Result<nlohmann::json> {
-                             return inspect_json(TRY(containers::load_volume(*store, name)));
-                           });
+      return print_inspect(
+          a->names, a->format, [&](const std::string& name) -> Result<nlohmann::json> {
+            return containers::inspect_json(TRY(containers::load_volume(*store, name)));
+          });
     }
     Result<int> rc = 0;
     if (create_cmd->parsed()) rc = create(*store, *a);

@@ -132,4 +132,11 @@ Result<bool> populate_volume(const image::Store& store, const VolumeInfo& volume
   return true;
 }
 
+nlohmann::json inspect_json(const VolumeInfo& v) {
+  return {{"CreatedAt", v.created}, {"Driver", "local"},
+          {"Labels", v.labels},     {"Mountpoint", v.mountpoint},
+          {"Name", v.name},         {"Options", nlohmann::json::object()},
+          {"Scope", "local"}};
+}
+
 }  // namespace imgbuild::containers

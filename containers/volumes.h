@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "base/error.h"
 #include "image/store.h"
 
@@ -49,6 +51,8 @@ Result<VolumeInfo> create_volume(const image::Store& store, const std::string& n
 Result<VolumeInfo> load_volume(const image::Store& store, const std::string& name);
 // Every volume, by name. A volume whose volume.json is unreadable is listed as named.
 Result<std::vector<VolumeInfo>> list_volumes(const image::Store& store);
+// Docker's `volume inspect` object (CreatedAt, Driver, Labels, Mountpoint, Name, Options, Scope).
+nlohmann::json inspect_json(const VolumeInfo& volume);
 // Removes the volume and its data (kNotFound as load_volume).
 Status remove_volume(const image::Store& store, const std::string& name);
 

@@ -10,6 +10,7 @@
 
 #include "base/fs.h"
 #include "base/parallel.h"
+#include "base/path_clean.h"
 #include "base/sha256.h"
 #include "base/sys.h"
 #include "image/archive.h"
@@ -40,28 +41,6 @@ struct StagedEntry {
   int64_t size = 0;
 };
 
-// Lexically normalised archive path ("" for the root); nullopt when it climbs out of the root.
-std::optional<std::string> clean_path(std::string_view name) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= name.size()) {
-    size_t slash = name.find('/', start);
-    std::string_view comp =
-        name.substr(start, slash == std::string_view::npos ? name.npos : slash - start);
-    if (comp == "..") {
-      if (parts.empty()) return std::nullopt;
-      parts.pop_back();
-    } else if (!comp.empty() && comp != ".") {
-      parts.emplace_back(comp);
-    }
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
-  return out;
-}
-
 class StagedArchive {
  public:
   StagedArchive(std::string source, std::string dir)
@@ -86,7 +65,7 @@ class StagedArchive {
       }
       ++n_entries;
       const char* raw = archive_entry_pathname(e);
-      std::optional<std::string> cleaned = clean_path(raw ? raw : "");
+      auto cleaned = clean_path(raw ? raw : "", DotDot::kReject);
       if (!cleaned) {
         return fail(ErrorKind::kCorrupt, "reading " + source_ + ": archive entry \"" +
                                              std::string(raw) + "\" leaves the archive root");
@@ -125,7 +104,7 @@ class StagedArchive {
 
   // The staged file for an archive path, following symlinks inside the archive.
   const StagedEntry* find(std::string_view path, int depth = 0) const {
-    std::string name = clean_path(path).value_or("");
+    std::string name = clean_path(path, DotDot::kReject).value_or("");
     if (auto it = files_.find(name); it != files_.end()) return &it->second;
     auto link = symlinks_.find(name);
     if (link == symlinks_.end() || depth > 16) return nullptr;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "base/path_clean.h"
 #include "image/digest.h"
 
 namespace imgbuild::image {
@@ -21,19 +22,8 @@ bool known_type(std::string_view t) {
 }  // namespace
 
 std::string EstargzIndex::clean(std::string_view name) {
-  std::string out;
-  size_t i = 0;
-  while (i < name.size()) {
-    size_t slash = name.find('/', i);
-    if (slash == std::string_view::npos) slash = name.size();
-    std::string_view part = name.substr(i, slash - i);
-    if (!part.empty() && part != ".") {
-      if (!out.empty()) out += '/';
-      out += part;
-    }
-    i = slash + 1;
-  }
-  return out;
+  // Names in a built index have no ".." (build() refuses them), so kKeep resolves nothing there.
+  return clean_path(name, DotDot::kKeep).value();  // kKeep never fails
 }
 
 Result<EstargzIndex> EstargzIndex::build(estargz::Toc toc, int64_t toc_offset) {
@@ -57,15 +47,10 @@ Result<EstargzIndex> EstargzIndex::build(estargz::Toc toc, int64_t toc_offset) {
   for (size_t i = 0; i < entries.size(); ++i) {
     const auto& e = entries[i];
     if (!known_type(e.type)) return corrupt(e.name, "unknown type \"" + e.type + "\"");
-    std::string name = clean(e.name);
+    auto cleaned = clean_path(e.name, DotDot::kForbid);
+    if (!cleaned) return corrupt(e.name, "\"..\" in the name");
+    std::string name = std::move(*cleaned);
     if (name.empty() && e.type != "dir") return corrupt(e.name, "empty name");
-    for (size_t p = 0; p <= name.size();) {
-      size_t slash = std::min(name.find('/', p), name.size());
-      if (name.compare(p, slash - p, "..") == 0 && slash - p == 2) {
-        return corrupt(e.name, "\"..\" in the name");
-      }
-      p = slash + 1;
-    }
     bool data = (e.type == "reg" && e.size > 0) || e.type == "chunk";
     if (e.type == "chunk") {
       if (name != current_file) return corrupt(e.name, "chunk without its file before it");
@@ -106,13 +91,17 @@ Result<EstargzIndex> EstargzIndex::build(estargz::Toc toc, int64_t toc_offset) {
 }
 
 const estargz::TocEntry* EstargzIndex::lookup(std::string_view path) const {
-  auto it = by_path_.find(clean(path));
+  auto key = clean_path(path, DotDot::kForbid);  // no name in the index has ".."
+  if (!key) return nullptr;
+  auto it = by_path_.find(*key);
   return it == by_path_.end() ? nullptr : &toc_.entries[it->second];
 }
 
 const std::vector<EstargzChunk>& EstargzIndex::chunks(std::string_view path) const {
   static const std::vector<EstargzChunk> kNone;
-  auto it = chunks_.find(clean(path));
+  auto key = clean_path(path, DotDot::kForbid);
+  if (!key) return kNone;
+  auto it = chunks_.find(*key);
   return it == chunks_.end() ? kNone : it->second;
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "base/path_clean.h"
 #include "base/scope_guard.h"
 #include "base/sys.h"
 #include "base/user_namespace.h"
@@ -41,31 +42,7 @@ std::string show(std::string_view name) {
 std::string entry_label(std::string_view name) { return "entry \"" + show(name) + "\""; }
 
 std::string join_parts(const std::vector<std::string>& parts, size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    if (i > 0) out += '/';
-    out += parts[i];
-  }
-  return out;
-}
-
-// Lexical cleaning, containerd style: leading '/' dropped, "." and empty components skipped,
-// ".." pops. False when ".." would climb above the root.
-bool clean_path(std::string_view raw, std::vector<std::string>& parts) {
-  parts.clear();
-  while (!raw.empty()) {
-    size_t slash = raw.find('/');
-    std::string_view part = raw.substr(0, slash);
-    raw = slash == std::string_view::npos ? std::string_view() : raw.substr(slash + 1);
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (parts.empty()) return false;
-      parts.pop_back();
-      continue;
-    }
-    parts.emplace_back(part);
-  }
-  return true;
+  return join_path_parts(parts, n);
 }
 
 std::string proc_path(int dirfd, const std::string& name) {
@@ -97,10 +74,10 @@ class Extractor {
                                          " entries (limit max_entries)");
     }
     TRY(check_name(h.path, label));
-    std::vector<std::string> parts;
-    if (!clean_path(h.path, parts)) {
-      return fail(ErrorKind::kInvalidArgument, label + ": path escapes the layer root");
-    }
+    // containerd's cleaning: ".." that would climb above the root is refused.
+    auto cleaned = clean_path_parts(h.path, DotDot::kReject);
+    if (!cleaned) return fail(ErrorKind::kInvalidArgument, label + ": path escapes the layer root");
+    std::vector<std::string> parts = std::move(*cleaned);
     for (const auto& [key, value] : h.xattrs) {
       if (value.size() > options_.max_xattr_bytes) {
         return fail(ErrorKind::kLimit,
@@ -148,8 +125,8 @@ class Extractor {
         // A directory removed or replaced later by something else (ENOENT, ENOTDIR, ELOOP for
         // a symlink) has no metadata left to apply; any other failure would leave it 0700.
         auto replaced = [](int err) { return err == ENOENT || err == ENOTDIR || err == ELOOP; };
-        std::vector<std::string> parts;
-        clean_path(rel, parts);
+        std::vector<std::string> parts =
+            clean_path_parts(rel, DotDot::kReject).value();  // rel is clean
         auto parent = walk(parts, parts.size() - 1, false, "");
         if (!parent) {  // walk() words a missing or non-directory parent without errno
           ErrorKind kind = parent.error().kind();
@@ -329,10 +306,10 @@ class Extractor {
   Status make_hard_link(int parent, const std::string& name, const std::string& rel,
                         const TarHeader& h, const std::string& label) {
     std::string target_label = label + ": hard link target \"" + show(h.linkname) + "\"";
-    std::vector<std::string> tparts;
-    if (!clean_path(h.linkname, tparts)) {
+    auto tcleaned = clean_path_parts(h.linkname, DotDot::kReject);
+    if (!tcleaned)
       return fail(ErrorKind::kInvalidArgument, target_label + " escapes the layer root");
-    }
+    std::vector<std::string> tparts = std::move(*tcleaned);
     if (tparts.empty()) {
       return fail(ErrorKind::kInvalidArgument, target_label + " is the layer root");
     }
@@ -442,10 +419,13 @@ class Extractor {
 
 Result<ExtractedLayer> extract_layer(int blob_fd, const std::string& target_dir,
                                      const ExtractOptions& options) {
-  std::string ctx = "extracting layer into " + target_dir;
-  if (mkdir(target_dir.c_str(), 0700) < 0)
+  bool create = options.target == ExtractTarget::kCreate;
+  std::string ctx = (create ? "extracting layer into " : "extracting into ") + target_dir;
+  if (create && mkdir(target_dir.c_str(), 0700) < 0)
     return fail(Error::from_errno("mkdir", target_dir, errno).with_context(ctx));
-  ScopeGuard cleanup([&] { (void)fs::remove_tree(target_dir); });
+  ScopeGuard cleanup([&] {
+    if (create) (void)fs::remove_tree(target_dir);
+  });
   ExtractedLayer stats;
   {
     UniqueFd root = TRY_CTX(sys::open(target_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW), ctx);
@@ -457,7 +437,7 @@ Result<ExtractedLayer> extract_layer(int blob_fd, const std::string& target_dir,
       TRY_CTX(extractor.extract(*reader, *header, stats), ctx);
     }
     stats.diff_id = TRY_CTX(reader->finish(), ctx);
-    if (fchmod(root.get(), 0755) < 0)
+    if (create && fchmod(root.get(), 0755) < 0)
       return fail(Error::from_errno("fchmod", target_dir, errno).with_context(ctx));
     TRY_CTX(extractor.finish_dirs(), ctx);
   }

@@ -18,8 +18,11 @@
 // - Limits below; exceeding one is kLimit.
 //
 // target_dir must not exist; it is created (0755, or the mode of the tar's "./" entry). On any
-// error it is removed again and nothing outside it has been touched. Thread-safe for distinct
-// targets; blob_fd is read from its current offset and not closed.
+// error it is removed again and nothing outside it has been touched. With ExtractTarget::kExisting
+// (ADD's destination) target_dir is an existing directory extracted into: it keeps its mode unless
+// the tar has a "./" entry, and on error what was extracted stays (nothing outside it is touched
+// either way). Thread-safe for distinct targets; blob_fd is read from its current offset and not
+// closed.
 //
 // Errors name the entry: `entry "a/b": parent "a" is a symlink`, kCorrupt for bad tar or
 // compression data, kLimit, kPermission (device nodes), kAlreadyExists (target_dir exists).
@@ -35,6 +38,8 @@
 
 namespace imgbuild::image {
 
+enum class ExtractTarget { kCreate, kExisting };
+
 struct ExtractOptions {
   uint64_t max_entries = 1'000'000;
   uint64_t max_total_bytes = uint64_t{256} << 30;  // sum of regular files' sizes
@@ -43,6 +48,7 @@ struct ExtractOptions {
   size_t max_name_length = 255;        // NAME_MAX, per component
   size_t max_xattr_bytes = 64 * 1024;  // XATTR_SIZE_MAX, per value
   bool allow_devices = (geteuid() == 0);
+  ExtractTarget target = ExtractTarget::kCreate;
 };
 
 struct ExtractedLayer {

@@ -9,30 +9,13 @@
 #include <algorithm>
 
 #include "base/eintr.h"
+#include "base/path_clean.h"
 #include "base/sys.h"
 
 namespace imgbuild::runtime {
 
 std::string clean_relative(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string part = path.substr(i, j - i);
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(std::move(part));
-    }
-    i = j + 1;
-  }
-  std::string out;
-  for (const auto& p : parts) {
-    if (!out.empty()) out += '/';
-    out += p;
-  }
-  return out;
+  return clean_path(path, DotDot::kClamp).value();  // kClamp never fails
 }
 
 Result<UniqueFd> open_in_root(int rootfd, const std::string& rel, int flags, mode_t mode) {

@@ -3,48 +3,16 @@
 #include <fcntl.h>
 
 #include <algorithm>
-#include <charconv>
 #include <optional>
 
 #include "base/sys.h"
+#include "runtime/passwd_file.h"
 #include "runtime/safe_path.h"
 
 namespace imgbuild::runtime {
 namespace {
 
 constexpr size_t kMaxFile = 4 << 20;
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (true) {
-    size_t j = s.find(sep, i);
-    if (j == std::string_view::npos) {
-      out.push_back(s.substr(i));
-      return out;
-    }
-    out.push_back(s.substr(i, j - i));
-    i = j + 1;
-  }
-}
-
-// Ids as stored: ranges are checked on the result, so an out-of-range id in passwd is refused too.
-std::optional<uint32_t> parse_id(std::string_view s) {
-  auto v = parse_numeric_id(s);
-  if (!v || *v > UINT32_MAX) return std::nullopt;
-  return static_cast<uint32_t>(*v);
-}
-
-// Calls f(fields) for every well-formed line (comments and short lines skipped).
-template <class F>
-void for_each_entry(std::string_view text, size_t min_fields, F f) {
-  for (std::string_view line : split(text, '\n')) {
-    if (line.empty() || line[0] == '#') continue;
-    auto fields = split(line, ':');
-    if (fields.size() < min_fields) continue;
-    f(fields);
-  }
-}
 
 }  // namespace
 
@@ -79,21 +47,19 @@ Result<ResolvedUser> resolve_ids(std::string_view user, std::string_view passwd,
 
   std::optional<uint64_t> uid_num = parse_numeric_id(user_part);
   if (uid_num) TRY(check_id_range(*uid_num, "user " + std::string(user)));
+  // Ids as stored: ranges are checked on the result, so an out-of-range id in passwd is refused.
   std::string name;
   bool found = false;
-  for_each_entry(passwd, 7, [&](const std::vector<std::string_view>& f) {
-    if (found) return;
-    auto uid = parse_id(f[2]);
-    auto gid = parse_id(f[3]);
-    if (!uid || !gid) return;
-    if ((uid_num && *uid == *uid_num) || (!uid_num && f[0] == user_part)) {
+  for (const PasswdEntry& e : parse_passwd(passwd)) {
+    if ((uid_num && e.uid == *uid_num) || (!uid_num && e.name == user_part)) {
       found = true;
-      name = std::string(f[0]);
-      out.uid = *uid;
-      out.gid = *gid;
-      out.home = f[5].empty() ? "/" : std::string(f[5]);
+      name = e.name;
+      out.uid = e.uid;
+      out.gid = e.gid;
+      out.home = e.home.empty() ? "/" : e.home;
+      break;
     }
-  });
+  }
   if (!found) {
     if (!uid_num) {
       return fail(ErrorKind::kNotFound, "unable to find user " + std::string(user_part) +
@@ -107,15 +73,13 @@ Result<ResolvedUser> resolve_ids(std::string_view user, std::string_view passwd,
     std::optional<uint64_t> gid_num = parse_numeric_id(*group_part);
     if (gid_num) TRY(check_id_range(*gid_num, "user " + std::string(user)));
     bool gfound = false;
-    for_each_entry(group, 3, [&](const std::vector<std::string_view>& f) {
-      if (gfound) return;
-      auto gid = parse_id(f[2]);
-      if (!gid) return;
-      if ((gid_num && *gid == *gid_num) || (!gid_num && f[0] == *group_part)) {
+    for (const GroupEntry& e : parse_group(group)) {
+      if ((gid_num && e.gid == *gid_num) || (!gid_num && e.name == *group_part)) {
         gfound = true;
-        out.gid = *gid;
+        out.gid = e.gid;
+        break;
       }
-    });
+    }
     if (!gfound) {
       if (!gid_num) {
         return fail(ErrorKind::kNotFound, "unable to find group " + std::string(*group_part) +
@@ -129,16 +93,13 @@ Result<ResolvedUser> resolve_ids(std::string_view user, std::string_view passwd,
 
   out.additional_gids = {out.gid};
   if (!name.empty()) {
-    for_each_entry(group, 4, [&](const std::vector<std::string_view>& f) {
-      auto gid = parse_id(f[2]);
-      if (!gid) return;
-      for (std::string_view member : split(f[3], ',')) {
-        if (member == name && std::find(out.additional_gids.begin(), out.additional_gids.end(),
-                                        *gid) == out.additional_gids.end()) {
-          out.additional_gids.push_back(*gid);
-        }
+    for (const GroupEntry& e : parse_group(group)) {
+      bool member = std::find(e.members.begin(), e.members.end(), name) != e.members.end();
+      if (member && std::find(out.additional_gids.begin(), out.additional_gids.end(), e.gid) ==
+                        out.additional_gids.end()) {
+        out.additional_gids.push_back(e.gid);
       }
-    });
+    }
   }
   return out;
 }

@@ -1,6 +1,5 @@
-// .dockerignore with moby/patternmatcher's semantics. Patterns are compiled to small token lists
-// instead of regular expressions; the matching rules are those of the regexps patternmatcher
-// builds: `*` = [^/]*, `?` = [^/], `**/` = (.*/)?, a trailing `**` = .*, classes as in Go.
+// .dockerignore with moby/patternmatcher's semantics; patterns are GlobPatterns with
+// DoubleStar::kAnyDirs (glob_pattern.h).
 #include "builder/dockerfile/dockerignore.h"
 
 #include <algorithm>
@@ -9,150 +8,13 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "base/path_clean.h"
 #include "builder/dockerfile/limits.h"
 #include "builder/dockerfile/text_util.h"
 
 namespace imgbuild::builder::dockerfile {
 
 namespace {
-
-enum class Tok { kLiteral, kStar, kAny, kAnyPath, kAnyDirs, kClass };
-
-struct ClassItem {
-  uint32_t lo, hi;
-};
-
-struct Token {
-  Tok kind;
-  uint32_t rune = 0;
-  bool negated = false;
-  std::vector<ClassItem> items;
-};
-
-std::vector<uint32_t> to_runes(std::string_view s) {
-  std::vector<uint32_t> out;
-  size_t pos = 0;
-  while (pos < s.size()) {
-    size_t w;
-    out.push_back(text::decode_rune(s, pos, &w));
-    pos += w;
-  }
-  return out;
-}
-
-// Parses a bracket expression starting after '['; returns false when malformed.
-bool parse_class(const std::vector<uint32_t>& p, size_t* i, Token* tok) {
-  tok->kind = Tok::kClass;
-  if (*i < p.size() && p[*i] == '^') tok->negated = true, ++*i;
-  bool first = true;
-  while (*i < p.size()) {
-    uint32_t c = p[*i];
-    if (c == ']' && !first) {
-      ++*i;
-      return true;
-    }
-    first = false;
-    if (c == '\\') {
-      if (++*i >= p.size()) return false;
-      c = p[*i];
-    }
-    ++*i;
-    uint32_t hi = c;
-    if (*i + 1 < p.size() && p[*i] == '-' && p[*i + 1] != ']') {
-      ++*i;
-      hi = p[*i];
-      if (hi == '\\') {
-        if (++*i >= p.size()) return false;
-        hi = p[*i];
-      }
-      ++*i;
-      if (hi < c) return false;
-    }
-    tok->items.push_back({c, hi});
-  }
-  return false;
-}
-
-// Compiles a cleaned pattern. `error` set on malformed classes or a trailing escape.
-std::vector<Token> compile(std::string_view pattern, bool* bad) {
-  std::vector<uint32_t> p = to_runes(pattern);
-  std::vector<Token> out;
-  *bad = false;
-  for (size_t i = 0; i < p.size();) {
-    uint32_t c = p[i++];
-    if (c == '*') {
-      if (i < p.size() && p[i] == '*') {
-        ++i;
-        if (i < p.size() && p[i] == '/') ++i;
-        out.push_back({i >= p.size() ? Tok::kAnyPath : Tok::kAnyDirs});
-      } else {
-        out.push_back({Tok::kStar});
-      }
-    } else if (c == '?') {
-      out.push_back({Tok::kAny});
-    } else if (c == '\\') {
-      if (i >= p.size()) {
-        *bad = true;
-        out.push_back({Tok::kLiteral, '\\'});
-      } else {
-        out.push_back({Tok::kLiteral, p[i++]});
-      }
-    } else if (c == '[') {
-      Token tok;
-      if (!parse_class(p, &i, &tok)) {
-        *bad = true;
-        return out;
-      }
-      out.push_back(std::move(tok));
-    } else {
-      out.push_back({Tok::kLiteral, c});
-    }
-  }
-  return out;
-}
-
-bool class_matches(const Token& t, uint32_t r) {
-  bool in = false;
-  for (const ClassItem& item : t.items) in = in || (r >= item.lo && r <= item.hi);
-  return in != t.negated;
-}
-
-// Whole-string match with memoised backtracking over (token, position).
-bool match_tokens(const std::vector<Token>& toks, const std::vector<uint32_t>& s) {
-  size_t n = toks.size(), m = s.size();
-  std::vector<char> memo((n + 1) * (m + 1), 0);  // 0 unknown, 1 false, 2 true
-  auto rec = [&](auto&& self, size_t ti, size_t si) -> bool {
-    char& slot = memo[ti * (m + 1) + si];
-    if (slot) return slot == 2;
-    bool result = false;
-    if (ti == n) {
-      result = si == m;
-    } else {
-      const Token& t = toks[ti];
-      switch (t.kind) {
-        case Tok::kLiteral: result = si < m && s[si] == t.rune && self(self, ti + 1, si + 1); break;
-        case Tok::kAny: result = si < m && s[si] != '/' && self(self, ti + 1, si + 1); break;
-        case Tok::kClass:
-          result = si < m && s[si] != '\n' && class_matches(t, s[si]) && self(self, ti + 1, si + 1);
-          break;
-        case Tok::kStar:
-          result = self(self, ti + 1, si) || (si < m && s[si] != '/' && self(self, ti, si + 1));
-          break;
-        case Tok::kAnyPath:  // .*
-          result = self(self, ti + 1, si) || (si < m && s[si] != '\n' && self(self, ti, si + 1));
-          break;
-        case Tok::kAnyDirs:  // (.*/)?
-          result = self(self, ti + 1, si);
-          for (size_t k = si; !result && k < m && s[k] != '\n'; ++k)
-            if (s[k] == '/') result = self(self, ti + 1, k + 1);
-          break;
-      }
-    }
-    slot = result ? 2 : 1;
-    return result;
-  };
-  return rec(rec, 0, 0);
-}
 
 std::string relative_to(const std::string& base, const std::string& path) {
   std::string b = fs::absolute(base), p = fs::absolute(path);
@@ -164,69 +26,18 @@ std::string relative_to(const std::string& base, const std::string& path) {
 }  // namespace
 
 struct IgnoreMatcher::Compiled {
-  std::vector<Token> tokens;
+  GlobPattern glob;
   bool suffix_shortcut = false;  // "**" followed by plain text
   std::string suffix;
 };
 
 std::string clean_path(std::string_view path) {
-  if (path.empty()) return ".";
-  bool rooted = path[0] == '/';
-  std::vector<std::string_view> parts;
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t slash = path.find('/', pos);
-    if (slash == std::string_view::npos) slash = path.size();
-    std::string_view part = path.substr(pos, slash - pos);
-    pos = slash + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty() && parts.back() != "..")
-        parts.pop_back();
-      else if (!rooted)
-        parts.push_back(part);
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out = rooted ? "/" : "";
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i) out += '/';
-    out += parts[i];
-  }
+  // filepath.Clean: ".." is dropped at "/" and kept at the front of a relative path.
+  bool rooted = !path.empty() && path[0] == '/';
+  std::string out =
+      (rooted ? "/" : "") + ::imgbuild::clean_path(path, rooted ? DotDot::kClamp : DotDot::kKeep)
+                                .value();  // neither policy fails
   return out.empty() ? "." : out;
-}
-
-Result<bool> glob_match(std::string_view pattern, std::string_view name) {
-  // filepath.Match: like the patternmatcher tokens, but `**` is just two stars.
-  bool bad = false;
-  std::vector<uint32_t> p = to_runes(pattern);
-  std::vector<Token> toks;
-  for (size_t i = 0; i < p.size();) {
-    uint32_t c = p[i++];
-    if (c == '*') {
-      toks.push_back({Tok::kStar});
-    } else if (c == '?') {
-      toks.push_back({Tok::kAny});
-    } else if (c == '\\') {
-      if (i >= p.size()) {
-        bad = true;
-        break;
-      }
-      toks.push_back({Tok::kLiteral, p[i++]});
-    } else if (c == '[') {
-      Token tok;
-      if (!parse_class(p, &i, &tok)) {
-        bad = true;
-        break;
-      }
-      toks.push_back(std::move(tok));
-    } else {
-      toks.push_back({Tok::kLiteral, c});
-    }
-  }
-  if (bad) return fail(ErrorKind::kParse, "syntax error in pattern");
-  return match_tokens(toks, to_runes(name));
 }
 
 Result<IgnoreMatcher> IgnoreMatcher::create(const std::vector<std::string>& lines,
@@ -263,11 +74,9 @@ Result<IgnoreMatcher> IgnoreMatcher::create(const std::vector<std::string>& line
     }
     std::string cleaned = clean_path(pattern);
     if (cleaned.size() > 1 && cleaned[0] == '/') cleaned.erase(0, 1);
-    bool bad = false;
-    auto compiled = std::make_shared<Compiled>();
-    compiled->tokens = compile(cleaned, &bad);
-    if (!bad) bad = !glob_match(cleaned, ".").has_value();
-    if (bad) return where("syntax error in pattern: " + cleaned);
+    auto glob = GlobPattern::compile(cleaned, DoubleStar::kAnyDirs);
+    if (!glob) return where("syntax error in pattern: " + cleaned);
+    auto compiled = std::make_shared<Compiled>(std::move(*glob));
     // patternmatcher's "**foo" shortcut: a leading ** followed by plain text is a suffix test.
     if (cleaned.size() >= 2 && cleaned.compare(0, 2, "**") == 0 &&
         cleaned.find_first_of("*?[\\", 2) == std::string::npos) {
@@ -313,7 +122,7 @@ bool IgnoreMatcher::matches(size_t index, std::string_view path) const {
       return true;
     return !suffix.empty() && suffix[0] == '/' && path == suffix.substr(1);
   }
-  return match_tokens(c.tokens, to_runes(path));
+  return c.glob.matches(path);
 }
 
 bool IgnoreMatcher::excluded(std::string_view raw_path, bool /*is_dir*/) const {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "builder/dockerfile/glob_pattern.h"
 
 namespace imgbuild::builder::dockerfile {
 
@@ -74,10 +75,6 @@ class IgnoreMatcher {
 // as is ".dockerignore". `dockerfile` may be empty (stdin).
 Result<IgnoreMatcher> load_dockerignore(const std::string& context_dir,
                                         const std::string& dockerfile);
-
-// Go's filepath.Match for one '/'-separated path: `*` and `?` never match '/'.
-// Returns an error for a malformed pattern ("syntax error in pattern").
-Result<bool> glob_match(std::string_view pattern, std::string_view name);
 
 // Go's path.Clean ("a//b/../c" -> "a/c", "" -> ".").
 std::string clean_path(std::string_view path);

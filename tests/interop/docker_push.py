@@ -2,7 +2,8 @@
 """Interop: an image pushed by `docker push` (Docker schema 2) and pulled by imgbuild gives the
 same root filesystem and config as the image docker has; and an image imgbuild builds and saves
 with `save --format docker` loads into docker (`docker load`) with the same ID, config and tree,
-and pushed with `--compression estargz` is pulled by `docker pull` to the same tree.
+and pushed with `--compression estargz` is pulled by `docker pull` to the same tree; and the Go
+templates scripts use (`inspect`, `images`, `history`, `ps --format`) print the same text in both.
 
     tests/interop/docker_push.py --imgbuild build/cli/imgbuild --testdata testdata [--keep]
 
@@ -24,6 +25,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -296,9 +298,63 @@ def test(s, args):
                                                   time.monotonic() - t0))
     diffs += saved_to_docker_load(s, ref)
     log("imgbuild save --format docker -> docker load compared (%.1fs)" % (time.monotonic() - t0))
+    diffs += output_formats(s, "interop/saved:1")
+    log("--format output compared with docker's (%.1fs)" % (time.monotonic() - t0))
     diffs += estargz_to_docker_pull(s, registry)
     log("imgbuild push --compression estargz -> docker pull compared (%.1fs)" %
         (time.monotonic() - t0))
+    return diffs
+
+
+# Docker's relative times ("Less than a second ago", "3 seconds ago", "About a minute ago") differ
+# by when each tool was asked: compared as one token.
+RELATIVE_TIME = re.compile(r"(Less than a second|About a minute|About an hour|\d+ \w+)( ago)?")
+
+
+def output_formats(s, name):
+    """What scripts parse: the same Go templates give the same text from both tools, for one image
+    (loaded into docker with the same ID) and for an exited container of it in each tool."""
+    queries = [
+        ["inspect", "--format", "{{.Id}} {{.Os}}/{{.Architecture}}", name],
+        ["inspect", "--format", "{{.Config.Env}}", name],
+        ["inspect", "--format", "{{json .Config.Cmd}} {{.Config.User}}|{{.Config.WorkingDir}}",
+         name],
+        ["inspect", "--format", "{{index .RepoTags 0}} {{len .RootFS.Layers}}", name],
+        ["inspect", "--format", "{{range .Config.Env}}{{println .}}{{end}}", name],
+        ["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}", name],
+        ["images", "--format", "table {{.Repository}}\t{{.Tag}}\t{{.ID}}", name],
+        ["history", "--no-trunc", "--format", "{{.CreatedBy}}|{{.Comment}}", name],
+        ["ps", "-a", "--filter", "name=fmt-exited",
+         "--format", "{{.Names}} {{.Image}} {{.Status}}"],
+        ["ps", "-a", "--no-trunc", "--filter", "name=fmt-exited", "--format", "{{.Command}}"],
+        ["ps", "-a", "--filter", "name=fmt-exited", "--format", "{{.Command}}|{{.State}}"],
+    ]
+    s.docker_cmd("run", "--network", "none", "--name", "fmt-exited", name, "sh", "-c", "exit 3",
+                 check=False)
+    run([s.imgbuild_bin, "--root", s.store, "run", "--network", "none", "--name", "fmt-exited",
+         name, "sh", "-c", "exit 3"], check=False)
+    diffs = []
+    try:
+        for q in queries:
+            ib = RELATIVE_TIME.sub("<T>", s.imgbuild(*q))
+            dk = RELATIVE_TIME.sub("<T>", s.docker_cmd(*q)[1])
+            if ib != dk:
+                diffs.append("%s: imgbuild %r, docker %r" % (" ".join(q), ib, dk))
+        # `images --format '{{json .}}'`: the same fields (values differ where sizes are computed
+        # differently), and the same ID.
+        ib_json = json.loads(s.imgbuild("images", "--format", "{{json .}}", name).splitlines()[0])
+        dk_json = json.loads(s.docker_cmd("images", "--format", "{{json .}}", name)[1]
+                             .splitlines()[0])
+        if sorted(ib_json) != sorted(dk_json):
+            diffs.append("images {{json .}} fields: imgbuild %s, docker %s" %
+                         (sorted(ib_json), sorted(dk_json)))
+        for field in ["Repository", "Tag", "ID"]:
+            if ib_json.get(field) != dk_json.get(field):
+                diffs.append("images {{json .}} %s: imgbuild %r, docker %r" %
+                             (field, ib_json.get(field), dk_json.get(field)))
+    finally:
+        s.docker_cmd("rm", "-f", "fmt-exited", check=False)
+        run([s.imgbuild_bin, "--root", s.store, "rm", "-f", "fmt-exited"], check=False)
     return diffs
 
 

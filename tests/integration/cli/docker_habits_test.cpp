@@ -14,15 +14,13 @@
 #include "base/subprocess.h"
 #include "tests/support/busybox_image.h"
 #include "tests/support/registry_server.h"
+#include "tests/support/skip.h"
 
 namespace imgbuild {
 namespace {
 
 bool can_run() {
-  if (::geteuid() != 0) {
-    WARN("not root: skipping the Docker-habit CLI tests");
-    return false;
-  }
+  if (::geteuid() != 0) return testing::skip("the Docker-habit CLI tests need root");
   return true;
 }
 
@@ -174,14 +172,14 @@ TEST_CASE("docker habits: images, inspect, history, ps, port, version with --for
 TEST_CASE("docker habits: build flags refused by name, build - with a tar context") {
   if (!can_run()) return;
   Cli cli;
-  auto ssh = cli.run({"build", "--ssh", "default", "-"}, "FROM busybox:test\n");
-  CHECK(ssh.exit_code == 1);
-  CHECK(ssh.err.starts_with("imgbuild build: --ssh is not supported: "));
+  auto squash = cli.run({"build", "--squash", "-"}, "FROM busybox:test\n");
+  CHECK(squash.exit_code == 1);
+  CHECK(squash.err.starts_with("imgbuild build: --squash is not supported: "));
   auto iso = cli.run({"build", "--isolation", "hyperv", "-"}, "FROM busybox:test\n");
   CHECK(iso.exit_code == 1);
   CHECK(iso.err.starts_with("imgbuild build: --isolation is not supported: \"hyperv\""));
-  auto ulimit = cli.run({"build", "--ulimit", "nofile=1024:1024", "-"}, "FROM busybox:test\n");
-  CHECK(ulimit.err.starts_with("imgbuild build: --ulimit is not supported: "));
+  auto memory = cli.run({"build", "-m", "1g", "-"}, "FROM busybox:test\n");
+  CHECK(memory.err.starts_with("imgbuild build: --memory is not supported: "));
 
   // `docker build - < context.tar`: a tar on stdin is the context, decided by content.
   std::string ctx = cli.dir.path() + "/ctx";
@@ -203,7 +201,7 @@ TEST_CASE("docker habits: build flags refused by name, build - with a tar contex
 TEST_CASE("docker habits: build --pull sees a tag that moved in the registry") {
   if (!can_run()) return;
   if (!testing::RegistryServer::available()) {
-    WARN("docker-registry not installed: skipping build --pull");
+    testing::skip("build --pull needs docker-registry");
     return;
   }
   auto& reg = testing::RegistryServer::shared(testing::RegistryServer::Auth::kNone);
@@ -224,4 +222,33 @@ TEST_CASE("docker habits: build --pull sees a tag that moved in the registry") {
 }
 
 }  // namespace
+TEST_CASE("docker habits: inspect finds volumes, volume ls --filter") {
+  if (!can_run()) return;
+  Cli cli;
+  cli.ok({"volume", "create", "--label", "tier=db", "data"});
+  cli.ok({"volume", "create", "cache"});
+  cli.ok({"run", "--name", "user", "-v", "data:/data", "busybox:test", "true"});
+  // `docker inspect NAME` finds a volume too, and --type volume asks for one.
+  CHECK(
+      trim(cli.ok({"inspect", "--format", "{{.Name}} {{.Driver}} {{.Labels.tier}}", "data"}).out) ==
+      "data local db");
+  CHECK(trim(cli.ok({"inspect", "--type", "volume", "--format", "{{.Scope}}", "cache"}).out) ==
+        "local");
+  auto missing = cli.run({"inspect", "nothing-by-this-name"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err == "imgbuild: No such object: nothing-by-this-name\n");
+  // Docker's volume filters.
+  CHECK(cli.ok({"volume", "ls", "-q", "--filter", "dangling=true"}).out == "cache\n");
+  CHECK(cli.ok({"volume", "ls", "-q", "--filter", "dangling=false"}).out == "data\n");
+  CHECK(cli.ok({"volume", "ls", "-q", "-f", "label=tier=db"}).out == "data\n");
+  CHECK(cli.ok({"volume", "ls", "-q", "-f", "label=tier"}).out == "data\n");
+  CHECK(cli.ok({"volume", "ls", "-q", "-f", "name=ach"}).out == "cache\n");
+  CHECK(cli.ok({"volume", "ls", "-q", "-f", "name=cache", "-f", "name=data"}).out ==
+        "cache\ndata\n");
+  auto bad = cli.run({"volume", "ls", "-f", "colour=red"});
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.err.find("invalid filter 'colour=red'") != std::string::npos);
+  cli.ok({"rm", "user"});
+}
+
 }  // namespace imgbuild

@@ -12,6 +12,7 @@
 #include "base/subprocess.h"
 #include "tests/support/busybox_image.h"
 #include "tests/support/registry_server.h"
+#include "tests/support/skip.h"
 
 using namespace imgbuild;
 
@@ -19,12 +20,10 @@ namespace {
 
 bool can_run() {
   if (::geteuid() != 0 || !fs::exists("/dev/fuse")) {
-    WARN("SKIPPED: compression integration tests need root and /dev/fuse");
-    return false;
+    return testing::skip("compression integration tests need root and /dev/fuse");
   }
   if (!testing::RegistryServer::available() || !fs::exists("/usr/bin/skopeo")) {
-    WARN("SKIPPED: compression integration tests need docker-registry and skopeo");
-    return false;
+    return testing::skip("compression integration tests need docker-registry and skopeo");
   }
   return true;
 }

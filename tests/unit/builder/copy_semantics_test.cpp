@@ -216,6 +216,32 @@ TEST_CASE("parents keeps source paths, exclude skips matches") {
   REQUIRE(g.copy(e));
   CHECK(g.has("e/one"));
   CHECK(!g.has("e/sub"));
+
+  // BuildKit's patternmatcher rules: `**` crosses directories, `*` does not, '!' re-includes.
+  Fixture h;
+  CopyOptions x = opts({"dir"}, "/x");
+  x.excludes = {"**/t*", "!sub/two", "*o*"};
+  REQUIRE(h.copy(x));
+  CHECK(h.has("x/sub/two"));
+  CHECK(!h.has("x/one"));
+  x.excludes = {"x["};
+  auto bad = h.copy(x);
+  REQUIRE(!bad);
+  CHECK(bad.error().message() == "--exclude:1: syntax error in pattern: x[");
+}
+
+TEST_CASE("source globs follow Go's filepath.Match") {
+  Fixture f;
+  CHECK(f.copy(opts({"[ab].txt"}, "/g/")));
+  CHECK(f.has("g/a.txt"));
+  CHECK(f.has("g/b.txt"));
+  auto bang = f.copy(opts({"[!a].txt"}, "/n/"));  // Go: the class of '!' and 'a'
+  REQUIRE(bang);
+  CHECK(f.has("n/a.txt"));
+  CHECK(!f.has("n/b.txt"));
+  auto bad = f.copy(opts({"a[-"}, "/b/"));
+  REQUIRE(!bad);
+  CHECK(bad.error().message() == "\"a[-\": syntax error in pattern");
 }
 
 TEST_CASE("hard links within a copy stay hard links") {

@@ -14,6 +14,7 @@
 #include "base/sys.h"
 #include "image/layer_extractor.h"
 #include "image/layer_writer.h"
+#include "tests/support/hostile_tars.h"
 #include "tests/unit/image/layer_test_tree.h"
 
 using namespace imgbuild;
@@ -22,20 +23,7 @@ using namespace imgbuild::image::testing;
 
 namespace {
 
-const std::string& corpus_dir() {
-  static std::optional<fs::TempDir> dir;
-  if (!dir) {
-    auto d = fs::TempDir::create("/tmp", "imgbuild-hostile-corpus-");
-    REQUIRE(d);
-    auto r = run_process(
-        {"python3", IMGBUILD_TESTDATA_DIR "/hostile-tars/make-hostile-tars.py", d->path()});
-    REQUIRE(r);
-    INFO(r->err);
-    REQUIRE(r->exit_code == 0);
-    dir = std::move(*d);
-  }
-  return dir->path();
-}
+const std::string& corpus_dir() { return ::imgbuild::testing::hostile_tar_dir(); }
 
 std::vector<std::string> list_dir(const std::string& path) {
   std::vector<std::string> names;
