@@ -5,11 +5,13 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "tests/support/skip.h"
+
 namespace imgbuild::containers::testing {
 
 bool cannot_run() {
   if (::geteuid() == 0) return false;
-  WARN("WARNING: container tests need root; skipped");
+  ::imgbuild::testing::skip("container tests need root");
   return true;
 }
 

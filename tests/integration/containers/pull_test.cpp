@@ -4,6 +4,7 @@
 
 #include "containers_fixture.h"
 #include "tests/support/registry_server.h"
+#include "tests/support/skip.h"
 
 namespace imgbuild::containers::testing {
 
@@ -11,7 +12,7 @@ TEST_CASE("run and mount pull a missing image; --pull never and bad policies fai
           "[integration]") {
   if (cannot_run()) return;
   if (!imgbuild::testing::RegistryServer::available()) {
-    WARN("WARNING: docker-registry not installed; pull test skipped");
+    ::imgbuild::testing::skip("the pull test needs docker-registry");
     return;
   }
   auto& reg =

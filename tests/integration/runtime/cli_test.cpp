@@ -161,7 +161,7 @@ TEST_CASE("detached lifecycle: run -d, ps, logs, stop, rm", "[integration]") {
       ps.out, std::regex("^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES\n")));
   CHECK(std::regex_search(
       ps.out, std::regex(id.substr(0, 12) +
-                         " +busybox:test +\"sh -c echo started;…\" +.* ago +Up .* +web\n")));
+                         " +busybox:test +\"sh -c 'echo started…\" +.* ago +Up .* +web\n")));
   for (int i = 0; i < 100 && cli.run({"logs", "web"}).out.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

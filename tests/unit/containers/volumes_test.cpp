@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "base/fs.h"
+#include "tests/support/skip.h"
 
 namespace imgbuild::containers {
 
@@ -56,7 +57,7 @@ TEST_CASE("volumes: create is idempotent, list, load, remove", "[unit]") {
 
 TEST_CASE("populate_volume copies a root's directory into an empty volume only", "[unit]") {
   if (::geteuid() != 0) {
-    WARN("needs root (chroot); skipped");
+    ::imgbuild::testing::skip("populate_volume needs root (chroot)");
     return;
   }
   auto tmp = *fs::TempDir::create("/tmp", "volumes-");
