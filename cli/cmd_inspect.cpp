@@ -70,6 +70,8 @@ Result<nlohmann::json> find_object(const image::Store& store, const std::string&
   auto img = store.resolve(name);
   if (img) return describe(*img);
   if (auto volume = containers::load_volume(store, name)) return containers::inspect_json(*volume);
+  // What is wrong with the name itself (an invalid reference) says more than "not found".
+  if (img.error().kind() != ErrorKind::kNotFound) return std::unexpected(img.error());
   return fail(ErrorKind::kNotFound, "No such object: " + name);
 }
 
