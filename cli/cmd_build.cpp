@@ -356,16 +356,8 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
     }
     shm_size = static_cast<uint64_t>(*parsed);
   }
-  std::vector<runtime::Ulimit> ulimits;
-  for (const auto& text : flags.ulimits) {
-    auto parsed = runtime::parse_ulimit(text);
-    if (!parsed) {
-      return report_error(Error(
-          ErrorKind::kInvalidArgument,
-          "invalid argument \"" + text + "\" for \"--ulimit\" flag: " + parsed.error().message()));
-    }
-    ulimits.push_back(*parsed);
-  }
+  auto ulimits = runtime::parse_ulimit_flags(flags.ulimits);
+  if (!ulimits) return report_error(ulimits.error());
   if (!flags.cgroup_parent.empty()) {
     print_warning("[Warning] --cgroup-parent " + flags.cgroup_parent +
                   " is ignored: RUN steps run in imgbuild's own cgroup");
@@ -441,7 +433,7 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
   builder::ContainerStepRunner runner(
       *store, builder::ContainerStepOptions{.shm_size_bytes = shm_size,
                                             .extra_hosts = host_entries(flags.add_hosts),
-                                            .ulimits = ulimits});
+                                            .ulimits = *ulimits});
   auto result = builder::build_image(*store, *options, runner, *progress);
   progress->finish();
   if (!result) return report_error(result.error());

@@ -171,15 +171,7 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
   o.stop_timeout = a.stop_timeout;
   o.spec.tty = a.tty;
   o.spec.init = a.init;
-  for (const auto& u : a.ulimits) {
-    auto parsed = runtime::parse_ulimit(u);
-    if (!parsed) {
-      return fail(
-          ErrorKind::kInvalidArgument,
-          "invalid argument \"" + u + "\" for \"--ulimit\" flag: " + parsed.error().message());
-    }
-    o.spec.ulimits.push_back(*parsed);
-  }
+  o.spec.ulimits = TRY(runtime::parse_ulimit_flags(a.ulimits));
   if (!a.shm_size.empty()) {
     auto bytes = parse_size(a.shm_size);
     if (!bytes || *bytes <= 0) {

@@ -135,4 +135,18 @@ Result<std::vector<RlimitSetting>> plan_rlimits(const std::vector<Ulimit>& ulimi
   return out;
 }
 
+Result<std::vector<Ulimit>> parse_ulimit_flags(const std::vector<std::string>& values) {
+  std::vector<Ulimit> out;
+  for (const auto& v : values) {
+    auto parsed = parse_ulimit(v);
+    if (!parsed) {
+      return fail(
+          ErrorKind::kInvalidArgument,
+          "invalid argument \"" + v + "\" for \"--ulimit\" flag: " + parsed.error().message());
+    }
+    out.push_back(*parsed);
+  }
+  return out;
+}
+
 }  // namespace imgbuild::runtime

@@ -40,6 +40,10 @@ struct RlimitSetting {
 // limit: S > H", and for a value that is not a number "invalid ulimit value \"V\" in X".
 Result<Ulimit> parse_ulimit(std::string_view spec);
 
+// Every value of a --ulimit flag (run and build), each error as Docker's CLI words it:
+// "invalid argument \"V\" for \"--ulimit\" flag: <parse_ulimit's reason>".
+Result<std::vector<Ulimit>> parse_ulimit_flags(const std::vector<std::string>& values);
+
 // The setrlimit calls for a container: Docker's RLIMIT_NOFILE default (capped at this process's
 // hard limit) unless a ulimit names nofile, then each ulimit. A hard limit above this process's
 // own is refused when this process cannot raise it (no CAP_SYS_RESOURCE in the initial user
