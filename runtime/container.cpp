@@ -115,8 +115,10 @@ Result<int> Container::wait() {
     return fail(ErrorKind::kInvalidArgument, "container is not running");
   }
   int status = TRY(sys::wait_pid(state_->pid));
+  log::debug("container: exited");
   state_->pid = -1;
   state_->cleanup();
+  log::debug("container: cleaned up");
   return exit_code_from_wait_status(status);
 }
 

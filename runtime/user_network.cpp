@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/sys.h"
@@ -119,6 +120,15 @@ Result<UserNetwork> UserNetwork::start(pid_t pid) {
                                          (out.empty() ? "" : ": " + out));
   }
   return UserNetwork(std::move(child), std::move(exit_w));
+}
+
+UserNetwork::~UserNetwork() {
+  if (!child_.running()) return;
+  // slirp4netns exits when its exit fd closes, but the kernel takes 15-25 ms to tear down its tap
+  // device: reaping it here would add that to every build step. A thread reaps it instead (if
+  // this process exits first, init does).
+  exit_w_.reset();
+  std::thread([pid = child_.release()] { (void)sys::wait_pid(pid); }).detach();
 }
 
 }  // namespace imgbuild::runtime

@@ -8,9 +8,10 @@
 // leave from the slirp4netns process, i.e. from the host's own addresses.
 //
 // Lifetime: start() returns once slirp4netns has configured the namespace (its ready fd). The
-// process exits when the UserNetwork is destroyed, and by itself when the process that started
-// it dies (its exit fd closes), so a killed imgbuild leaves no slirp4netns behind.
-// Errors: kNotFound when slirp4netns is not installed; kRuntime with its output otherwise.
+// process exits when the UserNetwork is destroyed (reaped by a background thread), and by itself
+// when the process that started it dies (its exit fd closes), so a killed imgbuild leaves no
+// slirp4netns behind. Errors: kNotFound when slirp4netns is not installed; kRuntime with its output
+// otherwise.
 #pragma once
 
 #include <sys/types.h>
@@ -31,7 +32,7 @@ class UserNetwork {
 
   UserNetwork(UserNetwork&&) noexcept = default;
   UserNetwork& operator=(UserNetwork&&) noexcept = default;
-  ~UserNetwork() = default;  // exit_w_ closes first (slirp4netns exits), then child_ is reaped
+  ~UserNetwork();  // closes the exit fd (slirp4netns exits) and reaps it in the background
 
  private:
   UserNetwork(Child child, UniqueFd exit_w)
