@@ -87,6 +87,7 @@ Result<std::string> MountStubs::ensure_impl(const std::string& rel, TargetKind k
   UniqueFd pfd = TRY(open_in_root(rootfd_, parent_real, O_PATH | O_DIRECTORY));
   std::string created = parent_real.empty() ? name : parent_real + "/" + name;
 
+  if (record) note_created_in(pfd.get(), parent_real, true);
   int rc;
   if (kind == TargetKind::kDirectory) {
     rc = ::mkdirat(pfd.get(), name.c_str(), 0755);
@@ -96,7 +97,10 @@ Result<std::string> MountStubs::ensure_impl(const std::string& rel, TargetKind k
     if (rc >= 0) ::close(rc);
   }
   if (rc == 0 || (kind == TargetKind::kFile && rc >= 0)) {
-    if (record) created_.push_back(created);
+    if (record) {
+      created_.push_back(created);
+      note_created_in(pfd.get(), parent_real, false);
+    }
     return created;
   }
   if (errno != EEXIST)
@@ -113,7 +117,28 @@ Result<std::string> MountStubs::ensure_impl(const std::string& rel, TargetKind k
   return ensure_impl(clean_relative(next), kind, record, depth + 1);
 }
 
+void MountStubs::note_created_in(int parent_fd, const std::string& parent_rel, bool before) {
+  struct stat st {};
+  if (::fstat(parent_fd, &st) != 0) return;
+  auto it = std::ranges::find(touched_, parent_rel, &TouchedDir::rel);
+  if (before) {
+    if (it == touched_.end()) touched_.push_back({parent_rel, st.st_atim, st.st_mtim, st.st_mtim});
+  } else if (it != touched_.end()) {
+    it->mtime_after = st.st_mtim;
+  }
+}
+
 void MountStubs::remove_all(int rootfd) {
+  // Directories the container changed itself keep their new times.
+  std::vector<const TouchedDir*> restore;
+  for (const auto& dir : touched_) {
+    auto fd = open_in_root(rootfd, dir.rel, O_PATH | O_DIRECTORY);
+    struct stat st {};
+    if (fd && ::fstat(fd->get(), &st) == 0 && st.st_mtim.tv_sec == dir.mtime_after.tv_sec &&
+        st.st_mtim.tv_nsec == dir.mtime_after.tv_nsec) {
+      restore.push_back(&dir);
+    }
+  }
   for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
     const std::string& rel = *it;
     size_t slash = rel.rfind('/');
@@ -129,7 +154,13 @@ void MountStubs::remove_all(int rootfd) {
       ::unlinkat(pfd->get(), name.c_str(), 0);
     }
   }
+  for (const TouchedDir* dir : restore) {
+    auto fd = open_in_root(rootfd, dir->rel, O_RDONLY | O_DIRECTORY);
+    struct timespec times[2] = {dir->atime, dir->mtime};
+    if (fd) (void)::futimens(fd->get(), times);
+  }
   created_.clear();
+  touched_.clear();
 }
 
 }  // namespace imgbuild::runtime

@@ -3,9 +3,14 @@
 // symlinks (absolute or relative) are clamped to the root as if it were "/".
 //
 // MountStubs creates missing mount targets (and their missing parent directories) before a
-// container starts and removes them again afterwards if they are still empty, so that the root
-// (an imgfs upper, in builds) keeps no trace of the runtime. Not thread-safe; one per container.
+// container starts and removes them again afterwards if they are still empty, and gives the
+// directories it created them in their times back (unless the container changed those
+// directories itself), so that the root (an imgfs upper, in builds) keeps no trace of the
+// runtime: a RUN step that changes nothing leaves an empty layer, as with BuildKit. Not
+// thread-safe; one per container.
 #pragma once
+
+#include <time.h>
 
 #include <string>
 #include <vector>
@@ -39,16 +44,24 @@ class MountStubs {
   Result<std::string> ensure(const std::string& path, TargetKind kind);
   // mkdir -p that records nothing (the working directory stays, as in Docker).
   Status make_dirs(const std::string& path);
-  // Removes the recorded entries, newest first, if they are still empty. Best effort.
+  // Removes the recorded entries, newest first, if they are still empty, then restores the times
+  // of the directories they were created in where nothing else changed them. Best effort.
   void remove_all(int rootfd);
   const std::vector<std::string>& created() const { return created_; }
 
  private:
   Result<std::string> ensure_impl(const std::string& rel, TargetKind kind, bool record, int depth);
   Result<std::string> path_of(int fd) const;
+  // A directory this created entries in: its times before, and its mtime after the last creation.
+  struct TouchedDir {
+    std::string rel;
+    struct timespec atime, mtime, mtime_after;
+  };
+  void note_created_in(int parent_fd, const std::string& parent_rel, bool before);
   int rootfd_;
   std::string root_real_;
   std::vector<std::string> created_;
+  std::vector<TouchedDir> touched_;
 };
 
 }  // namespace imgbuild::runtime

@@ -122,3 +122,36 @@ TEST_CASE("build --platform refuses an architecture the machine cannot run") {
   WARN("SKIPPED: written for an amd64 machine");
 #endif
 }
+
+// As BuildKit: the runtime's mount stubs (/etc/hosts and /etc/resolv.conf, which busybox lacks)
+// leave no copied-up /etc behind, so a RUN step that changes no file commits no layer.
+TEST_CASE("a RUN step that changes nothing leaves an empty layer") {
+  if (!can_run()) return;
+  Env env;
+  testing::import_busybox(env.store, "busybox:latest", env.dir.path() + "/busybox.tar");
+  std::string ctx = env.dir.path() + "/ctx";
+  REQUIRE(fs::make_dirs(ctx));
+  REQUIRE(fs::write_file_atomic(ctx + "/Dockerfile",
+                                "FROM busybox\nRUN true\nRUN cat /etc/hosts >/dev/null\n"
+                                "RUN echo data > /tmp/file\n"));
+  auto built = env.imgbuild({"-q", "-t", "quiet", ctx});
+  INFO(built.err);
+  REQUIRE(built.exit_code == 0);
+  auto layers = [&](const std::string& image) {
+    auto r = env.imgbuild({"inspect", "--format", "{{len .RootFS.Layers}}", image});
+    REQUIRE(r.exit_code == 0);
+    return std::stoi(r.out);
+  };
+  CHECK(layers("quiet") == layers("busybox") + 1);
+  auto sizes = env.imgbuild({"history", "--format", "{{.Size}}", "quiet"});
+  REQUIRE(sizes.exit_code == 0);
+  CHECK(sizes.out.find("\n0B\n0B\n") != std::string::npos);
+  // The one layer holds tmp/ and its file, not etc/.
+  auto top = env.imgbuild({"inspect", "--format",
+                           "{{index .RootFS.Layers " + std::to_string(layers("quiet") - 1) + "}}",
+                           "quiet"});
+  REQUIRE(top.exit_code == 0);
+  std::string dir = env.store + "/layers/sha256/" + top.out.substr(7, top.out.find('\n') - 7);
+  CHECK(fs::exists(dir + "/tmp/file"));
+  CHECK_FALSE(fs::exists(dir + "/etc"));
+}
