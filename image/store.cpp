@@ -20,6 +20,7 @@ std::string Store::tmp_dir() const { return state_->paths.tmp; }
 std::string Store::cache_records_dir() const { return state_->paths.cache_records; }
 std::string Store::containers_dir() const { return state_->paths.containers; }
 std::string Store::mounts_dir() const { return state_->paths.mounts; }
+std::string Store::lazy_dir() const { return state_->paths.lazy; }
 
 Result<Store::Lease> Store::lease() const {
   FileLock lock = TRY(FileLock::acquire(state_->paths.gc_lock, LockMode::kShared));

@@ -96,6 +96,7 @@ struct PruneReport {
   std::vector<Digest> untagged_images;  // dangling manifest entries dropped from index.json
   std::vector<Digest> blobs;            // removed blobs
   std::vector<Digest> layers;           // removed unpacked layers (diff IDs)
+  std::vector<Digest> lazy_layers;      // removed lazily fetched layers (blob digests)
   uint64_t reclaimed_bytes = 0;         // apparent size of what was removed
 };
 
@@ -126,6 +127,9 @@ class Store {
   std::string cache_records_dir() const;  // <root>/cache/records
   std::string containers_dir() const;     // <root>/containers
   std::string mounts_dir() const;         // <root>/mounts
+  // <root>/lazy/sha256: a lazily mounted layer's tree, <blob hex>, filled as it is read. prune
+  // keeps one while a manifest it keeps (a tagged image, a mount's record) has that blob.
+  std::string lazy_dir() const;
 
   Result<Lease> lease() const;
 

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <set>
+#include <tuple>
 
 #include "base/dir_reader.h"
 #include "base/fs.h"
@@ -26,16 +27,20 @@ Status read_digests(const nlohmann::json& j, const char* key, std::vector<Digest
   return {};
 }
 
-// Apparent size of a file or tree (what `du --apparent-size` would say), for the report only:
-// what cannot be read counts as nothing.
-uint64_t tree_size(const std::string& path) {
+// Apparent size of a file or tree (what `du --apparent-size` would say), or with allocated the
+// bytes it takes on disk (a lazy layer's files are sparse until read), for the report only: what
+// cannot be read counts as nothing.
+uint64_t tree_size(const std::string& path, bool allocated = false) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) < 0) return 0;
-  if (!S_ISDIR(st.st_mode)) return static_cast<uint64_t>(st.st_size);
+  if (!S_ISDIR(st.st_mode)) {
+    return allocated ? static_cast<uint64_t>(st.st_blocks) * 512
+                     : static_cast<uint64_t>(st.st_size);
+  }
   uint64_t total = 0;
   auto names = fs::list_dir(path, fs::MissingDir::kIsEmpty);
   if (!names) return 0;
-  for (const auto& n : *names) total += tree_size(fs::join(path, n));
+  for (const auto& n : *names) total += tree_size(fs::join(path, n), allocated);
   return total;
 }
 
@@ -187,6 +192,7 @@ Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, Pr
   }
   std::vector<std::string> blob_names = TRY(list(paths.blobs));
   std::vector<std::string> layer_names = TRY(list(paths.layers));
+  std::vector<std::string> lazy_names = TRY(list(paths.lazy));
   TRY(sweep_layer_variants(paths, marks.layers, marks.blobs));
 
   for (const auto& name : blob_names) {
@@ -202,24 +208,30 @@ Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, Pr
     report.blobs.push_back(d);
     report.reclaimed_bytes += size;
   }
-  for (const auto& name : layer_names) {
-    if (!is_sha256_hex(name)) continue;
-    Digest d = Digest::from_hex(name);
-    if (marks.layers.contains(d)) continue;
-    std::string path = fs::join(paths.layers, name);
-    uint64_t size = tree_size(path);
-    // Move it out first so no reader ever sees a half-deleted layer at its real path.
-    fs::TempDir graveyard = TRY(store.make_staging_dir("gc"));
-    std::string moved = fs::join(graveyard.path(), "layer");
-    if (::rename(path.c_str(), moved.c_str()) < 0) {
-      if (errno == ENOENT) continue;
-      return fail_errno("rename", path + " -> " + moved);
+  // Unpacked layers by diff ID; lazily fetched ones by their blob, which the manifests name.
+  for (auto [names, dir, live, removed] :
+       {std::tuple{&layer_names, &paths.layers, &marks.layers, &report.layers},
+        std::tuple{&lazy_names, &paths.lazy, &marks.blobs, &report.lazy_layers}}) {
+    for (const auto& name : *names) {
+      if (!is_sha256_hex(name)) continue;
+      Digest d = Digest::from_hex(name);
+      if (live->contains(d)) continue;
+      std::string path = fs::join(*dir, name);
+      uint64_t size = tree_size(path, dir == &paths.lazy);
+      // Move it out first so no reader ever sees a half-deleted layer at its real path.
+      fs::TempDir graveyard = TRY(store.make_staging_dir("gc"));
+      std::string moved = fs::join(graveyard.path(), "layer");
+      if (::rename(path.c_str(), moved.c_str()) < 0) {
+        if (errno == ENOENT) continue;
+        return fail_errno("rename", path + " -> " + moved);
+      }
+      removed->push_back(d);
+      report.reclaimed_bytes += size;
     }
-    report.layers.push_back(d);
-    report.reclaimed_bytes += size;
   }
   TRY(fs::sync_dir(paths.blobs));
   TRY(fs::sync_dir(paths.layers));
+  if (!report.lazy_layers.empty()) TRY(fs::sync_dir(paths.lazy));
   return report;
 }
 

@@ -57,6 +57,7 @@ StorePaths::StorePaths(const std::string& r)
       layers(fs::join(r, "layers/sha256")),
       tmp(fs::join(r, "tmp")),
       variants(fs::join(r, "variants/sha256")),
+      lazy(fs::join(r, "lazy/sha256")),
       cache_records(fs::join(r, "cache/records")),
       containers(fs::join(r, "containers")),
       mounts(fs::join(r, "mounts")),

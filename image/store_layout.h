@@ -19,6 +19,7 @@ struct StorePaths {
   std::string layers;    // root/layers/sha256
   std::string tmp;       // root/tmp
   std::string variants;  // root/variants/sha256: compressed variants of layers
+  std::string lazy;      // root/lazy/sha256: lazily fetched layers, by blob (issue 15)
   std::string cache_records;
   std::string containers;
   std::string mounts;

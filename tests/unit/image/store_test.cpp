@@ -8,7 +8,9 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "image/json_util.h"
 #include "image/layer_writer.h"
+#include "image/manifest.h"
 #include "image/media_types.h"
 #include "image/store.h"
 #include "image/store_layout.h"
@@ -201,6 +203,40 @@ TEST_CASE("store prune keeps what tags and records reach") {
   CHECK(!t.store.has_layer(Digest::of("unused-layer")));
   CHECK(list(t.store.tmp_dir()).empty());
   CHECK(t.store.prune()->blobs.empty());
+}
+
+TEST_CASE("store prune keeps the lazy trees of live images' layers only") {
+  TestStore t;
+  auto kept = make_image(t.store, "kept");
+  auto mounted = make_image(t.store, "mounted");  // untagged, but a mount's record holds it
+  auto removed = make_image(t.store, "removed");  // untagged and unreferenced
+  REQUIRE(t.store.tag(parse_ref("kept"), kept.manifest_digest));
+  REQUIRE(t.store.write_gc_record(t.store.mounts_dir() + "/m.json",
+                                  GcRecord{.manifests = {mounted.manifest_digest}}));
+  auto lazy_tree = [&](const CommittedImage& image) {
+    auto manifest = *Manifest::from_json(
+        *json_util::parse(*t.store.read_blob(image.manifest_digest), "manifest"));
+    std::string dir = fs::join(t.store.lazy_dir(), std::string(manifest.layers[0].digest.hex()));
+    REQUIRE(fs::make_dirs(dir + "/etc"));
+    return std::pair{manifest.layers[0].digest, dir};
+  };
+  auto [kept_blob, kept_dir] = lazy_tree(kept);
+  auto [mounted_blob, mounted_dir] = lazy_tree(mounted);
+  auto [removed_blob, removed_dir] = lazy_tree(removed);
+  std::string stray = fs::join(t.store.lazy_dir(), std::string(Digest::of("stray").hex()));
+  REQUIRE(fs::make_dirs(stray));
+
+  auto report = *t.store.prune();
+  std::vector<Digest> gone = report.lazy_layers;
+  std::sort(gone.begin(), gone.end());
+  std::vector<Digest> expected{removed_blob, Digest::of("stray")};
+  std::sort(expected.begin(), expected.end());
+  CHECK(gone == expected);
+  CHECK(fs::exists(kept_dir + "/etc"));
+  CHECK(fs::exists(mounted_dir + "/etc"));
+  CHECK_FALSE(fs::exists(removed_dir));
+  CHECK_FALSE(fs::exists(stray));
+  CHECK(list(t.store.tmp_dir()).empty());
 }
 
 TEST_CASE("store open removes staging leftovers of dead processes only") {
