@@ -44,7 +44,8 @@ Status prepare_upper(const image::Store& store, MountRecord& record, const std::
 
 Status serve_recorded_mount(const image::Store& store, MountRecord& record,
                             const MountOptions& options) {
-  auto pid = serve_in_background(record.mountpoint, options);
+  auto pid =
+      serve_in_background(record.mountpoint, options, mount_log_path(store, record.mountpoint));
   if (!pid) {
     if (record.owned_upper) (void)remove_tree(record.upper);
     (void)remove_mount_record(store, record.mountpoint);

@@ -42,6 +42,10 @@ std::string mount_record_path(const image::Store& store, const std::string& moun
   return join(store.mounts_dir(), record_id(mountpoint) + ".json");
 }
 
+std::string mount_log_path(const image::Store& store, const std::string& mountpoint) {
+  return join(store.mounts_dir(), record_id(mountpoint) + ".log");
+}
+
 std::string owned_upper_path(const image::Store& store, const std::string& mountpoint) {
   return join(store.mounts_dir(), record_id(mountpoint) + ".upper");
 }
@@ -85,6 +89,8 @@ Result<MountRecordList> list_mount_records(const image::Store& store) {
 }
 
 Status remove_mount_record(const image::Store& store, const std::string& mountpoint) {
+  std::string log = mount_log_path(store, mountpoint);
+  if (::unlink(log.c_str()) < 0 && errno != ENOENT) return fail_errno("unlink", log);
   std::string path = mount_record_path(store, mountpoint);
   if (::unlink(path.c_str()) < 0 && errno != ENOENT) return fail_errno("unlink", path);
   return {};

@@ -28,6 +28,8 @@ struct MountRecord {
 };
 
 std::string mount_record_path(const image::Store& store, const std::string& mountpoint);
+// The mount server's log (fs/server.h): <root>/mounts/<id>.log, removed with the record.
+std::string mount_log_path(const image::Store& store, const std::string& mountpoint);
 // The directory imgbuild creates as the upper of `imgbuild mount --rw` without --upper.
 std::string owned_upper_path(const image::Store& store, const std::string& mountpoint);
 Status write_mount_record(const image::Store& store, const MountRecord& record);
@@ -47,6 +49,7 @@ struct MountRecordList {
 
 // Every record; fails only when the mounts directory itself cannot be listed.
 Result<MountRecordList> list_mount_records(const image::Store& store);
+// Removes the record and the server's log; a missing one is not an error.
 Status remove_mount_record(const image::Store& store, const std::string& mountpoint);
 
 }  // namespace imgbuild::fs

@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "base/sys.h"
+#include "base/unique_fd.h"
 
 namespace imgbuild::fs {
 
@@ -51,12 +53,17 @@ Status serve(const std::string& mountpoint, const MountOptions& options) {
   return serve_mount(*mount, set);
 }
 
-Result<pid_t> serve_in_background(const std::string& mountpoint, const MountOptions& options) {
+Result<pid_t> serve_in_background(const std::string& mountpoint, const MountOptions& options,
+                                  const std::string& log_path) {
   // Mount here, serve from the child (libfuse's daemonising model): errors come back directly,
   // and the caller goes on as soon as the child exists. Requests made before the child answers
   // the kernel's INIT wait for it; if the child dies, the connection goes with the last copy of
   // the session fd and the mount point reports ENOTCONN until `umount`.
   auto mount = TRY(Mount::create_unstarted(mountpoint, server_options(options)));
+  UniqueFd log_fd;
+  if (!log_path.empty()) {
+    log_fd = TRY(sys::open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  }
   pid_t pid = ::fork();
   if (pid < 0) return fail_errno("fork", "imgfs server");  // ~Mount unmounts
   if (pid == 0) {
@@ -65,7 +72,7 @@ Result<pid_t> serve_in_background(const std::string& mountpoint, const MountOpti
     if (null >= 0) {
       ::dup2(null, 0);
       ::dup2(null, 1);
-      ::dup2(null, 2);
+      ::dup2(log_fd ? log_fd.get() : null, 2);
     }
     sigset_t set = block_termination_signals();
     ::_exit(serve_mount(*mount, set) ? 0 : 1);

@@ -18,10 +18,12 @@ namespace imgbuild::fs {
 // threads: it blocks the termination signals and waits for them on a thread of its own.
 Status serve(const std::string& mountpoint, const MountOptions& options);
 
-// Mounts, then forks a server process (a new session, stdio on /dev/null) that serves the mount
-// as serve() does; returns its pid, or the error if mounting failed. Like a daemonising libfuse
-// server: the mount exists when this returns, and the first requests wait until the server has
-// answered the kernel's INIT.
-Result<pid_t> serve_in_background(const std::string& mountpoint, const MountOptions& options);
+// Mounts, then forks a server process (a new session, stdin and stdout on /dev/null) that serves
+// the mount as serve() does; returns its pid, or the error if mounting failed. Like a daemonising
+// libfuse server: the mount exists when this returns, and the first requests wait until the
+// server has answered the kernel's INIT. The server's log lines (stderr: e.g. a lazy layer's
+// failed fetch) are appended to log_path, or dropped when it is empty.
+Result<pid_t> serve_in_background(const std::string& mountpoint, const MountOptions& options,
+                                  const std::string& log_path = {});
 
 }  // namespace imgbuild::fs
