@@ -4,6 +4,10 @@
 #   noop      the same build again (everything cached)
 #   onefile   a rebuild after changing one context file
 #   bigrun    a build whose RUN writes 3,000 files, 250 MB
+#   emptyrun  20 RUN steps that change nothing (`RUN true`), --network host --no-cache: what a
+#             step costs beyond its process (issue 16: under 50 ms between two steps)
+#   untar     a RUN extracting a 50 MB tarball of 20,000 entries (from a base image holding it),
+#             --no-cache
 #   aptget    RUN apt-get update && apt-get install -y curl on the Debian base, --network host
 #             --no-cache (full run only: needs Debian's archive)
 # Peers: `DOCKER_BUILDKIT=1 /usr/bin/docker build --network=host` on a private dockerd the script
@@ -55,13 +59,34 @@ FROM bench-base:latest
 RUN mkdir /big && i=0 && while [ \$i -lt $files ]; do head -c ${size_kb}k /dev/zero > /big/f\$i; i=\$((i+1)); done
 DF
 
+empty=$work/empty
+mkdir -p "$empty"
+{ echo "FROM bench-base:latest"; for i in $(seq 1 20); do echo "RUN true # $i"; done; } > "$empty/Dockerfile"
+
+# untar: 200 directories of 100 files of 2.5 kB (2,000 entries and 5 MB in smoke mode), random
+# bytes, in a base image built untimed by each tool; the timed build only extracts it.
+untar=$work/untar
+mkdir -p "$untar/base"
+python3 - "$untar/base/t.tar" "$([ $smoke = 1 ] && echo 20 || echo 200)" <<'PY'
+import io, os, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    for d in range(int(sys.argv[2])):
+        for f in range(100):
+            data = os.urandom(2500)
+            info = tarfile.TarInfo(f"d{d}/f{f}")
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+PY
+printf 'FROM bench-base:latest\nCOPY t.tar /t.tar\n' > "$untar/base/Dockerfile"
+printf 'FROM bench-untar-base:latest\nRUN mkdir /x && tar -xf /t.tar -C /x\n' > "$untar/Dockerfile"
+
 apt=$work/apt
 mkdir -p "$apt"
 cat > "$apt/Dockerfile" <<'DF'
 FROM bench-base:latest
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 DF
-cases="cold noop onefile bigrun"
+cases="cold noop onefile bigrun emptyrun untar"
 [ $smoke = 1 ] || cases="$cases aptget"
 
 now() { date +%s.%N; }
@@ -76,6 +101,9 @@ echo two > "$ctx/one.txt"
 T[imgbuild,onefile]=$(time_cmd "$bin" --root "$store" build -q -t bench-app "$ctx")
 echo one > "$ctx/one.txt"
 T[imgbuild,bigrun]=$(time_cmd "$bin" --root "$store" build -q -t bench-big "$big")
+T[imgbuild,emptyrun]=$(time_cmd "$bin" --root "$store" build -q --network host --no-cache -t bench-empty "$empty")
+"$bin" --root "$store" build -q -t bench-untar-base "$untar/base" >/dev/null
+T[imgbuild,untar]=$(time_cmd "$bin" --root "$store" build -q --no-cache -t bench-untar "$untar")
 [ $smoke = 1 ] || T[imgbuild,aptget]=$(time_cmd "$bin" --root "$store" build -q --network host --no-cache -t bench-apt "$apt")
 
 peers=()
@@ -92,6 +120,9 @@ if start_private_dockerd "$work"; then
   T[buildkit,onefile]=$(time_cmd bk bench-app "$ctx")
   echo one > "$ctx/one.txt"
   T[buildkit,bigrun]=$(time_cmd bk bench-big "$big")
+  T[buildkit,emptyrun]=$(time_cmd bk bench-empty "$empty" --no-cache)
+  bk bench-untar-base "$untar/base" >/dev/null
+  T[buildkit,untar]=$(time_cmd bk bench-untar "$untar" --no-cache)
   [ $smoke = 1 ] || T[buildkit,aptget]=$(time_cmd bk bench-apt "$apt" --no-cache)
   stop_private_dockerd
 else
@@ -114,6 +145,9 @@ if command -v buildah >/dev/null; then
   T[buildah,onefile]=$(time_cmd bh bench-app "$ctx")
   echo one > "$ctx/one.txt"
   T[buildah,bigrun]=$(time_cmd bh bench-big "$big")
+  T[buildah,emptyrun]=$(time_cmd bh bench-empty "$empty" --no-cache)
+  bh bench-untar-base "$untar/base" >/dev/null
+  T[buildah,untar]=$(time_cmd bh bench-untar "$untar" --no-cache)
   [ $smoke = 1 ] || T[buildah,aptget]=$(time_cmd bh bench-apt "$apt" --no-cache)
   bah umount -a >/dev/null 2>&1 || true
 else
