@@ -5,6 +5,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <linux/fuse.h>
+
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -92,7 +94,8 @@ Result<std::unique_ptr<Mount>> Mount::create_unstarted(const std::string& mountp
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
-  static const fuse_lowlevel_ops ops = make_ops();
+  static const fuse_lowlevel_ops& ops = counting_ops(
+      make_ops(), [](fuse_req_t req) -> RequestCounts& { return fs_of(req).requests; });
   impl.se = fuse_session_new(&args, &ops, sizeof(ops), impl.fs.get());
   if (!impl.se) return fail(ErrorKind::kIo, "fuse_session_new(" + target + ") failed");
   if (fuse_session_mount(impl.se, target.c_str()) != 0) {
@@ -162,8 +165,8 @@ void Mount::disown() {
 MountStats Mount::stats() const {
   if (!impl_->fs) return {};
   const Filesystem& fs = *impl_->fs;
-  return {fs.passthrough.load(), fs.reads_served.load(), fs.writes_served.load(),
-          fs.getxattrs_served.load(), fs.cached_fds()};
+  return {fs.passthrough.load(),          fs.requests.get(FUSE_READ), fs.requests.get(FUSE_WRITE),
+          fs.requests.get(FUSE_GETXATTR), fs.requests.by_name(),      fs.cached_fds()};
 }
 
 void Mount::wait() {

@@ -32,6 +32,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,7 +90,9 @@ struct MountStats {
   uint64_t reads = 0;        // READ requests this process served
   uint64_t writes = 0;       // WRITE requests this process served
   uint64_t getxattrs = 0;    // GETXATTR requests this process served
-  size_t cached_fds = 0;     // node descriptors open now (at most fs/fd_cache.h's kMaxCachedFds)
+  // Every request served, by the kernel's opcode name ("LOOKUP", "CREATE", ...; non-zero only).
+  std::map<std::string, uint64_t> requests;
+  size_t cached_fds = 0;  // node descriptors open now (at most fs/fd_cache.h's kMaxCachedFds)
 };
 
 class Mount {

@@ -48,6 +48,15 @@ TEST_CASE("imgfs args: POSIX ACLs on unless noacl", "[unit][fs]") {
   CHECK(c->options.posix_acl);
 }
 
+TEST_CASE("imgfs args: debug_stats asks for the request counts at exit", "[unit][fs]") {
+  auto a = parse_imgfs_args({"/m", "-o", "lowerdir=/a"});
+  REQUIRE(a);
+  CHECK_FALSE(a->debug_stats);
+  auto b = parse_imgfs_args({"-f", "/m", "-o", "lowerdir=/a,debug_stats"});
+  REQUIRE(b);
+  CHECK(b->debug_stats);
+}
+
 TEST_CASE("imgfs args: errors name the problem", "[unit][fs]") {
   auto msg = [](std::vector<std::string> args) {
     auto a = parse_imgfs_args(args);
