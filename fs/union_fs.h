@@ -120,6 +120,10 @@ class Filesystem {
   // (fs/passthrough.h); fuse_fd is the connection's /dev/fuse fd, for backing-file registration.
   std::atomic<bool> passthrough{false};
   int fuse_fd = -1;
+  fuse_session* session = nullptr;  // for notifications to the kernel
+  // Set at FUSE init when the connection asked for FUSE_HANDLE_KILLPRIV_V2: writes, truncates
+  // and chowns must clear setuid/setgid here (fs/fuse_ops_file.cpp, fuse_ops_entry.cpp).
+  std::atomic<bool> killpriv{false};
   // Requests served, by opcode (Mount::stats()).
   RequestCounts requests;
   // Node fds open now (thread-safe).

@@ -48,6 +48,15 @@ TEST_CASE("imgfs args: POSIX ACLs on unless noacl", "[unit][fs]") {
   CHECK(c->options.posix_acl);
 }
 
+TEST_CASE("imgfs args: KILLPRIV_V2 on unless nokillpriv", "[unit][fs]") {
+  auto a = parse_imgfs_args({"/m", "-o", "lowerdir=/a"});
+  REQUIRE(a);
+  CHECK(a->options.handle_killpriv);
+  auto b = parse_imgfs_args({"/m", "-o", "lowerdir=/a,nokillpriv"});
+  REQUIRE(b);
+  CHECK_FALSE(b->options.handle_killpriv);
+}
+
 TEST_CASE("imgfs args: debug_stats asks for the request counts at exit", "[unit][fs]") {
   auto a = parse_imgfs_args({"/m", "-o", "lowerdir=/a"});
   REQUIRE(a);
