@@ -35,99 +35,42 @@ void wrap(fuse_lowlevel_ops* ops) {
   if (ops->*Member) ops->*Member = &Counted<Member, Opcode>::call;
 }
 
+// Each callback that takes a request, with the opcode it serves (the kernel's name, after
+// FUSE_). write_buf serves WRITE as write does, rename RENAME and RENAME2, setlk SETLK and SETLKW.
+// clang-format off
+#define IMGFS_COUNTED_OPS(X) \
+  X(lookup, LOOKUP) X(forget, FORGET) X(getattr, GETATTR) X(setattr, SETATTR) \
+  X(readlink, READLINK) X(mknod, MKNOD) X(mkdir, MKDIR) X(unlink, UNLINK) X(rmdir, RMDIR) \
+  X(symlink, SYMLINK) X(rename, RENAME) X(link, LINK) X(open, OPEN) X(read, READ) \
+  X(write, WRITE) X(flush, FLUSH) X(release, RELEASE) X(fsync, FSYNC) X(opendir, OPENDIR) \
+  X(readdir, READDIR) X(releasedir, RELEASEDIR) X(fsyncdir, FSYNCDIR) X(statfs, STATFS) \
+  X(setxattr, SETXATTR) X(getxattr, GETXATTR) X(listxattr, LISTXATTR) \
+  X(removexattr, REMOVEXATTR) X(access, ACCESS) X(create, CREATE) X(getlk, GETLK) \
+  X(setlk, SETLK) X(bmap, BMAP) X(ioctl, IOCTL) X(poll, POLL) X(forget_multi, BATCH_FORGET) \
+  X(fallocate, FALLOCATE) X(readdirplus, READDIRPLUS) X(copy_file_range, COPY_FILE_RANGE) \
+  X(lseek, LSEEK)
+// clang-format on
+
 fuse_lowlevel_ops make_counting(const fuse_lowlevel_ops& ops) {
   fuse_lowlevel_ops out = ops;
-  using O = fuse_lowlevel_ops;
-  wrap<&O::lookup, FUSE_LOOKUP>(&out);
-  wrap<&O::forget, FUSE_FORGET>(&out);
-  wrap<&O::getattr, FUSE_GETATTR>(&out);
-  wrap<&O::setattr, FUSE_SETATTR>(&out);
-  wrap<&O::readlink, FUSE_READLINK>(&out);
-  wrap<&O::mknod, FUSE_MKNOD>(&out);
-  wrap<&O::mkdir, FUSE_MKDIR>(&out);
-  wrap<&O::unlink, FUSE_UNLINK>(&out);
-  wrap<&O::rmdir, FUSE_RMDIR>(&out);
-  wrap<&O::symlink, FUSE_SYMLINK>(&out);
-  wrap<&O::rename, FUSE_RENAME>(&out);  // RENAME and RENAME2
-  wrap<&O::link, FUSE_LINK>(&out);
-  wrap<&O::open, FUSE_OPEN>(&out);
-  wrap<&O::read, FUSE_READ>(&out);
-  wrap<&O::write, FUSE_WRITE>(&out);
-  wrap<&O::flush, FUSE_FLUSH>(&out);
-  wrap<&O::release, FUSE_RELEASE>(&out);
-  wrap<&O::fsync, FUSE_FSYNC>(&out);
-  wrap<&O::opendir, FUSE_OPENDIR>(&out);
-  wrap<&O::readdir, FUSE_READDIR>(&out);
-  wrap<&O::releasedir, FUSE_RELEASEDIR>(&out);
-  wrap<&O::fsyncdir, FUSE_FSYNCDIR>(&out);
-  wrap<&O::statfs, FUSE_STATFS>(&out);
-  wrap<&O::setxattr, FUSE_SETXATTR>(&out);
-  wrap<&O::getxattr, FUSE_GETXATTR>(&out);
-  wrap<&O::listxattr, FUSE_LISTXATTR>(&out);
-  wrap<&O::removexattr, FUSE_REMOVEXATTR>(&out);
-  wrap<&O::access, FUSE_ACCESS>(&out);
-  wrap<&O::create, FUSE_CREATE>(&out);
-  wrap<&O::getlk, FUSE_GETLK>(&out);
-  wrap<&O::setlk, FUSE_SETLK>(&out);  // SETLK and SETLKW
-  wrap<&O::bmap, FUSE_BMAP>(&out);
-  wrap<&O::ioctl, FUSE_IOCTL>(&out);
-  wrap<&O::poll, FUSE_POLL>(&out);
-  wrap<&O::write_buf, FUSE_WRITE>(&out);
-  wrap<&O::forget_multi, FUSE_BATCH_FORGET>(&out);
-  wrap<&O::fallocate, FUSE_FALLOCATE>(&out);
-  wrap<&O::readdirplus, FUSE_READDIRPLUS>(&out);
-  wrap<&O::copy_file_range, FUSE_COPY_FILE_RANGE>(&out);
-  wrap<&O::lseek, FUSE_LSEEK>(&out);
+#define IMGFS_WRAP(member, op) wrap<&fuse_lowlevel_ops::member, FUSE_##op>(&out);
+  IMGFS_COUNTED_OPS(IMGFS_WRAP)
+#undef IMGFS_WRAP
+  wrap<&fuse_lowlevel_ops::write_buf, FUSE_WRITE>(&out);
   return out;
 }
 
 const char* opcode_name(uint32_t op) {
-  static constexpr std::pair<uint32_t, const char*> kNames[] = {
-      {FUSE_LOOKUP, "LOOKUP"},
-      {FUSE_FORGET, "FORGET"},
-      {FUSE_GETATTR, "GETATTR"},
-      {FUSE_SETATTR, "SETATTR"},
-      {FUSE_READLINK, "READLINK"},
-      {FUSE_SYMLINK, "SYMLINK"},
-      {FUSE_MKNOD, "MKNOD"},
-      {FUSE_MKDIR, "MKDIR"},
-      {FUSE_UNLINK, "UNLINK"},
-      {FUSE_RMDIR, "RMDIR"},
-      {FUSE_RENAME, "RENAME"},
-      {FUSE_LINK, "LINK"},
-      {FUSE_OPEN, "OPEN"},
-      {FUSE_READ, "READ"},
-      {FUSE_WRITE, "WRITE"},
-      {FUSE_STATFS, "STATFS"},
-      {FUSE_RELEASE, "RELEASE"},
-      {FUSE_FSYNC, "FSYNC"},
-      {FUSE_SETXATTR, "SETXATTR"},
-      {FUSE_GETXATTR, "GETXATTR"},
-      {FUSE_LISTXATTR, "LISTXATTR"},
-      {FUSE_REMOVEXATTR, "REMOVEXATTR"},
-      {FUSE_FLUSH, "FLUSH"},
-      {FUSE_OPENDIR, "OPENDIR"},
-      {FUSE_READDIR, "READDIR"},
-      {FUSE_RELEASEDIR, "RELEASEDIR"},
-      {FUSE_FSYNCDIR, "FSYNCDIR"},
-      {FUSE_GETLK, "GETLK"},
-      {FUSE_SETLK, "SETLK"},
-      {FUSE_ACCESS, "ACCESS"},
-      {FUSE_CREATE, "CREATE"},
-      {FUSE_BMAP, "BMAP"},
-      {FUSE_IOCTL, "IOCTL"},
-      {FUSE_POLL, "POLL"},
-      {FUSE_BATCH_FORGET, "BATCH_FORGET"},
-      {FUSE_FALLOCATE, "FALLOCATE"},
-      {FUSE_READDIRPLUS, "READDIRPLUS"},
-      {FUSE_LSEEK, "LSEEK"},
-      {FUSE_COPY_FILE_RANGE, "COPY_FILE_RANGE"},
-  };
-  for (const auto& [code, name] : kNames) {
-    if (code == op) return name;
+  switch (op) {
+#define IMGFS_NAME(member, op) \
+  case FUSE_##op: return #op;
+    IMGFS_COUNTED_OPS(IMGFS_NAME)
+#undef IMGFS_NAME
+    default: return nullptr;
   }
-  return nullptr;
 }
+
+#undef IMGFS_COUNTED_OPS
 
 }  // namespace
 
