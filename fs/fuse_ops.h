@@ -47,6 +47,9 @@ struct FileHandle {
   // Non-zero for a passthrough handle: the backing id (node->backing_id when opened) the kernel
   // does this handle's I/O on (fs/passthrough.h).
   int backing_id = 0;
+  // Writes must clear setuid/setgid (fs/killpriv.h): a cached handle opened for writing by an
+  // unprivileged caller on such a file, on a FUSE_HANDLE_KILLPRIV_V2 connection.
+  bool kill_suid_sgid = false;
 };
 
 inline FileHandle* handle_of(fuse_file_info* fi) { return reinterpret_cast<FileHandle*>(fi->fh); }

@@ -195,7 +195,6 @@ int do_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size,
                 std::vector<char>* value, size_t* len, XattrRead what) {
   bool list = what == XattrRead::kList;
   Filesystem& fs = fs_of(req);
-  if (!list) fs.getxattrs_served.fetch_add(1, std::memory_order_relaxed);
   if (!list && internal_xattr(name)) return ENODATA;
   std::lock_guard lock(fs.mu);
   auto node = fs.node(ino);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fs/fuse_ops.h"
+#include "fs/killpriv.h"
 #include "fs/whiteout.h"
 
 namespace imgbuild::fs {
@@ -143,6 +144,11 @@ int do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, st
     UniqueFd w(reopen_fd(fd, O_WRONLY));
     if (!w) return EIO;
     if (::ftruncate(w.get(), attr->st_size) < 0) return errno;
+  }
+  // FUSE_HANDLE_KILLPRIV_V2 (fs/killpriv.h): the kernel marks truncates by unprivileged callers
+  // and chowns of non-directories; a chown of the upper copy has cleared the bits already.
+  if (fs.killpriv && (to_set & FUSE_SET_ATTR_KILL_SUID) && !(to_set & FUSE_SET_ATTR_MODE)) {
+    if (int err = clear_suid_sgid(fd)) return err;
   }
   if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
     struct timespec times[2];

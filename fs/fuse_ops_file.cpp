@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "fs/fuse_ops.h"
+#include "fs/killpriv.h"
 #include "fs/passthrough.h"
 #include "fs/whiteout.h"
 
@@ -30,7 +31,7 @@ namespace {
 void choose_io_mode(Filesystem& fs, Node& node, FileHandle& h) {
   // On a read-only mount nothing is ever copied up, so lower files can be passed through too.
   bool fixed = node.has_upper || !fs.writable();
-  if (fs.passthrough && fixed && node.cached_opens == 0) {
+  if (fs.passthrough && fixed && node.cached_opens == 0 && !h.kill_suid_sgid) {
     if (node.backing_id == 0) {
       int id = passthrough::open_backing(fs.fuse_fd, h.fd.get());
       if (id > 0) node.backing_id = id;
@@ -51,6 +52,22 @@ int open_flags(const Filesystem& fs, int flags) {
     flags &= ~O_APPEND;
   }
   return flags;
+}
+
+// On a FUSE_HANDLE_KILLPRIV_V2 connection, whether writes through a handle opened with flags by
+// the caller of req on a file of this mode must clear setuid/setgid (fs/killpriv.h).
+bool must_kill_suid_sgid(fuse_req_t req, const Filesystem& fs, int flags, mode_t mode) {
+  return fs.killpriv && (flags & O_ACCMODE) != O_RDONLY && kills_on_write(mode) &&
+         fuse_req_ctx(req)->uid != 0;
+}
+
+// A handle that must clear setuid/setgid on write is a cached one, so its writes come here; on a
+// node whose handles are passed through already it cannot be (the kernel refuses mixing the
+// kinds), so the bits are cleared at open instead. Call with fs.mu held.
+int prepare_kill_suid_sgid(Node& node, FileHandle& h) {
+  if (!h.kill_suid_sgid || node.passthrough_opens == 0) return 0;
+  h.kill_suid_sgid = false;
+  return clear_suid_sgid(h.fd.get());
 }
 
 // A lazy layer's file gets its bytes before it is opened, outside the lock (a fetch takes time).
@@ -88,6 +105,13 @@ int do_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   h->fd.reset(fd);
   h->lower = !node->has_upper;
   h->flags = fi->flags;
+  if (fs.killpriv && write && fuse_req_ctx(req)->uid != 0) {
+    struct stat st;
+    if (::fstat(fd, &st) == 0) {
+      h->kill_suid_sgid = must_kill_suid_sgid(req, fs, fi->flags, st.st_mode);
+    }
+    if (int err = prepare_kill_suid_sgid(*node, *h)) return err;
+  }
   bool had_cached = node->cached_opens > 0;
   choose_io_mode(fs, *node, *h);
   // Every change to a file goes through this mount, so cached pages stay valid across opens
@@ -158,6 +182,7 @@ int do_create(fuse_req_t req, fuse_ino_t parent, const std::string& name, mode_t
   h->node = node;
   h->fd = std::move(fd);
   h->flags = fi->flags;
+  h->kill_suid_sgid = must_kill_suid_sgid(req, fs, fi->flags, S_IFREG | mode);
   choose_io_mode(fs, *node, *h);
   fi->keep_cache = 1;
   fi->noflush = 1;
@@ -195,7 +220,6 @@ int io_fd(fuse_req_t req, FileHandle* h) {
 
 void sfs_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
   FileHandle* h = handle_of(fi);
-  fs_of(req).reads_served.fetch_add(1, std::memory_order_relaxed);
   fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
   buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
   buf.buf[0].fd = io_fd(req, h);
@@ -205,12 +229,19 @@ void sfs_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info
 
 void sfs_write_buf(fuse_req_t req, fuse_ino_t, fuse_bufvec* in, off_t off, fuse_file_info* fi) {
   FileHandle* h = handle_of(fi);
-  fs_of(req).writes_served.fetch_add(1, std::memory_order_relaxed);
   fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
   out.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
   out.buf[0].fd = io_fd(req, h);
   out.buf[0].pos = off;
   ssize_t n = fuse_buf_copy(&out, in, FUSE_BUF_SPLICE_NONBLOCK);
+  if (n > 0 && h->kill_suid_sgid) {
+    Filesystem& fs = fs_of(req);
+    // The kernel keeps the mode it knew (it left clearing to us): make it ask again before the
+    // caller's write returns, so no exec sees the old bits.
+    if (clear_suid_sgid(out.buf[0].fd) == 0 && fs.session) {
+      fuse_lowlevel_notify_inval_inode(fs.session, h->node->ino, -1, 0);
+    }
+  }
   if (n < 0) {
     fuse_reply_err(req, static_cast<int>(-n));
   } else {

@@ -34,7 +34,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (parsed->foreground) {
-    auto st = fs::serve(parsed->mountpoint, parsed->options);
+    auto st =
+        fs::serve(parsed->mountpoint, parsed->options,
+                  parsed->debug_stats ? fs::ExitReport::kRequestCounts : fs::ExitReport::kNone);
     if (!st) {
       std::fprintf(stderr, "imgfs: %s\n", st.error().message().c_str());
       return 1;

@@ -5,6 +5,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <linux/fuse.h>
+
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -29,6 +31,7 @@ struct Mount::Impl {
   bool started = false;
   unsigned max_threads = 8;
   bool passthrough = true;
+  bool killpriv_v2 = true;
 };
 
 namespace {
@@ -92,7 +95,8 @@ Result<std::unique_ptr<Mount>> Mount::create_unstarted(const std::string& mountp
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
-  static const fuse_lowlevel_ops ops = make_ops();
+  static const fuse_lowlevel_ops& ops = counting_ops(
+      make_ops(), [](fuse_req_t req) -> RequestCounts& { return fs_of(req).requests; });
   impl.se = fuse_session_new(&args, &ops, sizeof(ops), impl.fs.get());
   if (!impl.se) return fail(ErrorKind::kIo, "fuse_session_new(" + target + ") failed");
   if (fuse_session_mount(impl.se, target.c_str()) != 0) {
@@ -104,7 +108,9 @@ Result<std::unique_ptr<Mount>> Mount::create_unstarted(const std::string& mountp
   impl.mounted = true;
   impl.max_threads = options.max_threads ? options.max_threads : 8;
   impl.passthrough = options.passthrough;
+  impl.killpriv_v2 = options.handle_killpriv;
   impl.fs->fuse_fd = fuse_session_fd(impl.se);
+  impl.fs->session = impl.se;
   return mount;
 }
 
@@ -122,20 +128,23 @@ void Mount::start() {
   fuse_session* se = impl.se;
   Filesystem* fs = impl.fs.get();
   unsigned max_threads = impl.max_threads;
-  bool passthrough = impl.passthrough;
+  passthrough::InitCaps want{impl.passthrough, impl.killpriv_v2};
   std::string target = mountpoint_;
   // The mount is usable from here: the kernel holds requests until the session answered INIT,
   // which the loop thread does first (as a daemonising FUSE server would).
-  impl.loop = std::thread([se, fs, max_threads, passthrough, target] {
-    auto pt =
-        passthrough::negotiate_init(se, passthrough, [fs](bool use) { fs->passthrough = use; });
-    if (!pt) {
+  impl.loop = std::thread([se, fs, max_threads, want, target] {
+    auto caps = passthrough::negotiate_init(se, want, [fs](const passthrough::InitCaps& use) {
+      fs->passthrough = use.passthrough;
+      fs->killpriv = use.killpriv_v2;
+    });
+    if (!caps) {
       // The kernel has no answer to INIT: end the connection, so nothing waits on it forever.
-      log::error("imgfs " + target + ": " + pt.error().message());
+      log::error("imgfs " + target + ": " + caps.error().message());
       (void)force_unmount(target);
       return;
     }
-    log::debug("imgfs " + target + ": passthrough " + (*pt ? "requested" : "off"));
+    log::debug("imgfs " + target + ": passthrough " + (caps->passthrough ? "requested" : "off") +
+               ", killpriv_v2 " + (caps->killpriv_v2 ? "requested" : "off"));
     if (max_threads == 1) {
       fuse_session_loop(se);
       return;
@@ -162,8 +171,13 @@ void Mount::disown() {
 MountStats Mount::stats() const {
   if (!impl_->fs) return {};
   const Filesystem& fs = *impl_->fs;
-  return {fs.passthrough.load(), fs.reads_served.load(), fs.writes_served.load(),
-          fs.getxattrs_served.load(), fs.cached_fds()};
+  return {fs.passthrough.load(),
+          fs.killpriv.load(),
+          fs.requests.get(FUSE_READ),
+          fs.requests.get(FUSE_WRITE),
+          fs.requests.get(FUSE_GETXATTR),
+          fs.requests.by_name(),
+          fs.cached_fds()};
 }
 
 void Mount::wait() {

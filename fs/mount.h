@@ -32,6 +32,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,6 +75,10 @@ struct MountOptions {
   // grace period) when the mount ends. fs/server.h turns it on; an in-process Mount releases
   // everything before unmount() returns and does not need it.
   bool clone_layer_mounts = false;
+  // Clear setuid/setgid here on write, truncate and chown (FUSE_HANDLE_KILLPRIV_V2, Linux 5.11+),
+  // so the kernel stops asking for security.capability before every write(2); false (mount
+  // option nokillpriv) leaves it to the kernel, as libfuse 3.14 alone does.
+  bool handle_killpriv = true;
   // Let the kernel cache POSIX ACLs and check permissions with them (FUSE_POSIX_ACL), as kernel
   // overlayfs does; false (mount option noacl) checks the mode bits only and asks this process
   // for every ACL read.
@@ -86,10 +91,13 @@ class Filesystem;  // the union filesystem state (fs/union_fs.h); internal
 // served its first request).
 struct MountStats {
   bool passthrough = false;  // the kernel does I/O on upper files itself (MountOptions)
+  bool killpriv = false;     // this process clears setuid/setgid (MountOptions::handle_killpriv)
   uint64_t reads = 0;        // READ requests this process served
   uint64_t writes = 0;       // WRITE requests this process served
   uint64_t getxattrs = 0;    // GETXATTR requests this process served
-  size_t cached_fds = 0;     // node descriptors open now (at most fs/fd_cache.h's kMaxCachedFds)
+  // Every request served, by the kernel's opcode name ("LOOKUP", "CREATE", ...; non-zero only).
+  std::map<std::string, uint64_t> requests;
+  size_t cached_fds = 0;  // node descriptors open now (at most fs/fd_cache.h's kMaxCachedFds)
 };
 
 class Mount {

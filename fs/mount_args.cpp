@@ -127,6 +127,10 @@ Result<ImgfsArgs> parse_imgfs_args(const std::vector<std::string>& args) {
         out.options.upper_timeout = t;
       } else if (key == "passthrough" || key == "nopassthrough") {
         out.options.passthrough = key == "passthrough";
+      } else if (key == "killpriv" || key == "nokillpriv") {
+        out.options.handle_killpriv = key == "killpriv";
+      } else if (key == "debug_stats") {
+        out.debug_stats = true;
       } else if (key == "acl" || key == "noacl") {
         out.options.posix_acl = key == "acl";
       } else if (key == "threads") {

@@ -77,8 +77,8 @@ fuse_open_out open_out(const fuse_file_info& fi, int backing_id) {
 
 }  // namespace
 
-Result<bool> negotiate_init(fuse_session* se, bool want,
-                            const std::function<void(bool)>& before_init) {
+Result<InitCaps> negotiate_init(fuse_session* se, InitCaps want,
+                                const std::function<void(const InitCaps&)>& before_init) {
   const int libfuse_fd = fuse_session_fd(se);
   UniqueFd dev(::fcntl(libfuse_fd, F_DUPFD_CLOEXEC, 0));
   if (!dev) return fail_errno("dup", "/dev/fuse");
@@ -101,9 +101,11 @@ Result<bool> negotiate_init(fuse_session* se, bool want,
   fuse_init_in in;
   std::memcpy(&in_header, buf.data(), sizeof(in_header));
   std::memcpy(&in, buf.data() + sizeof(in_header), sizeof(in));
-  bool offered = in_header.opcode == FUSE_INIT && (in.flags & FUSE_INIT_EXT) &&
-                 (in.flags2 & kPassthroughFlags2);
-  bool use = want && offered;
+  bool init = in_header.opcode == FUSE_INIT;
+  InitCaps use;
+  use.passthrough =
+      want.passthrough && init && (in.flags & FUSE_INIT_EXT) && (in.flags2 & kPassthroughFlags2);
+  use.killpriv_v2 = want.killpriv_v2 && init && (in.flags & FUSE_HANDLE_KILLPRIV_V2);
   if (before_init) before_init(use);
 
   // libfuse answers the request as if it had read it itself.
@@ -123,14 +125,17 @@ Result<bool> negotiate_init(fuse_session* se, bool want,
   }
   fuse_out_header out_header;
   std::memcpy(&out_header, buf.data(), sizeof(out_header));
-  if (use && out_header.error == 0 &&
+  if ((use.passthrough || use.killpriv_v2) && out_header.error == 0 &&
       static_cast<size_t>(n) >= sizeof(out_header) + sizeof(InitOut)) {
     InitOut out;
     std::memcpy(&out, buf.data() + sizeof(out_header), sizeof(out));
-    out.flags |= FUSE_INIT_EXT;
-    out.flags &= ~FUSE_WRITEBACK_CACHE;
-    out.flags2 |= kPassthroughFlags2;
-    out.max_stack_depth = kMaxStackDepth;
+    if (use.passthrough) {
+      out.flags |= FUSE_INIT_EXT;
+      out.flags &= ~FUSE_WRITEBACK_CACHE;
+      out.flags2 |= kPassthroughFlags2;
+      out.max_stack_depth = kMaxStackDepth;
+    }
+    if (use.killpriv_v2) out.flags |= FUSE_HANDLE_KILLPRIV_V2;
     std::memcpy(buf.data() + sizeof(out_header), &out, sizeof(out));
   }
   if (!write_message(dev.get(), buf.data(), static_cast<size_t>(n))) {

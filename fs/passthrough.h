@@ -5,11 +5,12 @@
 // file of a read-only mount.
 //
 // Debian 12's libfuse (3.14) predates passthrough: it cannot ask for the capability at INIT, and
-// its open/create replies have no backing id. So:
+// its open/create replies have no backing id. Nor does it know FUSE_HANDLE_KILLPRIV_V2. So:
 //  - negotiate_init() performs the INIT exchange on libfuse's behalf: it hands the kernel's INIT
 //    request to libfuse over a socket standing in for /dev/fuse, lets libfuse answer (calling the
-//    filesystem's init callback as usual), adds the passthrough capability to that answer and
-//    sends it to the kernel; then libfuse's fd is /dev/fuse again and its loop takes over.
+//    filesystem's init callback as usual), adds the capabilities libfuse does not know to that
+//    answer and sends it to the kernel; then libfuse's fd is /dev/fuse again and its loop takes
+//    over.
 //  - reply_open() / reply_create() send those replies with the backing id (kernel ABI structs).
 // Everything else stays libfuse's. The kernel refuses passthrough together with writeback caching,
 // so a passthrough connection has none; the filesystem init callback sees offered() first.
@@ -30,11 +31,20 @@
 
 namespace imgbuild::fs::passthrough {
 
-// Runs the session's INIT exchange (call after fuse_session_mount, before the loop). want: use
-// passthrough if the kernel offers it. before_init(bool) runs before libfuse's init callback with
-// whether passthrough will be requested. Returns whether it was requested.
-Result<bool> negotiate_init(fuse_session* se, bool want,
-                            const std::function<void(bool)>& before_init);
+// Capabilities negotiated by hand, asked for (wanted) or granted (offered by the kernel too).
+struct InitCaps {
+  bool passthrough = false;  // FUSE_PASSTHROUGH (Linux 6.9)
+  // FUSE_HANDLE_KILLPRIV_V2 (Linux 5.11): the server clears setuid/setgid on write, truncate and
+  // chown, so the kernel no longer asks for security.capability before every write (only before
+  // the first write after an inode's attributes were fetched).
+  bool killpriv_v2 = false;
+};
+
+// Runs the session's INIT exchange (call after fuse_session_mount, before the loop). want: the
+// capabilities to use where the kernel offers them. before_init runs before libfuse's init
+// callback with the capabilities that will be requested. Returns them.
+Result<InitCaps> negotiate_init(fuse_session* se, InitCaps want,
+                                const std::function<void(const InitCaps&)>& before_init);
 
 // Registers fd's file as a backing file on the connection. Returns the backing id (> 0) or -errno
 // (EPERM: passthrough not enabled or no CAP_SYS_ADMIN; ELOOP: the file is on a stacked fs).

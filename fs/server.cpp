@@ -4,11 +4,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <thread>
 
 #include "base/fs.h"
 #include "base/sys.h"
 #include "base/unique_fd.h"
+#include "fs/request_counts.h"
 
 namespace imgbuild::fs {
 
@@ -26,14 +28,18 @@ sigset_t block_termination_signals() {
   return set;
 }
 
-Status serve_mount(Mount& mount, const sigset_t& set) {
+Status serve_mount(Mount& mount, const sigset_t& set, ExitReport report) {
   mount.start();
   std::string target = mount.mountpoint();
   std::thread([set, target] {
     int sig = 0;
     if (sigwait(&set, &sig) == 0) (void)force_unmount(target);
   }).detach();
-  mount.wait();            // returns when the kernel ends the session (ENODEV after `umount`)
+  mount.wait();  // returns when the kernel ends the session (ENODEV after `umount`)
+  if (report == ExitReport::kRequestCounts) {
+    std::fprintf(stderr, "imgfs %s: requests: %s\n", target.c_str(),
+                 format_request_counts(mount.stats().requests).c_str());
+  }
   return mount.unmount();  // closes every descriptor before the process exits
 }
 
@@ -47,10 +53,10 @@ MountOptions server_options(const MountOptions& options) {
 
 }  // namespace
 
-Status serve(const std::string& mountpoint, const MountOptions& options) {
+Status serve(const std::string& mountpoint, const MountOptions& options, ExitReport report) {
   sigset_t set = block_termination_signals();
   auto mount = TRY(Mount::create_unstarted(mountpoint, server_options(options)));
-  return serve_mount(*mount, set);
+  return serve_mount(*mount, set, report);
 }
 
 Result<pid_t> serve_in_background(const std::string& mountpoint, const MountOptions& options,
@@ -75,7 +81,7 @@ Result<pid_t> serve_in_background(const std::string& mountpoint, const MountOpti
       ::dup2(log_fd ? log_fd.get() : null, 2);
     }
     sigset_t set = block_termination_signals();
-    ::_exit(serve_mount(*mount, set) ? 0 : 1);
+    ::_exit(serve_mount(*mount, set, ExitReport::kNone) ? 0 : 1);
   }
   mount->disown();
   return pid;

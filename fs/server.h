@@ -14,9 +14,16 @@
 
 namespace imgbuild::fs {
 
+// What a server reports when its mount ends.
+enum class ExitReport {
+  kNone,
+  kRequestCounts,  // "imgfs MOUNTPOINT: requests: LOOKUP 12, ..." on stderr (MountStats::requests)
+};
+
 // Mounts and serves in the calling process until the mount goes away. Call before starting other
 // threads: it blocks the termination signals and waits for them on a thread of its own.
-Status serve(const std::string& mountpoint, const MountOptions& options);
+Status serve(const std::string& mountpoint, const MountOptions& options,
+             ExitReport report = ExitReport::kNone);
 
 // Mounts, then forks a server process (a new session, stdin and stdout on /dev/null) that serves
 // the mount as serve() does; returns its pid, or the error if mounting failed. Like a daemonising

@@ -48,6 +48,7 @@
 #include "base/unique_fd.h"
 #include "fs/fd_cache.h"
 #include "fs/mount.h"
+#include "fs/request_counts.h"
 
 namespace imgbuild::fs {
 
@@ -119,10 +120,12 @@ class Filesystem {
   // (fs/passthrough.h); fuse_fd is the connection's /dev/fuse fd, for backing-file registration.
   std::atomic<bool> passthrough{false};
   int fuse_fd = -1;
-  // READ, WRITE and GETXATTR requests served (Mount::stats()).
-  std::atomic<uint64_t> reads_served{0};
-  std::atomic<uint64_t> writes_served{0};
-  std::atomic<uint64_t> getxattrs_served{0};
+  fuse_session* session = nullptr;  // for notifications to the kernel
+  // Set at FUSE init when the connection asked for FUSE_HANDLE_KILLPRIV_V2: writes, truncates
+  // and chowns must clear setuid/setgid here (fs/fuse_ops_file.cpp, fuse_ops_entry.cpp).
+  std::atomic<bool> killpriv{false};
+  // Requests served, by opcode (Mount::stats()).
+  RequestCounts requests;
   // Node fds open now (thread-safe).
   size_t cached_fds() const { return fds_.open_count(); }
 

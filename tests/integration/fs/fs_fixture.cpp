@@ -309,6 +309,7 @@ void Fixture::mount(bool ro, WhiteoutStyle style, std::optional<bool> passthroug
   // integration_fs_writeback, with IMGFS_TEST_PASSTHROUGH=0 through the writeback cache.
   const char* pt = std::getenv("IMGFS_TEST_PASSTHROUGH");
   options.passthrough = passthrough.value_or(!(pt && std::string(pt) == "0"));
+  if (adjust_options) adjust_options(options);
   auto m = Mount::create(mnt(), options);
   if (!m) FAIL(m.error().message());
   mount_ = std::move(*m);

@@ -66,6 +66,8 @@ class Fixture {
   void mount(bool ro = false, WhiteoutStyle style = WhiteoutStyle::kOci,
              std::optional<bool> passthrough = {});
   void unmount();
+  // Called on the options of every mount() before mounting, when set.
+  std::function<void(MountOptions&)> adjust_options;
   Mount& mounted() { return *mount_; }
   // The invariant: the mount shows exactly lowers + upper applied as OCI layers.
   void check_invariant();

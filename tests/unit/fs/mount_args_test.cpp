@@ -48,6 +48,15 @@ TEST_CASE("imgfs args: POSIX ACLs on unless noacl", "[unit][fs]") {
   CHECK(c->options.posix_acl);
 }
 
+TEST_CASE("imgfs args: nokillpriv turns KILLPRIV_V2 off, debug_stats asks for request counts",
+          "[unit][fs]") {
+  auto plain = parse_imgfs_args({"/m", "-o", "lowerdir=/a"});
+  auto set = parse_imgfs_args({"-f", "/m", "-o", "lowerdir=/a,nokillpriv,debug_stats"});
+  REQUIRE((plain && set));
+  CHECK((plain->options.handle_killpriv && !plain->debug_stats));
+  CHECK((!set->options.handle_killpriv && set->debug_stats));
+}
+
 TEST_CASE("imgfs args: errors name the problem", "[unit][fs]") {
   auto msg = [](std::vector<std::string> args) {
     auto a = parse_imgfs_args(args);
