@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <unordered_set>
 
 #include "base/fs.h"
 #include "base/log.h"
@@ -36,6 +37,26 @@ struct Filler {
   std::vector<image::Digest> blobs;
   std::mutex mu;  // one fetch at a time, on one connection
   std::unique_ptr<registry::Connection> connection;
+  // Directories made (image/estargz_skeleton.h), by layer; called under imgfs's lock, then this.
+  std::mutex dir_mu;
+  std::vector<std::unordered_set<std::string>> made;
+  std::vector<UniqueFd> roots;  // opened in the server process, on first use
+
+  Status make_dir(size_t layer, const std::string& path) {
+    std::lock_guard lock(dir_mu);
+    if (made.size() != dirs.size()) {
+      made.resize(dirs.size());
+      roots.resize(dirs.size());
+    }
+    if (made[layer].count(path)) return {};
+    if (!roots[layer]) {
+      roots[layer].reset(::open(dirs[layer].c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!roots[layer]) return fail_errno("open", dirs[layer]);
+    }
+    TRY(image::materialize_estargz_dir(*indexes[layer], roots[layer].get(), path));
+    made[layer].insert(path);
+    return {};
+  }
 
   Status fill_file(size_t layer, const std::string& path) {
     std::string full = fs::join(dirs[layer], path);
@@ -134,6 +155,14 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
     if (auto st = filler->fill_file(layer, path); !st) {
       log::warn("lazy read of /" + path +
                 " failed (EIO; retried at the next open): " + st.error().message());
+      return EIO;
+    }
+    return 0;
+  };
+  out.materialize = [filler](size_t layer, const std::string& dir) -> int {
+    if (layer >= filler->dirs.size() || !filler->indexes[layer]) return 0;
+    if (auto st = filler->make_dir(layer, dir); !st) {
+      log::warn("lazy directory /" + dir + " could not be made (EIO): " + st.error().message());
       return EIO;
     }
     return 0;

@@ -27,6 +27,7 @@ struct LazyMount {
   std::vector<std::string> lowers;  // layer directories, TOP FIRST (fs::MountOptions::lowers)
   std::vector<bool> lazy;           // parallel to lowers
   std::function<int(size_t layer, const std::string& path)> fill;
+  std::function<int(size_t layer, const std::string& dir)> materialize;
   int64_t bytes_fetched = 0;  // for the TOCs, before the mount
 };
 

@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "base/dir_reader.h"
 #include "base/fs.h"
 #include "base/subprocess.h"
 #include "image/descriptor.h"
@@ -41,12 +42,16 @@ bool can_run() {
   return true;
 }
 
-// Files of mixed sizes; big.bin spans two 4 MiB chunks.
+// Files of mixed sizes; big.bin spans two 4 MiB chunks. A deep directory, and a file with a hard
+// link in another directory.
 constexpr const char* kDockerfile =
     "FROM busybox:latest\n"
-    "RUN mkdir -p /data/many && seq 1 200000 > /data/numbers && echo built > /data/note && "
+    "RUN mkdir -p /data/many /data/deep/a/b/c /data/deep/a/x /data/links/sub && "
+    "seq 1 200000 > /data/numbers && echo built > /data/note && "
     "dd if=/dev/urandom of=/data/big.bin bs=1M count=5 2>/dev/null && "
-    "for i in $(seq 1 50); do echo $i > /data/many/f$i; done && ln -s note /data/link\n"
+    "for i in $(seq 1 50); do echo $i > /data/many/f$i; done && ln -s note /data/link && "
+    "echo leaf > /data/deep/a/b/c/leaf && echo l > /data/links/l1 && "
+    "ln /data/links/l1 /data/links/sub/l2\n"
     "COPY hello.txt /data/hello.txt\n";
 
 struct Env {
@@ -136,20 +141,44 @@ std::string tree_of(Env& env, const std::string& store_root, const std::string& 
   return listed.out;
 }
 
-// Regular files under dir still marked as not fetched (image/estargz_skeleton.h).
-int g_marked = 0;
-int count_marked(const std::string& dir) {
-  g_marked = 0;
+// In a store's lazy/ trees (image/estargz_skeleton.h): regular files with bytes, filled (the
+// placeholders' marker gone); placeholders; entries below the layers' roots.
+struct LazyCounts {
+  int filled = 0;
+  int placeholders = 0;
+  int deep = 0;
+};
+LazyCounts g_counts;
+LazyCounts count_lazy(const std::string& dir) {
+  g_counts = {};
   ::nftw(
       dir.c_str(),
-      [](const char* path, const struct stat* st, int, struct FTW*) {
-        if (S_ISREG(st->st_mode) && ::lgetxattr(path, "user.imgbuild.lazy", nullptr, 0) >= 0) {
-          ++g_marked;
-        }
+      [](const char* path, const struct stat* st, int, struct FTW* ftw) {
+        bool marked = ::lgetxattr(path, "user.imgbuild.lazy", nullptr, 0) >= 0;
+        if (S_ISREG(st->st_mode) && st->st_size > 0)
+          ++(marked ? g_counts.placeholders : g_counts.filled);
+        // lazy/sha256/<hex>/ENTRY/... (opaque markers are made with their directory)
+        if (ftw->level >= 4 && std::string_view(path + ftw->base) != ".wh..wh..opq")
+          ++g_counts.deep;
         return 0;
       },
       16, FTW_PHYS);
-  return g_marked;
+  return g_counts;
+}
+
+// "made" when every layer that has the directory path has made its children, "unmade" when none
+// has, else "mixed" (or "absent").
+std::string dir_state(const std::string& lazy_dir, const std::string& path) {
+  int made = 0, unmade = 0;
+  auto layers = fs::list_dir(lazy_dir + "/sha256", fs::MissingDir::kIsEmpty);
+  REQUIRE(layers);
+  for (const auto& layer : *layers) {
+    std::string p = lazy_dir + "/sha256/" + layer + "/" + path;
+    if (!fs::is_dir(p)) continue;
+    ++(::lgetxattr(p.c_str(), "user.imgbuild.lazydir", nullptr, 0) >= 0 ? unmade : made);
+  }
+  if (made + unmade == 0) return "absent";
+  return unmade == 0 ? "made" : made == 0 ? "unmade" : "mixed";
 }
 
 // app:1 built into a fresh store and pushed as eStargz; returns the store.
@@ -181,17 +210,30 @@ TEST_CASE("mount --lazy fetches the TOCs, then only the files that are opened") 
   INFO(mounted.err);
   REQUIRE(mounted.exit_code == 0);
   std::string lazy_dir = b + "/lazy";
-  int marked = count_marked(lazy_dir);
-  CHECK(marked > 50);  // busybox's files, numbers, big.bin, the 50 small files...
+  // Only the layers' root directories are made at first; each directory is made when first read.
+  CHECK(count_lazy(lazy_dir).deep == 0);
+  CHECK(dir_state(lazy_dir, "data") == "unmade");
+  CHECK(dir_state(lazy_dir, "bin") == "unmade");
+  auto listed = env.sh("ls " + mnt + "/data/deep/a/b");
+  CHECK(listed.out == "c\n");
+  for (const char* d : {"data", "data/deep", "data/deep/a", "data/deep/a/b"}) {
+    CHECK(dir_state(lazy_dir, d) == "made");
+  }
+  for (const char* d : {"bin", "data/many", "data/deep/a/x", "data/deep/a/b/c", "data/links"}) {
+    CHECK(dir_state(lazy_dir, d) == "unmade");
+  }
+  // A hard-linked file's other names are made with it: link counts are the image's.
+  CHECK(env.sh("stat -c %h " + mnt + "/data/links/l1").out == "2\n");
+  CHECK(dir_state(lazy_dir, "data/links/sub") == "made");
   // Metadata needs no fetch.
   auto stat = env.sh("stat -c '%s %a' " + mnt + "/data/big.bin && readlink " + mnt + "/data/link");
   CHECK(stat.out == "5242880 644\nnote\n");
-  CHECK(count_marked(lazy_dir) == marked);
+  CHECK(count_lazy(lazy_dir).filled == 0);
   // Opening a file fetches it, and only it.
   CHECK(env.sh("cat " + mnt + "/data/note").out == "built\n");
-  CHECK(count_marked(lazy_dir) == marked - 1);
+  CHECK(count_lazy(lazy_dir).filled == 1);
   auto sum = env.sh("md5sum < " + mnt + "/data/big.bin");
-  CHECK(count_marked(lazy_dir) == marked - 2);
+  CHECK(count_lazy(lazy_dir).filled == 2);
   auto expected = env.imgbuild(
       a, {"run", "--rm", "--network", "none", "app:1", "sh", "-c", "md5sum < /data/big.bin"});
   CHECK(sum.out == expected.out);
@@ -199,7 +241,9 @@ TEST_CASE("mount --lazy fetches the TOCs, then only the files that are opened") 
   // Modification times too: filling a placeholder keeps the image's. (The root is not in any
   // layer's tar, so its time is when each tree was made.)
   std::string listing = "find . -mindepth 1 -printf '%y %m %s %Ts %l %p\\n' | sort";
-  auto lazy_tree = env.sh("cd " + mnt + " && " + listing);
+  auto lazy_tree = env.sh("cd " + mnt + " && " + listing + " && find . -ls >/dev/null");
+  CHECK(count_lazy(lazy_dir).filled == 2);  // `find -ls` fetched nothing
+  CHECK(count_lazy(lazy_dir).placeholders > 50);
   REQUIRE(env.imgbuild(b, {"umount", mnt}).exit_code == 0);
   std::string amnt = env.dir.path() + "/full-mnt";
   REQUIRE(fs::make_dirs(amnt));
@@ -208,6 +252,28 @@ TEST_CASE("mount --lazy fetches the TOCs, then only the files that are opened") 
   env.imgbuild(a, {"umount", amnt});
   CHECK(lazy_tree.out == full_tree.out);
   CHECK(count(lazy_tree.out, "\n") > 100);
+
+  // run --lazy: a writable mount over the lazy layers, whose copy-ups fill files first (append,
+  // chmod, rename, a link; a directory renamed whole). The same results as a run of the image.
+  std::string script =
+      "echo x >> /data/note && chmod 600 /data/many/f1 && mv /data/many/f2 /data/moved && "
+      "ln /data/numbers /data/numlink && mv /data/deep /data/deep2 && touch /data/many/f3 && "
+      "cat /data/note /data/many/f1 /data/moved /data/many/f3 /data/deep2/a/b/c/leaf && "
+      "stat -c %a /data/many/f1 && md5sum < /data/numlink && ls /data/deep2/a";
+  std::string c = env.store("c");
+  auto lazy_run =
+      env.imgbuild(c, {"run", "--lazy", "--rm", "--network", "none", dest, "sh", "-c", script});
+  INFO(lazy_run.err);
+  CHECK(lazy_run.exit_code == 0);
+  auto full_run =
+      env.imgbuild(a, {"run", "--rm", "--network", "none", "app:1", "sh", "-c", script});
+  CHECK(lazy_run.out == full_run.out);
+  CHECK(lazy_run.out.starts_with("built\nx\n1\n2\n3\nleaf\n600\n"));
+  auto after = count_lazy(c + "/lazy");
+  CHECK(after.filled >= 6);
+  CHECK(after.placeholders > 40);  // data/many's other files, numbers' layer-mates...
+  CHECK(env.imgbuild(c, {"run", "--lazy", "-d", dest, "true"}).err ==
+        "imgbuild: --lazy needs --rm and a foreground run, for now\n");
 
   // A later pull fetches the layers and the image runs from the store.
   auto pulled = env.imgbuild(b, {"pull", dest});
