@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <unordered_set>
@@ -119,6 +120,11 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
   filler->repository = ref.repository;
   filler->options = options;
   filler->options.progress = nullptr;
+  // A read waits for its fetch: give up soon (EIO; the next open tries again) rather than after
+  // a pull's patient retries. A refused or cut connection fails the open within ~2 s.
+  filler->options.retry.max_attempts = 3;
+  filler->options.retry.max_delay = std::chrono::milliseconds(1000);
+  filler->options.retry.max_retry_after = std::chrono::milliseconds(2000);
   std::unique_ptr<registry::Connection> connection;
   std::string lazy_root = fs::join(store.root(), "lazy/sha256");
   for (size_t i = 0; i < layers.size(); ++i) {

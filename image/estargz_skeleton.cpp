@@ -185,7 +185,7 @@ class Materializer {
     bool devices = ::geteuid() == 0;
     for (const auto* e : kids) {
       if ((e->type == "char" || e->type == "block") && !devices) continue;
-      if (e->type == "hardlink") continue;  // the target's times
+      if (e->type == "hardlink" || e->type == "reg") continue;  // the target's; set when made
       TRY(set_times(fd, base_name(EstargzIndex::clean(e->name)), *e));
     }
     return {};
@@ -204,12 +204,7 @@ class Materializer {
       const auto* opaque = index_.lookup(child_of(rel, std::string(kOpaqueMarker)));
       if (opaque != nullptr && opaque->type == "reg") TRY(entry(sub.get(), *opaque));
     } else if (e.type == "reg") {
-      UniqueFd file(
-          ::openat(fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-      if (!file && errno == EEXIST && name == kOpaqueMarker) return {};  // made with dir
-      if (!file) return fail_errno("create", e.name);
-      if (::ftruncate(file.get(), e.size) < 0) return fail_errno("ftruncate", e.name);
-      if (e.size > 0) TRY(mark(file.get(), kLazyXattr, e.name));
+      return file(fd, name, e);
     } else if (e.type == "fifo") {
       if (::mkfifoat(fd, name.c_str(), 0600) < 0) return fail_errno("mkfifoat", e.name);
     } else if (e.type == "char" || e.type == "block") {
@@ -225,6 +220,31 @@ class Materializer {
     if (::fchmodat(fd, name.c_str(), static_cast<mode_t>(e.mode & 07777), 0) < 0) {
       return fail_errno("fchmodat", e.name);
     }
+    return {};
+  }
+
+  // A placeholder, made through its fd alone: a big directory's files are most of the cost of
+  // making it, on the way to a first read.
+  static Status file(int fd, const std::string& name, const estargz::TocEntry& e) {
+    UniqueFd file(
+        ::openat(fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!file && errno == EEXIST && name == kOpaqueMarker) return {};  // made with its directory
+    if (!file) return fail_errno("create", e.name);
+    if (e.size > 0) {
+      if (::ftruncate(file.get(), e.size) < 0) return fail_errno("ftruncate", e.name);
+      TRY(mark(file.get(), kLazyXattr, e.name));
+    }
+    if ((static_cast<uid_t>(e.uid) != ::geteuid() || static_cast<gid_t>(e.gid) != ::getegid()) &&
+        ::fchown(file.get(), static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid)) < 0 &&
+        !(errno == EPERM && ::geteuid() != 0)) {
+      return fail_errno("fchown", e.name);
+    }
+    if (!e.xattrs.empty()) TRY(set_xattrs(fd, name, e));
+    if (::fchmod(file.get(), static_cast<mode_t>(e.mode & 07777)) < 0) {
+      return fail_errno("fchmod", e.name);
+    }
+    struct timespec ts[2] = {toc_time(e.modtime), toc_time(e.modtime)};
+    if (::futimens(file.get(), ts) < 0) return fail_errno("futimens", e.name);
     return {};
   }
 
