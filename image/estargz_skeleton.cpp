@@ -8,6 +8,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <set>
 #include <vector>
 
@@ -32,6 +33,17 @@ std::string parent_of(const std::string& rel) {
 
 std::string child_of(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
+}
+
+// The process's umask, read without changing it (umask(2) would race with other threads).
+mode_t process_umask() {
+  static const mode_t mask = [] {
+    std::string status = fs::read_file("/proc/self/status").value_or("");
+    size_t at = status.find("Umask:");
+    if (at == std::string::npos) return mode_t{0777};  // unknown: always chmod
+    return static_cast<mode_t>(std::strtoul(status.c_str() + at + 6, nullptr, 8));
+  }();
+  return mask;
 }
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
@@ -226,8 +238,10 @@ class Materializer {
   // A placeholder, made through its fd alone: a big directory's files are most of the cost of
   // making it, on the way to a first read.
   static Status file(int fd, const std::string& name, const estargz::TocEntry& e) {
-    UniqueFd file(
-        ::openat(fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    // Made with its mode where the umask keeps it (the new fd may write whatever the mode).
+    auto mode = static_cast<mode_t>(e.mode & 07777);
+    UniqueFd file(::openat(fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                           mode & 0777));
     if (!file && errno == EEXIST && name == kOpaqueMarker) return {};  // made with its directory
     if (!file) return fail_errno("create", e.name);
     if (e.size > 0) {
@@ -240,8 +254,8 @@ class Materializer {
       return fail_errno("fchown", e.name);
     }
     if (!e.xattrs.empty()) TRY(set_xattrs(fd, name, e));
-    if (::fchmod(file.get(), static_cast<mode_t>(e.mode & 07777)) < 0) {
-      return fail_errno("fchmod", e.name);
+    if ((mode & ~0777) != 0 || (mode & process_umask()) != 0) {
+      if (::fchmod(file.get(), mode) < 0) return fail_errno("fchmod", e.name);
     }
     struct timespec ts[2] = {toc_time(e.modtime), toc_time(e.modtime)};
     if (::futimens(file.get(), ts) < 0) return fail_errno("futimens", e.name);
