@@ -30,6 +30,7 @@ Result<std::unique_ptr<fs::Mount>> mount_container(const image::Store& store,
     options.lazy = lazy->lazy;
     options.fill_lazy = lazy->fill;
     options.materialize_lazy_dir = lazy->materialize;
+    options.on_ready = lazy->ready;
   }
   options.upper = fs::join(container_dir(store, record.id), "upper");
   options.fsname = "imgfs-" + record.id.substr(0, 12);

@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/sys.h"
 #include "base/unique_fd.h"
+#include "containers/lazy_prefetch.h"
 #include "image/estargz_skeleton.h"
 #include "image/estargz_toc.h"
 #include "registry-client/estargz_remote.h"
@@ -91,6 +92,29 @@ struct Filler {
     }
     return {};
   }
+
+  // Starts the prefetch (containers/lazy_prefetch.h), once the mount serves.
+  void start_prefetch() {
+    std::call_once(prefetch_once, [this] {
+      std::vector<std::pair<size_t, std::string>> files;
+      for (size_t layer = 0; layer < indexes.size(); ++layer) {
+        if (!indexes[layer]) continue;
+        for (const auto& path : indexes[layer]->prefetch()) files.emplace_back(layer, path);
+      }
+      if (files.empty()) return;
+      log::debug("lazy: prefetching " + std::to_string(files.size()) + " files");
+      prefetcher = std::make_unique<LazyPrefetcher>(
+          std::move(files), [this](size_t layer, const std::string& path) {
+            size_t slash = path.rfind('/');
+            auto st = make_dir(layer, slash == std::string::npos ? "" : path.substr(0, slash));
+            if (st && is_marked(fs::join(dirs[layer], path))) st = fill_file(layer, path);
+            if (!st) log::debug("lazy: prefetch of /" + path + ": " + st.error().message());
+          });
+    });
+  }
+
+  std::once_flag prefetch_once;
+  std::unique_ptr<LazyPrefetcher> prefetcher;  // last: stopped before the rest goes
 };
 
 // The TOCs of the layers `missing` (indexes into layers), fetched and indexed in parallel, on a
@@ -214,6 +238,7 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
     }
     return 0;
   };
+  out.ready = [filler] { filler->start_prefetch(); };
   out.materialize = [filler](size_t layer, const std::string& dir) -> int {
     if (layer >= filler->dirs.size() || !filler->indexes[layer]) return 0;
     if (auto st = filler->make_dir(layer, dir); !st) {

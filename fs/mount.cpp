@@ -136,6 +136,7 @@ void Mount::start() {
       return;
     }
     log::debug("imgfs " + target + ": passthrough " + (*pt ? "requested" : "off"));
+    if (fs->options().on_ready) fs->options().on_ready();
     if (max_threads == 1) {
       fuse_session_loop(se);
       return;

@@ -66,6 +66,9 @@ struct MountOptions {
   // is local work: no fetch), to make the directory's children on disk; 0 or an errno, which
   // fails that operation.
   std::function<int(size_t layer, const std::string& dir)> materialize_lazy_dir;
+  // Called once in the serving process when the mount is ready (INIT answered), from the thread
+  // that serves it: must return at once. Lazy mounts start their prefetch from here.
+  std::function<void()> on_ready;
   std::string fsname = "imgfs";  // shown as the source in /proc/mounts
   unsigned max_threads = 8;      // FUSE worker threads
   // Serve reads and writes of upper files (and on a read-only mount, of every file) in the kernel

@@ -77,6 +77,23 @@ Result<EstargzIndex> EstargzIndex::build(estargz::Toc toc, int64_t toc_offset) {
                       .inner_offset = e.inner_offset,
                       .digest = e.chunk_digest});
   }
+  // Prioritized files: those before the landmark (stargz-snapshotter's writer puts them first).
+  std::vector<std::string> before;
+  for (const auto& e : entries) {
+    std::string name = clean(e.name);
+    if (name == estargz::kPrefetchLandmark) {
+      for (auto& file : before) {
+        const auto* last = &entries[index.by_path_.find(file)->second];
+        if (last->type == "reg" && last->size > 0 &&
+            std::find(index.prefetch_.begin(), index.prefetch_.end(), file) ==
+                index.prefetch_.end()) {
+          index.prefetch_.push_back(std::move(file));
+        }
+      }
+      break;
+    }
+    if (e.type == "reg" && e.size > 0) before.push_back(std::move(name));
+  }
   // Parents the TOC implies, as tar extraction makes them. Appended after the last entry (the
   // chunks' files are resolved already), so they never replace a listed name.
   std::vector<std::string> implied;

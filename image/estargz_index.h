@@ -51,6 +51,9 @@ class EstargzIndex {
   const std::vector<const estargz::TocEntry*>& children(std::string_view dir) const;
   // The cleaned names of the hard links whose target is path.
   const std::vector<std::string>& hardlinks_to(std::string_view path) const;
+  // The regular files (with bytes) listed before the TOC's .prefetch.landmark entry, in TOC
+  // order: what the writer put first for a container's first reads. Empty without a landmark.
+  const std::vector<std::string>& prefetch() const { return prefetch_; }
   int64_t toc_offset() const { return toc_offset_; }
 
   // The cleaned form of a TOC name (no leading "./" or "/", no trailing "/").
@@ -65,6 +68,7 @@ class EstargzIndex {
   std::vector<const estargz::TocEntry*> order_;
   std::map<std::string, std::vector<const estargz::TocEntry*>, std::less<>> children_;
   std::map<std::string, std::vector<std::string>, std::less<>> hardlinks_;
+  std::vector<std::string> prefetch_;
 };
 
 }  // namespace imgbuild::image

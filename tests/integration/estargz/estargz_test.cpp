@@ -341,6 +341,86 @@ TEST_CASE("mount --lazy through a proxy: bytes, and a registry that goes away") 
       static_cast<unsigned long long>(cat_bytes), seconds);
 }
 
+// Prefetch, and interop the other way: a layer made by stargz-snapshotter's own writer with
+// prioritized files (before a .prefetch.landmark), pushed as it is, mounts lazily with imgbuild;
+// the prioritized files are fetched in the background without being read, the others are not.
+TEST_CASE("mount --lazy prefetches the files before the landmark") {
+  if (!can_run()) return;
+  auto& reg = testing::RegistryServer::shared(testing::RegistryServer::Auth::kNone);
+  Env env;
+  std::string d = env.dir.path();
+  REQUIRE(env.sh("mkdir -p " + d + "/tree/first " + d + "/tree/later && echo one > " + d +
+                 "/tree/first/a && echo two > " + d + "/tree/first/b && echo three > " + d +
+                 "/tree/later/c && tar --numeric-owner -C " + d + "/tree -cf " + d +
+                 "/layer.tar first later")
+              .exit_code == 0);
+  auto built = env.sh(std::string(ESTARGZ_CHECK_BINARY) + " build " + d + "/layer.tar " + d +
+                      "/layer.esgz first/a first/b");
+  INFO(built.err);
+  REQUIRE(built.exit_code == 0);
+  auto made = nlohmann::json::parse(built.out);
+  // An OCI layout holding the layer as the writer made it, copied to the registry unchanged.
+  std::string layout = d + "/layout";
+  REQUIRE(fs::make_dirs(layout + "/blobs/sha256"));
+  auto add_blob = [&](const std::string& data) {
+    auto digest = image::Digest::of(data);
+    REQUIRE(fs::write_file_atomic(layout + "/blobs/sha256/" + std::string(digest.hex()), data));
+    return digest.str();
+  };
+  auto blob = fs::read_file(d + "/layer.esgz");
+  REQUIRE(blob);
+  std::string config =
+      nlohmann::json{{"architecture", "amd64"},
+                     {"os", "linux"},
+                     {"rootfs", {{"type", "layers"}, {"diff_ids", {made["diffID"]}}}},
+                     {"config", nlohmann::json::object()}}
+          .dump();
+  nlohmann::json layer = {
+      {"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"},
+      {"digest", add_blob(*blob)},
+      {"size", blob->size()},
+      {"annotations", {{"containerd.io/snapshot/stargz/toc.digest", made["tocDigest"]}}}};
+  std::string manifest = nlohmann::json{
+      {"schemaVersion", 2},
+      {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+      {"config",
+       {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+        {"digest", add_blob(config)},
+        {"size", config.size()}}},
+      {"layers", {layer}}}.dump();
+  nlohmann::json index = {{"schemaVersion", 2},
+                          {"manifests",
+                           {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                             {"digest", add_blob(manifest)},
+                             {"size", manifest.size()},
+                             {"annotations", {{"org.opencontainers.image.ref.name", "1"}}}}}}};
+  REQUIRE(fs::write_file_atomic(layout + "/index.json", index.dump()));
+  REQUIRE(fs::write_file_atomic(layout + "/oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}"));
+  std::string ref = reg.host() + "/estargz/landmark:1";
+  auto copied = env.sh("skopeo copy --dest-tls-verify=false oci:" + layout + ":1 docker://" + ref);
+  INFO(copied.err);
+  REQUIRE(copied.exit_code == 0);
+
+  std::string b = env.store("b");
+  std::string mnt = d + "/mnt";
+  REQUIRE(fs::make_dirs(mnt));
+  auto mounted = env.imgbuild(b, {"mount", "--lazy", ref, mnt});
+  INFO(mounted.err);
+  REQUIRE(mounted.exit_code == 0);
+  // Nothing reads the mount: the prefetch fills first/a and first/b on its own.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (count_lazy(b + "/lazy").filled < 2 && std::chrono::steady_clock::now() < deadline) {
+    ::usleep(50'000);
+  }
+  CHECK(count_lazy(b + "/lazy").filled == 2);
+  CHECK(dir_state(b + "/lazy", "later") == "unmade");
+  CHECK(env.sh("cat " + mnt + "/first/a " + mnt + "/later/c").out == "one\nthree\n");
+  CHECK(count_lazy(b + "/lazy").filled == 3);
+  CHECK(env.sh("cd " + mnt + " && find first later | sort").out ==
+        "first\nfirst/a\nfirst/b\nlater\nlater/c\n");
+  CHECK(env.imgbuild(b, {"umount", mnt}).exit_code == 0);
+}
+
 TEST_CASE("push --compression estargz writes layers the stargz reader verifies") {
   if (!can_run()) return;
   auto& reg = testing::RegistryServer::shared(testing::RegistryServer::Auth::kNone);
