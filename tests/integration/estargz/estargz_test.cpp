@@ -77,6 +77,17 @@ struct Env {
     return *r;
   }
 
+  // `mount --lazy ref` into the store store_root, at a new directory dir.path()/name; returns it.
+  std::string mount_lazy(const std::string& store_root, const std::string& ref,
+                         const std::string& name) {
+    std::string mnt = dir.path() + "/" + name;
+    REQUIRE(fs::make_dirs(mnt));
+    auto mounted = imgbuild(store_root, {"mount", "--lazy", ref, mnt});
+    INFO(mounted.err);
+    REQUIRE(mounted.exit_code == 0);
+    return mnt;
+  }
+
   ProcessResult sh(const std::string& script) {
     auto r = run_process({"sh", "-c", script});
     REQUIRE(r);
@@ -207,11 +218,7 @@ TEST_CASE("mount --lazy fetches the TOCs, then only the files that are opened") 
   std::string a = build_and_push_estargz(env, dest);
 
   std::string b = env.store("b");
-  std::string mnt = env.dir.path() + "/lazy-mnt";
-  REQUIRE(fs::make_dirs(mnt));
-  auto mounted = env.imgbuild(b, {"mount", "--lazy", dest, mnt});
-  INFO(mounted.err);
-  REQUIRE(mounted.exit_code == 0);
+  std::string mnt = env.mount_lazy(b, dest, "lazy-mnt");
   std::string lazy_dir = b + "/lazy";
   // Only the layers' root directories are made at first; each directory is made when first read.
   CHECK(count_lazy(lazy_dir).deep == 0);
@@ -304,11 +311,7 @@ TEST_CASE("mount --lazy through a proxy: bytes, and a registry that goes away") 
   REQUIRE(proxy);
   std::string ref = (*proxy)->host() + "/estargz/proxied:1";
   std::string b = env.store("b");
-  std::string mnt = env.dir.path() + "/mnt";
-  REQUIRE(fs::make_dirs(mnt));
-  auto mounted = env.imgbuild(b, {"mount", "--lazy", ref, mnt});
-  INFO(mounted.err);
-  REQUIRE(mounted.exit_code == 0);
+  std::string mnt = env.mount_lazy(b, ref, "mnt");
   uint64_t mount_bytes = (*proxy)->bytes();
   CHECK(mount_bytes > 0);
   CHECK(static_cast<int64_t>(mount_bytes) * 10 < layer_bytes);
@@ -402,11 +405,7 @@ TEST_CASE("mount --lazy prefetches the files before the landmark") {
   REQUIRE(copied.exit_code == 0);
 
   std::string b = env.store("b");
-  std::string mnt = d + "/mnt";
-  REQUIRE(fs::make_dirs(mnt));
-  auto mounted = env.imgbuild(b, {"mount", "--lazy", ref, mnt});
-  INFO(mounted.err);
-  REQUIRE(mounted.exit_code == 0);
+  std::string mnt = env.mount_lazy(b, ref, "mnt");
   // Nothing reads the mount: the prefetch fills first/a and first/b on its own.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (count_lazy(b + "/lazy").filled < 2 && std::chrono::steady_clock::now() < deadline) {
