@@ -76,6 +76,8 @@ Result<int> run_mount(const MountArgs& args, const GlobalOptions& globals) {
       options.lowers = std::move(lazy.lowers);
       options.lazy = std::move(lazy.lazy);
       options.fill_lazy = std::move(lazy.fill);
+      options.materialize_lazy_dir = std::move(lazy.materialize);
+      options.on_ready = std::move(lazy.ready);
     } else {
       image = TRY_CTX(containers::ensure_image(store, args.image, policy, &progress), "mount");
       auto layers = TRY_CTX(store.prepare_layers(image), "mount " + args.image);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include "base/fs.h"
@@ -21,9 +22,16 @@
 
 namespace imgbuild::containers {
 Result<std::unique_ptr<fs::Mount>> mount_container(const image::Store& store,
-                                                   const ContainerRecord& record) {
+                                                   const ContainerRecord& record,
+                                                   const LazyMount* lazy) {
   fs::MountOptions options;
   options.lowers = record.lowers;
+  if (lazy != nullptr) {
+    options.lazy = lazy->lazy;
+    options.fill_lazy = lazy->fill;
+    options.materialize_lazy_dir = lazy->materialize;
+    options.on_ready = lazy->ready;
+  }
   options.upper = fs::join(container_dir(store, record.id), "upper");
   options.fsname = "imgfs-" + record.id.substr(0, 12);
   return TRY_CTX(fs::Mount::create(container_rootfs(store, record.id), options),
@@ -33,8 +41,23 @@ Result<std::unique_ptr<fs::Mount>> mount_container(const image::Store& store,
 Result<ContainerRecord> create_container(const image::Store& store, const CreateOptions& o,
                                          std::unique_ptr<fs::Mount>* keep_mount) {
   auto lease = TRY(store.lease());
-  image::Image img = TRY(ensure_image(store, o.image, o.pull, o.pull_progress));
-  std::vector<std::string> layers = TRY(store.prepare_layers(img));
+  std::optional<LazyMount> lazy;
+  image::Image img;
+  std::vector<std::string> lowers;  // top first
+  if (o.lazy) {
+    if (keep_mount == nullptr) {
+      return fail(ErrorKind::kUnsupported, "--lazy runs in the foreground only (no -d, create)");
+    }
+    registry::ClientOptions client;
+    client.progress = o.pull_progress;
+    lazy = TRY(prepare_lazy_mount(store, o.image, client));
+    img = lazy->image;
+    lowers = lazy->lowers;
+  } else {
+    img = TRY(ensure_image(store, o.image, o.pull, o.pull_progress));
+    std::vector<std::string> layers = TRY(store.prepare_layers(img));
+    lowers.assign(layers.rbegin(), layers.rend());
+  }
   log::debug("run: image " + img.manifest_digest.short_hex() + " resolved, layers ready");
 
   ContainerRecord record;
@@ -56,7 +79,7 @@ Result<ContainerRecord> create_container(const image::Store& store, const Create
   if (auto health = merge_health_config(image_health, o.health); health.enabled()) {
     record.health = health;
   }
-  record.lowers.assign(layers.rbegin(), layers.rend());
+  record.lowers = std::move(lowers);
   record.spec = o.spec;
   record.spec.id = record.id;
   record.ports = o.ports;
@@ -84,7 +107,7 @@ Result<ContainerRecord> create_container(const image::Store& store, const Create
     TRY(sys::mkdir_at(AT_FDCWD, fs::join(dir, sub), 0755));
   }
   {
-    auto mount = TRY(mount_container(store, record));
+    auto mount = TRY(mount_container(store, record, lazy ? &*lazy : nullptr));
     log::debug("run: container files written, rootfs mounted");
     TRY(runtime::apply_image_config(container_rootfs(store, record.id), img.config.config,
                                     o.overrides, record.spec));

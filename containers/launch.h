@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "containers/image_pull.h"
+#include "containers/lazy_mount.h"
 #include "containers/monitor_launcher.h"
 #include "containers/record.h"
 #include "containers/restart_policy.h"
@@ -43,6 +44,9 @@ struct CreateOptions {
   bool publish_all = false;                 // -P: also every port the image EXPOSEs
   RestartPolicy restart_policy;             // --restart
   HealthConfig health;                      // --health-* / --no-healthcheck over the image's
+  // --lazy: the image is mounted from its registry before it has downloaded
+  // (containers/lazy_mount.h); needs keep_mount, as only that mount fetches.
+  bool lazy = false;
 };
 
 // With keep_mount, the union mounted to resolve the user stays mounted and is handed over there
@@ -50,9 +54,11 @@ struct CreateOptions {
 Result<ContainerRecord> create_container(const image::Store& store, const CreateOptions& options,
                                          std::unique_ptr<fs::Mount>* keep_mount = nullptr);
 
-// Mounts the container's union (image layers + its upper) at containers/<id>/rootfs.
+// Mounts the container's union (image layers + its upper) at containers/<id>/rootfs; with lazy,
+// fetching the lazy layers' files as they are read.
 Result<std::unique_ptr<fs::Mount>> mount_container(const image::Store& store,
-                                                   const ContainerRecord& record);
+                                                   const ContainerRecord& record,
+                                                   const LazyMount* lazy = nullptr);
 
 // Errors met while a foreground container runs (the CLI prints them).
 using ErrorSink = std::function<void(const Error&)>;

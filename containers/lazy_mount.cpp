@@ -6,13 +6,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_set>
 
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/sys.h"
 #include "base/unique_fd.h"
+#include "containers/lazy_prefetch.h"
 #include "image/estargz_skeleton.h"
 #include "image/estargz_toc.h"
 #include "registry-client/estargz_remote.h"
@@ -36,6 +42,26 @@ struct Filler {
   std::vector<image::Digest> blobs;
   std::mutex mu;  // one fetch at a time, on one connection
   std::unique_ptr<registry::Connection> connection;
+  // Directories made (image/estargz_skeleton.h), by layer; called under imgfs's lock, then this.
+  std::mutex dir_mu;
+  std::vector<std::unordered_set<std::string>> made;
+  std::vector<UniqueFd> roots;  // opened in the server process, on first use
+
+  Status make_dir(size_t layer, const std::string& path) {
+    std::lock_guard lock(dir_mu);
+    if (made.size() != dirs.size()) {
+      made.resize(dirs.size());
+      roots.resize(dirs.size());
+    }
+    if (made[layer].count(path)) return {};
+    if (!roots[layer]) {
+      roots[layer].reset(::open(dirs[layer].c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!roots[layer]) return fail_errno("open", dirs[layer]);
+    }
+    TRY(image::materialize_estargz_dir(*indexes[layer], roots[layer].get(), path));
+    made[layer].insert(path);
+    return {};
+  }
 
   Status fill_file(size_t layer, const std::string& path) {
     std::string full = fs::join(dirs[layer], path);
@@ -66,7 +92,76 @@ struct Filler {
     }
     return {};
   }
+
+  // Starts the prefetch (containers/lazy_prefetch.h), once the mount serves.
+  void start_prefetch() {
+    std::call_once(prefetch_once, [this] {
+      std::vector<std::pair<size_t, std::string>> files;
+      for (size_t layer = 0; layer < indexes.size(); ++layer) {
+        if (!indexes[layer]) continue;
+        for (const auto& path : indexes[layer]->prefetch()) files.emplace_back(layer, path);
+      }
+      if (files.empty()) return;
+      log::debug("lazy: prefetching " + std::to_string(files.size()) + " files");
+      prefetcher = std::make_unique<LazyPrefetcher>(
+          std::move(files), [this](size_t layer, const std::string& path) {
+            size_t slash = path.rfind('/');
+            auto st = make_dir(layer, slash == std::string::npos ? "" : path.substr(0, slash));
+            if (st && is_marked(fs::join(dirs[layer], path))) st = fill_file(layer, path);
+            if (!st) log::debug("lazy: prefetch of /" + path + ": " + st.error().message());
+          });
+    });
+  }
+
+  std::once_flag prefetch_once;
+  std::unique_ptr<LazyPrefetcher> prefetcher;  // last: stopped before the rest goes
 };
+
+// The TOCs of the layers `missing` (indexes into layers), fetched and indexed in parallel, on a
+// connection per worker: after the metadata, the biggest cost on the way to the mount. The result
+// is parallel to layers (null for the others).
+Result<std::vector<std::shared_ptr<image::EstargzIndex>>> fetch_indexes(
+    const image::Reference& ref, const std::vector<image::Descriptor>& layers,
+    const std::vector<size_t>& missing, const registry::ClientOptions& options, int64_t* fetched) {
+  std::vector<std::shared_ptr<image::EstargzIndex>> out(layers.size());
+  std::vector<std::optional<Error>> errors(layers.size());
+  std::vector<int64_t> bytes(layers.size(), 0);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    std::unique_ptr<registry::Connection> connection;
+    for (size_t k = next++; k < missing.size(); k = next++) {
+      size_t i = missing[k];
+      if (!connection) {
+        auto opened = registry::Connection::open(ref.registry, ref.repository,
+                                                 registry::Access::kPull, options);
+        if (!opened) {
+          errors[i] = opened.error();
+          continue;
+        }
+        connection = std::move(*opened);
+      }
+      auto index = registry::fetch_estargz_index(connection->session(), layers[i], &bytes[i]);
+      if (!index) {
+        errors[i] = index.error();
+        continue;
+      }
+      out[i] = std::make_shared<image::EstargzIndex>(std::move(*index));
+      log::debug("lazy: TOC of " + layers[i].digest.short_hex() + " indexed, " +
+                 std::to_string(out[i]->entries().size()) + " entries");
+    }
+  };
+  size_t workers =
+      std::min<size_t>(missing.size(), static_cast<size_t>(std::max(1, options.parallel)));
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < workers; ++w) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    *fetched += bytes[i];
+    if (errors[i]) return fail(*errors[i]);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -77,6 +172,7 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
   static_cast<registry::ClientOptions&>(pull) = options;
   pull.layers = registry::LayerPolicy::kLeaveRemote;
   TRY_CTX(registry::pull_image(store, ref, pull), "pulling " + reference + " (metadata)");
+  log::debug("lazy: manifest and config pulled");
   LazyMount out;
   out.image = TRY(store.resolve(reference));
   const auto& layers = out.image.manifest.layers;
@@ -98,22 +194,26 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
   filler->repository = ref.repository;
   filler->options = options;
   filler->options.progress = nullptr;
-  std::unique_ptr<registry::Connection> connection;
-  std::string lazy_root = fs::join(store.root(), "lazy/sha256");
+  // A read waits for its fetch: give up soon (EIO; the next open tries again) rather than after
+  // a pull's patient retries. A refused or cut connection fails the open within ~2 s.
+  filler->options.retry.max_attempts = 3;
+  filler->options.retry.max_delay = std::chrono::milliseconds(1000);
+  filler->options.retry.max_retry_after = std::chrono::milliseconds(2000);
+  std::vector<size_t> missing;
   for (size_t i = 0; i < layers.size(); ++i) {
-    std::shared_ptr<image::EstargzIndex> index;
+    if (!store.has_layer(diff_ids[i])) missing.push_back(i);
+  }
+  auto indexes = TRY(fetch_indexes(ref, layers, missing, options, &out.bytes_fetched));
+  std::string lazy_root = store.lazy_dir();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    std::shared_ptr<image::EstargzIndex> index = indexes[i];
     std::string dir = store.layer_path(diff_ids[i]);
-    if (!store.has_layer(diff_ids[i])) {
-      if (!connection) {
-        connection = TRY(registry::Connection::open(ref.registry, ref.repository,
-                                                    registry::Access::kPull, options));
-      }
-      index = std::make_shared<image::EstargzIndex>(
-          TRY(registry::fetch_estargz_index(connection->session(), layers[i], &out.bytes_fetched)));
+    if (index) {
       dir = fs::join(lazy_root, std::string(layers[i].digest.hex()));
       if (!fs::exists(dir)) {
         TRY(fs::make_dirs(lazy_root));
         TRY(image::make_estargz_skeleton(*index, dir));
+        log::debug("lazy: root directory made");
       }
     }
     filler->dirs.push_back(dir);
@@ -134,6 +234,15 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
     if (auto st = filler->fill_file(layer, path); !st) {
       log::warn("lazy read of /" + path +
                 " failed (EIO; retried at the next open): " + st.error().message());
+      return EIO;
+    }
+    return 0;
+  };
+  out.ready = [filler] { filler->start_prefetch(); };
+  out.materialize = [filler](size_t layer, const std::string& dir) -> int {
+    if (layer >= filler->dirs.size() || !filler->indexes[layer]) return 0;
+    if (auto st = filler->make_dir(layer, dir); !st) {
+      log::warn("lazy directory /" + dir + " could not be made (EIO): " + st.error().message());
       return EIO;
     }
     return 0;

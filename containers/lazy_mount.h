@@ -1,15 +1,17 @@
-// Mounting a registry image before it has downloaded (issue 15): `imgbuild mount --lazy REF DIR`.
-// Only the manifest and config are pulled (the layers are recorded as left on the registry, so a
-// later `pull` fetches just those); each eStargz layer then costs its TOC, from which a skeleton
-// tree is made under <root>/lazy/sha256/<blob hex> (image/estargz_skeleton.h), and imgfs calls
-// `fill` before opening a file whose bytes are not there yet: its chunks are fetched by Range,
-// verified, and written into the placeholder, which stays filled for later mounts. Layers that
-// are not eStargz are pulled whole before the mount. Layers the store already holds are used
-// as they are.
+// Mounting a registry image before it has downloaded (issue 15): `imgbuild mount --lazy REF DIR`
+// and `run --lazy`. Only the manifest and config are pulled (the layers are recorded as left on
+// the registry, so a later `pull` fetches just those); each eStargz layer then costs its TOC
+// (fetched in parallel), from which the layer's tree is made under <root>/lazy/sha256/<blob hex>
+// a directory at a time (image/estargz_skeleton.h): `materialize` makes a directory's children
+// when imgfs first reads it, `fill` fetches a file's chunks by Range, verified, into its
+// placeholder before imgfs opens or copies it up; filled files stay for later mounts. Files the
+// TOC lists before its prefetch landmark are fetched in the background once the mount serves
+// (containers/lazy_prefetch.h). Layers that are not eStargz are pulled whole before the mount.
+// Layers the store already holds are used as they are.
 //
-// fill runs in the mount's server process (a fork of this one) and opens its own registry
-// connection on first use; a failed fetch is EIO for that open only, and the next open retries.
-// Read-only mounts only, for now.
+// fill and materialize run in the process serving the mount (a fork of this one for `mount`)
+// and open their own registry connection on first use; a failed fetch is EIO for that open only
+// (after ~0.5 s: 3 quick tries), and the next open retries.
 #pragma once
 
 #include <functional>
@@ -27,7 +29,9 @@ struct LazyMount {
   std::vector<std::string> lowers;  // layer directories, TOP FIRST (fs::MountOptions::lowers)
   std::vector<bool> lazy;           // parallel to lowers
   std::function<int(size_t layer, const std::string& path)> fill;
-  int64_t bytes_fetched = 0;  // for the TOCs, before the mount
+  std::function<int(size_t layer, const std::string& dir)> materialize;
+  std::function<void()> ready;  // fs::MountOptions::on_ready: starts the prefetch
+  int64_t bytes_fetched = 0;    // for the TOCs, before the mount
 };
 
 Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::string& reference,

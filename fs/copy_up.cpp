@@ -146,6 +146,11 @@ int Filesystem::copy_up(Node& node) {
     return 0;
   }
 
+  // A lazy layer's file gets its bytes first. The callbacks fill outside mu where they can
+  // (fill_lazy); this fills what they could not (the files of a directory copied up as a whole).
+  if (size_t layer = 0; lazy_file(node, &layer)) {
+    if (int err = options_.fill_lazy(layer, node.lower_path)) return err;
+  }
   PinnedFd src_fd = lower_fd(node, 0);
   if (!src_fd) return src_fd.error();
   int src = src_fd.get();

@@ -31,6 +31,13 @@ inline Filesystem& fs_of(fuse_req_t req) {
 // Fills e for node with its attributes and cache timeouts. 0 or errno.
 int fill_entry(Filesystem& fs, Node& node, fuse_entry_param* e);
 
+// Gives a still unfetched regular file of a lazy layer its bytes (MountOptions::fill_lazy) before
+// an operation that opens it or may copy it up: the node ino, or the name in the directory
+// parent. Call WITHOUT fs.mu (a fetch takes time); Filesystem::copy_up fills under mu whatever
+// was not filled before. 0 or errno.
+int fill_lazy(Filesystem& fs, fuse_ino_t ino);
+int fill_lazy_entry(Filesystem& fs, fuse_ino_t parent, const std::string& name);
+
 // Checks a name that is about to be created: ENAMETOOLONG, or EPERM for marker names.
 int check_new_name(const std::string& name);
 

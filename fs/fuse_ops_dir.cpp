@@ -184,7 +184,7 @@ void sfs_statfs(fuse_req_t req, fuse_ino_t) {
 
 bool internal_xattr(std::string_view name) {
   return name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.") ||
-         name == image::kLazyXattr;
+         name == image::kLazyXattr || name == image::kLazyDirXattr;
 }
 
 // xattrs are read and written through /proc/self/fd paths (Filesystem::top_path); symlinks and
@@ -254,6 +254,9 @@ int do_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* va
   bool remove = what == XattrWrite::kRemove;
   Filesystem& fs = fs_of(req);
   if (internal_xattr(name)) return EPERM;
+  if (!remove) {
+    if (int err = fill_lazy(fs, ino)) return err;
+  }
   std::lock_guard lock(fs.mu);
   auto node = fs.node(ino);
   if (!node) return ESTALE;

@@ -114,6 +114,10 @@ bool times_only_flush(Filesystem& fs, Node& node, const struct stat* attr, int t
 int do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, struct stat* out,
                double* timeout) {
   Filesystem& fs = fs_of(req);
+  // Times alone may be a flush that copies nothing up (times_only_flush): copy_up fills then.
+  if (to_set & ~(FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_CTIME | FUSE_SET_ATTR_ATIME)) {
+    if (int err = fill_lazy(fs, ino)) return err;
+  }
   std::lock_guard lock(fs.mu);
   auto node = fs.node(ino);
   if (!node) return ESTALE;

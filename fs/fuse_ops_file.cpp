@@ -70,23 +70,6 @@ int prepare_kill_suid_sgid(Node& node, FileHandle& h) {
   return clear_suid_sgid(h.fd.get());
 }
 
-// A lazy layer's file gets its bytes before it is opened, outside the lock (a fetch takes time).
-int fill_lazy(Filesystem& fs, fuse_ino_t ino) {
-  const MountOptions& options = fs.options();
-  if (!options.fill_lazy) return 0;
-  size_t layer = 0;
-  std::string path;
-  {
-    std::lock_guard lock(fs.mu);
-    auto node = fs.node(ino);
-    if (!node || node->has_upper || !S_ISREG(node->type) || node->lowers.empty()) return 0;
-    layer = static_cast<size_t>(node->lowers[0].layer);
-    if (layer >= options.lazy.size() || !options.lazy[layer]) return 0;
-    path = node->lower_path;
-  }
-  return options.fill_lazy(layer, path);
-}
-
 int do_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Filesystem& fs = fs_of(req);
   if (int err = fill_lazy(fs, ino)) return err;
@@ -124,6 +107,40 @@ int do_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   fi->fh = reinterpret_cast<uint64_t>(h.release());
   return 0;
 }
+
+}  // namespace
+
+int fill_lazy(Filesystem& fs, fuse_ino_t ino) {
+  size_t layer = 0;
+  std::string path;
+  {
+    std::lock_guard lock(fs.mu);
+    auto node = fs.node(ino);
+    if (!node || !fs.lazy_file(*node, &layer)) return 0;
+    path = node->lower_path;
+  }
+  return fs.options().fill_lazy(layer, path);
+}
+
+int fill_lazy_entry(Filesystem& fs, fuse_ino_t parent, const std::string& name) {
+  size_t layer = 0;
+  std::string path;
+  {
+    std::lock_guard lock(fs.mu);
+    auto dir = fs.node(parent);
+    Resolved r;
+    if (!dir || fs.resolve(*dir, name, &r) != 0 || !r.exists || r.upper || r.lowers.empty() ||
+        !S_ISREG(r.st.st_mode)) {
+      return 0;
+    }
+    layer = static_cast<size_t>(r.lowers[0]);
+    if (!fs.lazy_layer(layer)) return 0;
+    path = dir->lower_path.empty() ? name : dir->lower_path + "/" + name;
+  }
+  return fs.options().fill_lazy(layer, path);
+}
+
+namespace {
 
 void reply_opened(fuse_req_t req, fuse_file_info* fi, const fuse_entry_param* e) {
   FileHandle* h = handle_of(fi);

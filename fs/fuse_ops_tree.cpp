@@ -96,6 +96,7 @@ int do_rename(fuse_req_t req, fuse_ino_t parent, const std::string& name, fuse_i
   Filesystem& fs = fs_of(req);
   if (flags & ~static_cast<unsigned>(RENAME_NOREPLACE)) return EINVAL;  // RENAME_EXCHANGE etc.
   if (int err = check_new_name(newname)) return err;
+  if (int err = fill_lazy_entry(fs, parent, name)) return err;
   std::lock_guard lock(fs.mu);
   auto olddir = fs.node(parent);
   auto newdir = fs.node(newparent);
@@ -180,6 +181,7 @@ int do_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const std::str
             fuse_entry_param* e) {
   Filesystem& fs = fs_of(req);
   if (int err = check_new_name(newname)) return err;
+  if (int err = fill_lazy(fs, ino)) return err;
   std::lock_guard lock(fs.mu);
   if (!fs.writable()) return EROFS;
   auto node = fs.node(ino);

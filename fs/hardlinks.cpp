@@ -67,7 +67,11 @@ void index_layer(int root, std::unordered_map<ino_t, std::vector<Path>>* out) {
 void Filesystem::link_lower_siblings(Node& file, const struct stat& lower_st) {
   int layer = file.lowers[0].layer;
   auto [it, fresh] = hardlink_index_.try_emplace(layer);
-  if (fresh) {
+  // A lazy layer's tree grows as its directories are made; the other names of a made file are
+  // always made with it (image/estargz_skeleton.h).
+  bool lazy = static_cast<size_t>(layer) < options_.lazy.size() && options_.lazy[layer];
+  if (fresh || lazy) {
+    it->second.clear();
     int fd = reopen_fd(layer_roots_[static_cast<size_t>(layer)].get(), O_RDONLY | O_DIRECTORY);
     if (fd >= 0) {
       UniqueFd root(fd);

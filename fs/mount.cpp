@@ -145,6 +145,7 @@ void Mount::start() {
     }
     log::debug("imgfs " + target + ": passthrough " + (caps->passthrough ? "requested" : "off") +
                ", killpriv_v2 " + (caps->killpriv_v2 ? "requested" : "off"));
+    if (fs->options().on_ready) fs->options().on_ready();
     if (max_threads == 1) {
       fuse_session_loop(se);
       return;

@@ -62,6 +62,14 @@ struct MountOptions {
   // fetch failed) that fails that open only. Read-only mounts only, for now.
   std::vector<bool> lazy;
   std::function<int(size_t layer, const std::string& path)> fill_lazy;
+  // Before imgfs first reads a directory of a lazy layer (a lookup in it, a listing, a copy-up),
+  // materialize_lazy_dir(i, path of the directory in the layer) is called, under imgfs's lock (it
+  // is local work: no fetch), to make the directory's children on disk; 0 or an errno, which
+  // fails that operation.
+  std::function<int(size_t layer, const std::string& dir)> materialize_lazy_dir;
+  // Called once in the serving process when the mount is ready (INIT answered), from the thread
+  // that serves it: must return at once. Lazy mounts start their prefetch from here.
+  std::function<void()> on_ready;
   std::string fsname = "imgfs";  // shown as the source in /proc/mounts
   unsigned max_threads = 8;      // FUSE worker threads
   // Serve reads and writes of upper files (and on a read-only mount, of every file) in the kernel

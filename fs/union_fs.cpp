@@ -161,6 +161,16 @@ int Filesystem::open_lower_path(int layer, const std::string& path) {
 PinnedFd Filesystem::lower_fd(Node& node, size_t i) {
   if (i >= node.lowers.size()) return PinnedFd::error(ESTALE);
   LowerRef& lower = node.lowers[i];
+  if (node.is_dir() && !lower.made) {
+    // Every read of a lower directory's contents goes through here (resolve, list_dir, copy-up).
+    auto layer = static_cast<size_t>(lower.layer);
+    if (layer < options_.lazy.size() && options_.lazy[layer] && options_.materialize_lazy_dir) {
+      if (int err = options_.materialize_lazy_dir(layer, node.lower_path)) {
+        return PinnedFd::error(err);
+      }
+    }
+    lower.made = true;
+  }
   if (node.lower_path.empty()) {
     return PinnedFd::borrowed(layer_roots_[static_cast<size_t>(lower.layer)].get());
   }
@@ -168,6 +178,12 @@ PinnedFd Filesystem::lower_fd(Node& node, size_t i) {
   int fd = open_lower_path(lower.layer, node.lower_path);
   if (fd < 0) return PinnedFd::error(-fd == ENOENT ? ESTALE : -fd);
   return fds_.put(lower.fd, UniqueFd(fd));
+}
+
+bool Filesystem::lazy_file(const Node& node, size_t* layer) const {
+  if (node.has_upper || !S_ISREG(node.type) || node.lowers.empty()) return false;
+  *layer = static_cast<size_t>(node.lowers[0].layer);
+  return lazy_layer(*layer);
 }
 
 PinnedFd Filesystem::upper_fd(Node& node) {

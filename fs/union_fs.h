@@ -55,8 +55,9 @@ namespace imgbuild::fs {
 struct FileHandle;  // fs/fuse_ops.h
 
 struct LowerRef {
-  int layer = -1;  // index into MountOptions::lowers, 0 = top
-  FdSlot fd;       // O_PATH, opened on demand (Filesystem::lower_fd)
+  int layer = -1;     // index into MountOptions::lowers, 0 = top
+  FdSlot fd;          // O_PATH, opened on demand (Filesystem::lower_fd)
+  bool made = false;  // a lazy layer's directory whose children exist (lower_fd makes them)
 };
 
 struct Node : std::enable_shared_from_this<Node> {
@@ -174,6 +175,13 @@ class Filesystem {
   void bind_ino(dev_t dev, ino_t ino, uint64_t number);
   dev_t upper_dev() const { return upper_dev_; }
   dev_t lower_dev(int layer) const { return lower_devs_[layer]; }
+
+  // Lazily fetched layers (MountOptions::lazy): whether layer is one; whether node is a regular
+  // file whose top copy is in one (and which one, in *layer).
+  bool lazy_layer(size_t layer) const {
+    return options_.fill_lazy && layer < options_.lazy.size() && options_.lazy[layer];
+  }
+  bool lazy_file(const Node& node, size_t* layer) const;
 
   // Copy-up (copy_up.cpp). Gives node an upper copy, copying its parents first. 0 or errno.
   int copy_up(Node& node);

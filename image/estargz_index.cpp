@@ -77,10 +77,56 @@ Result<EstargzIndex> EstargzIndex::build(estargz::Toc toc, int64_t toc_offset) {
                       .inner_offset = e.inner_offset,
                       .digest = e.chunk_digest});
   }
+  // Prioritized files: those before the landmark (stargz-snapshotter's writer puts them first).
+  std::vector<std::string> before;
+  for (const auto& e : entries) {
+    std::string name = clean(e.name);
+    if (name == estargz::kPrefetchLandmark) {
+      for (auto& file : before) {
+        const auto* last = &entries[index.by_path_.find(file)->second];
+        if (last->type == "reg" && last->size > 0 &&
+            std::find(index.prefetch_.begin(), index.prefetch_.end(), file) ==
+                index.prefetch_.end()) {
+          index.prefetch_.push_back(std::move(file));
+        }
+      }
+      break;
+    }
+    if (e.type == "reg" && e.size > 0) before.push_back(std::move(name));
+  }
+  // Parents the TOC implies, as tar extraction makes them. Appended after the last entry (the
+  // chunks' files are resolved already), so they never replace a listed name.
+  std::vector<std::string> implied;
+  for (const auto& [name, i] : index.by_path_) {
+    for (size_t slash = name.rfind('/'); slash != std::string::npos && slash > 0;
+         slash = name.rfind('/', slash - 1)) {
+      std::string parent = name.substr(0, slash);
+      auto it = index.by_path_.find(parent);
+      if (it == index.by_path_.end()) {
+        implied.push_back(parent);
+      } else if (entries[it->second].type != "dir") {
+        return corrupt(entries[i].name, "a parent is not a directory");
+      }
+    }
+  }
+  std::sort(implied.begin(), implied.end());
+  implied.erase(std::unique(implied.begin(), implied.end()), implied.end());
+  for (const auto& name : implied) {
+    index.by_path_[name] = entries.size();
+    entries.push_back({.name = name, .type = "dir", .mode = 0755});
+  }
   std::vector<size_t> order;
   for (const auto& [name, i] : index.by_path_) order.push_back(i);
   std::sort(order.begin(), order.end());
-  for (size_t i : order) index.order_.push_back(&entries[i]);
+  for (size_t i : order) {
+    const auto* e = &entries[i];
+    index.order_.push_back(e);
+    std::string name = clean(e->name);
+    if (name.empty()) continue;  // the root
+    size_t slash = name.rfind('/');
+    index.children_[slash == std::string::npos ? "" : name.substr(0, slash)].push_back(e);
+    if (e->type == "hardlink") index.hardlinks_[clean(e->link_name)].push_back(name);
+  }
   for (const auto& [name, chunks] : index.chunks_) {
     const auto* e = &index.toc_.entries[index.by_path_.find(name)->second];
     if (chunks.back().file_offset + chunks.back().size != e->size) {
@@ -95,6 +141,18 @@ const estargz::TocEntry* EstargzIndex::lookup(std::string_view path) const {
   if (!key) return nullptr;
   auto it = by_path_.find(*key);
   return it == by_path_.end() ? nullptr : &toc_.entries[it->second];
+}
+
+const std::vector<const estargz::TocEntry*>& EstargzIndex::children(std::string_view dir) const {
+  static const std::vector<const estargz::TocEntry*> kNone;
+  auto it = children_.find(dir);
+  return it == children_.end() ? kNone : it->second;
+}
+
+const std::vector<std::string>& EstargzIndex::hardlinks_to(std::string_view path) const {
+  static const std::vector<std::string> kNone;
+  auto it = hardlinks_.find(path);
+  return it == hardlinks_.end() ? kNone : it->second;
 }
 
 const std::vector<EstargzChunk>& EstargzIndex::chunks(std::string_view path) const {

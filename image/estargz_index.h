@@ -5,7 +5,9 @@
 //
 // build() validates everything a hostile TOC could get wrong: names (cleaned; no ".."), chunks that
 // do not tile their file from 0 to its size, offsets outside the blob's payload, malformed digests.
-// Errors are kCorrupt naming the entry. Immutable after build().
+// Errors are kCorrupt naming the entry. Directories a name implies but the TOC does not list are
+// added (mode 0755, root, the epoch), as tar extraction makes them; a name below a non-directory
+// is refused. Immutable after build().
 #pragma once
 
 #include <cstdint>
@@ -45,6 +47,13 @@ class EstargzIndex {
   const std::vector<EstargzChunk>& chunks(std::string_view path) const;
   // Every entry other than chunks, in TOC order (of a name listed twice, the last).
   const std::vector<const estargz::TocEntry*>& entries() const { return order_; }
+  // The entries directly in a directory (cleaned path, "" for the root), in TOC order: O(children).
+  const std::vector<const estargz::TocEntry*>& children(std::string_view dir) const;
+  // The cleaned names of the hard links whose target is path.
+  const std::vector<std::string>& hardlinks_to(std::string_view path) const;
+  // The regular files (with bytes) listed before the TOC's .prefetch.landmark entry, in TOC
+  // order: what the writer put first for a container's first reads. Empty without a landmark.
+  const std::vector<std::string>& prefetch() const { return prefetch_; }
   int64_t toc_offset() const { return toc_offset_; }
 
   // The cleaned form of a TOC name (no leading "./" or "/", no trailing "/").
@@ -57,6 +66,9 @@ class EstargzIndex {
   std::map<std::string, size_t, std::less<>> by_path_;  // cleaned name -> toc_.entries index
   std::map<std::string, std::vector<EstargzChunk>, std::less<>> chunks_;
   std::vector<const estargz::TocEntry*> order_;
+  std::map<std::string, std::vector<const estargz::TocEntry*>, std::less<>> children_;
+  std::map<std::string, std::vector<std::string>, std::less<>> hardlinks_;
+  std::vector<std::string> prefetch_;
 };
 
 }  // namespace imgbuild::image

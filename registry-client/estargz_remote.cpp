@@ -22,6 +22,7 @@ Result<std::string> fetch_range(Session& session, const image::Digest& blob, int
                            "bytes=" + std::to_string(begin) + "-" + std::to_string(end - 1));
   std::string body;
   int64_t want = end - begin;
+  body.reserve(static_cast<size_t>(std::min<int64_t>(want, 16 << 20)));
   bool partial = true;
   req.sink = [&](int status, std::string_view data) -> Status {
     if (status == 200) partial = false;
@@ -68,7 +69,7 @@ Result<image::EstargzIndex> fetch_index(Session& session, const image::Descripto
   }
   size_t json_size = std::strtoull(tar.substr(124, 12).c_str(), nullptr, 8);
   if (json_size > tar.size() - 512) return fail(ErrorKind::kCorrupt, "truncated TOC");
-  std::string json = tar.substr(512, json_size);
+  std::string_view json = std::string_view(tar).substr(512, json_size);
   std::string actual = image::Digest::of(json).str();
   if (actual != expected) {
     return fail(ErrorKind::kCorrupt,

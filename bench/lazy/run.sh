@@ -8,9 +8,10 @@
 #   pull              a plain pull into an empty store
 #   pull-after-lazy   the pull of the same image in the store that mounted it lazily
 #   skopeo-copy       skopeo copy of the image to a local OCI layout (a peer's full download)
+#   lazy-run-true     run --lazy --rm IMG true (until it exits)
+#   full-run-true     pull + run --rm IMG true
 # Prints seconds (median of N) and the ratios. Targets: lazy first byte < 0.2 s and < 0.1x the
-# full pull + mount; pull after a lazy mount no slower than a plain pull. `run --lazy` is not
-# there yet, so its row is absent.
+# full pull + mount; pull after a lazy mount no slower than a plain pull.
 #
 #   bench/lazy/run.sh [--smoke] [--runs N]
 #
@@ -79,8 +80,12 @@ full_read() {
   "$bin" --root "$1" pull -q "$ref" && "$bin" --root "$1" mount "$ref" "$2" &&
     head -c 4096 "$2$file" >/dev/null
 }
+lazy_run() { "$bin" --root "$1" run --lazy --rm --network none "$ref" true; }
+full_run() {
+  "$bin" --root "$1" pull -q "$ref" && "$bin" --root "$1" run --rm --network none "$ref" true
+}
 declare -A T
-lazy=() full=() pull=() after=() copy=()
+lazy=() full=() pull=() after=() copy=() lrun=() frun=()
 for _ in $(seq 1 "$runs"); do
   fresh; s1=$store; mkdir -p "$work/m1-$n"
   run_timed t lazy_read "$s1" "$work/m1-$n"; lazy+=("$t")
@@ -94,6 +99,10 @@ for _ in $(seq 1 "$runs"); do
   if command -v skopeo >/dev/null; then
     run_timed t skopeo copy -q --src-tls-verify=false "docker://$ref" "oci:$work/oci-$n:x"; copy+=("$t")
   fi
+  fresh
+  run_timed t lazy_run "$store"; lrun+=("$t")
+  fresh
+  run_timed t full_run "$store"; frun+=("$t")
   rm -rf "$work"/store-* "$work"/oci-*
 done
 T[lazy]=$(median "${lazy[@]}")
@@ -106,5 +115,9 @@ printf '%-18s %10s\n' case seconds
 printf '%-18s %10.3f\n' lazy-first-byte "${T[lazy]}" full-first-byte "${T[full]}" \
   pull "${T[pull]}" pull-after-lazy "${T[after]}"
 if [ ${#copy[@]} -gt 0 ]; then printf '%-18s %10.3f\n' skopeo-copy "$(median "${copy[@]}")"; fi
+T[lrun]=$(median "${lrun[@]}")
+T[frun]=$(median "${frun[@]}")
+printf '%-18s %10.3f\n' lazy-run-true "${T[lrun]}" full-run-true "${T[frun]}"
+printf 'lazy / full run: %.3f\n' "$(echo "${T[lrun]} / ${T[frun]}" | bc -l)"
 printf 'lazy / full first byte: %.3f\n' "$(echo "${T[lazy]} / ${T[full]}" | bc -l)"
 printf 'pull after lazy / plain pull: %.2f\n' "$(echo "${T[after]} / ${T[pull]}" | bc -l)"

@@ -11,8 +11,11 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/dir_reader.h"
 #include "base/fs.h"
 #include "base/subprocess.h"
 #include "image/descriptor.h"
@@ -21,6 +24,7 @@
 #include "tests/support/busybox_image.h"
 #include "tests/support/registry_server.h"
 #include "tests/support/skip.h"
+#include "tests/support/tcp_proxy.h"
 
 using namespace imgbuild;
 
@@ -41,12 +45,16 @@ bool can_run() {
   return true;
 }
 
-// Files of mixed sizes; big.bin spans two 4 MiB chunks.
+// Files of mixed sizes; big.bin spans two 4 MiB chunks. A deep directory, and a file with a hard
+// link in another directory.
 constexpr const char* kDockerfile =
     "FROM busybox:latest\n"
-    "RUN mkdir -p /data/many && seq 1 200000 > /data/numbers && echo built > /data/note && "
+    "RUN mkdir -p /data/many /data/deep/a/b/c /data/deep/a/x /data/links/sub && "
+    "seq 1 200000 > /data/numbers && echo built > /data/note && "
     "dd if=/dev/urandom of=/data/big.bin bs=1M count=5 2>/dev/null && "
-    "for i in $(seq 1 50); do echo $i > /data/many/f$i; done && ln -s note /data/link\n"
+    "for i in $(seq 1 50); do echo $i > /data/many/f$i; done && ln -s note /data/link && "
+    "echo leaf > /data/deep/a/b/c/leaf && echo l > /data/links/l1 && "
+    "ln /data/links/l1 /data/links/sub/l2\n"
     "COPY hello.txt /data/hello.txt\n";
 
 struct Env {
@@ -67,6 +75,17 @@ struct Env {
     auto r = run_process(argv);
     REQUIRE(r);
     return *r;
+  }
+
+  // `mount --lazy ref` into the store store_root, at a new directory dir.path()/name; returns it.
+  std::string mount_lazy(const std::string& store_root, const std::string& ref,
+                         const std::string& name) {
+    std::string mnt = dir.path() + "/" + name;
+    REQUIRE(fs::make_dirs(mnt));
+    auto mounted = imgbuild(store_root, {"mount", "--lazy", ref, mnt});
+    INFO(mounted.err);
+    REQUIRE(mounted.exit_code == 0);
+    return mnt;
   }
 
   ProcessResult sh(const std::string& script) {
@@ -136,20 +155,44 @@ std::string tree_of(Env& env, const std::string& store_root, const std::string& 
   return listed.out;
 }
 
-// Regular files under dir still marked as not fetched (image/estargz_skeleton.h).
-int g_marked = 0;
-int count_marked(const std::string& dir) {
-  g_marked = 0;
+// In a store's lazy/ trees (image/estargz_skeleton.h): regular files with bytes, filled (the
+// placeholders' marker gone); placeholders; entries below the layers' roots.
+struct LazyCounts {
+  int filled = 0;
+  int placeholders = 0;
+  int deep = 0;
+};
+LazyCounts g_counts;
+LazyCounts count_lazy(const std::string& dir) {
+  g_counts = {};
   ::nftw(
       dir.c_str(),
-      [](const char* path, const struct stat* st, int, struct FTW*) {
-        if (S_ISREG(st->st_mode) && ::lgetxattr(path, "user.imgbuild.lazy", nullptr, 0) >= 0) {
-          ++g_marked;
-        }
+      [](const char* path, const struct stat* st, int, struct FTW* ftw) {
+        bool marked = ::lgetxattr(path, "user.imgbuild.lazy", nullptr, 0) >= 0;
+        if (S_ISREG(st->st_mode) && st->st_size > 0)
+          ++(marked ? g_counts.placeholders : g_counts.filled);
+        // lazy/sha256/<hex>/ENTRY/... (opaque markers are made with their directory)
+        if (ftw->level >= 4 && std::string_view(path + ftw->base) != ".wh..wh..opq")
+          ++g_counts.deep;
         return 0;
       },
       16, FTW_PHYS);
-  return g_marked;
+  return g_counts;
+}
+
+// "made" when every layer that has the directory path has made its children, "unmade" when none
+// has, else "mixed" (or "absent").
+std::string dir_state(const std::string& lazy_dir, const std::string& path) {
+  int made = 0, unmade = 0;
+  auto layers = fs::list_dir(lazy_dir + "/sha256", fs::MissingDir::kIsEmpty);
+  REQUIRE(layers);
+  for (const auto& layer : *layers) {
+    std::string p = lazy_dir + "/sha256/" + layer + "/" + path;
+    if (!fs::is_dir(p)) continue;
+    ++(::lgetxattr(p.c_str(), "user.imgbuild.lazydir", nullptr, 0) >= 0 ? unmade : made);
+  }
+  if (made + unmade == 0) return "absent";
+  return unmade == 0 ? "made" : made == 0 ? "unmade" : "mixed";
 }
 
 // app:1 built into a fresh store and pushed as eStargz; returns the store.
@@ -175,23 +218,32 @@ TEST_CASE("mount --lazy fetches the TOCs, then only the files that are opened") 
   std::string a = build_and_push_estargz(env, dest);
 
   std::string b = env.store("b");
-  std::string mnt = env.dir.path() + "/lazy-mnt";
-  REQUIRE(fs::make_dirs(mnt));
-  auto mounted = env.imgbuild(b, {"mount", "--lazy", dest, mnt});
-  INFO(mounted.err);
-  REQUIRE(mounted.exit_code == 0);
+  std::string mnt = env.mount_lazy(b, dest, "lazy-mnt");
   std::string lazy_dir = b + "/lazy";
-  int marked = count_marked(lazy_dir);
-  CHECK(marked > 50);  // busybox's files, numbers, big.bin, the 50 small files...
+  // Only the layers' root directories are made at first; each directory is made when first read.
+  CHECK(count_lazy(lazy_dir).deep == 0);
+  CHECK(dir_state(lazy_dir, "data") == "unmade");
+  CHECK(dir_state(lazy_dir, "bin") == "unmade");
+  auto listed = env.sh("ls " + mnt + "/data/deep/a/b");
+  CHECK(listed.out == "c\n");
+  for (const char* d : {"data", "data/deep", "data/deep/a", "data/deep/a/b"}) {
+    CHECK(dir_state(lazy_dir, d) == "made");
+  }
+  for (const char* d : {"bin", "data/many", "data/deep/a/x", "data/deep/a/b/c", "data/links"}) {
+    CHECK(dir_state(lazy_dir, d) == "unmade");
+  }
+  // A hard-linked file's other names are made with it: link counts are the image's.
+  CHECK(env.sh("stat -c %h " + mnt + "/data/links/l1").out == "2\n");
+  CHECK(dir_state(lazy_dir, "data/links/sub") == "made");
   // Metadata needs no fetch.
   auto stat = env.sh("stat -c '%s %a' " + mnt + "/data/big.bin && readlink " + mnt + "/data/link");
   CHECK(stat.out == "5242880 644\nnote\n");
-  CHECK(count_marked(lazy_dir) == marked);
+  CHECK(count_lazy(lazy_dir).filled == 0);
   // Opening a file fetches it, and only it.
   CHECK(env.sh("cat " + mnt + "/data/note").out == "built\n");
-  CHECK(count_marked(lazy_dir) == marked - 1);
+  CHECK(count_lazy(lazy_dir).filled == 1);
   auto sum = env.sh("md5sum < " + mnt + "/data/big.bin");
-  CHECK(count_marked(lazy_dir) == marked - 2);
+  CHECK(count_lazy(lazy_dir).filled == 2);
   auto expected = env.imgbuild(
       a, {"run", "--rm", "--network", "none", "app:1", "sh", "-c", "md5sum < /data/big.bin"});
   CHECK(sum.out == expected.out);
@@ -199,7 +251,9 @@ TEST_CASE("mount --lazy fetches the TOCs, then only the files that are opened") 
   // Modification times too: filling a placeholder keeps the image's. (The root is not in any
   // layer's tar, so its time is when each tree was made.)
   std::string listing = "find . -mindepth 1 -printf '%y %m %s %Ts %l %p\\n' | sort";
-  auto lazy_tree = env.sh("cd " + mnt + " && " + listing);
+  auto lazy_tree = env.sh("cd " + mnt + " && " + listing + " && find . -ls >/dev/null");
+  CHECK(count_lazy(lazy_dir).filled == 2);  // `find -ls` fetched nothing
+  CHECK(count_lazy(lazy_dir).placeholders > 50);
   REQUIRE(env.imgbuild(b, {"umount", mnt}).exit_code == 0);
   std::string amnt = env.dir.path() + "/full-mnt";
   REQUIRE(fs::make_dirs(amnt));
@@ -209,12 +263,161 @@ TEST_CASE("mount --lazy fetches the TOCs, then only the files that are opened") 
   CHECK(lazy_tree.out == full_tree.out);
   CHECK(count(lazy_tree.out, "\n") > 100);
 
+  // run --lazy: a writable mount over the lazy layers, whose copy-ups fill files first (append,
+  // chmod, rename, a link; a directory renamed whole). The same results as a run of the image.
+  std::string script =
+      "echo x >> /data/note && chmod 600 /data/many/f1 && mv /data/many/f2 /data/moved && "
+      "ln /data/numbers /data/numlink && mv /data/deep /data/deep2 && touch /data/many/f3 && "
+      "cat /data/note /data/many/f1 /data/moved /data/many/f3 /data/deep2/a/b/c/leaf && "
+      "stat -c %a /data/many/f1 && md5sum < /data/numlink && ls /data/deep2/a";
+  std::string c = env.store("c");
+  auto lazy_run =
+      env.imgbuild(c, {"run", "--lazy", "--rm", "--network", "none", dest, "sh", "-c", script});
+  INFO(lazy_run.err);
+  CHECK(lazy_run.exit_code == 0);
+  auto full_run =
+      env.imgbuild(a, {"run", "--rm", "--network", "none", "app:1", "sh", "-c", script});
+  CHECK(lazy_run.out == full_run.out);
+  CHECK(lazy_run.out.starts_with("built\nx\n1\n2\n3\nleaf\n600\n"));
+  auto after = count_lazy(c + "/lazy");
+  CHECK(after.filled >= 6);
+  CHECK(after.placeholders > 40);  // data/many's other files, numbers' layer-mates...
+  CHECK(env.imgbuild(c, {"run", "--lazy", "-d", dest, "true"}).err ==
+        "imgbuild: --lazy needs --rm and a foreground run, for now\n");
+
   // A later pull fetches the layers and the image runs from the store.
   auto pulled = env.imgbuild(b, {"pull", dest});
   INFO(pulled.err);
   REQUIRE(pulled.exit_code == 0);
   auto ran = env.imgbuild(b, {"run", "--rm", "--network", "none", dest, "cat", "/data/note"});
   CHECK(ran.out == "built\n");
+}
+
+// The acceptance, counted on a TCP proxy between imgbuild and the registry: mounting
+// and `find -ls` over the whole tree transfer the manifest, config and TOCs only, `cat` of one
+// small file < 1% of the layers' bytes; with the registry gone a read fails with EIO within a
+// bound, files already fetched still read, and the same read succeeds once it is back.
+TEST_CASE("mount --lazy through a proxy: bytes, and a registry that goes away") {
+  if (!can_run()) return;
+  auto& reg = testing::RegistryServer::shared(testing::RegistryServer::Auth::kNone);
+  Env env;
+  build_and_push_estargz(env, reg.host() + "/estargz/proxied:1");
+  int64_t layer_bytes = 0;
+  auto manifest = skopeo_raw(env, "docker://" + reg.host() + "/estargz/proxied:1");
+  for (const auto& l : manifest["layers"]) {
+    layer_bytes += l["size"].get<int64_t>();
+  }
+  auto proxy = testing::TcpProxy::start(reg.port());
+  REQUIRE(proxy);
+  std::string ref = (*proxy)->host() + "/estargz/proxied:1";
+  std::string b = env.store("b");
+  std::string mnt = env.mount_lazy(b, ref, "mnt");
+  uint64_t mount_bytes = (*proxy)->bytes();
+  CHECK(mount_bytes > 0);
+  CHECK(static_cast<int64_t>(mount_bytes) * 10 < layer_bytes);
+  auto found = env.sh("find " + mnt + " -ls | wc -l");
+  CHECK(std::stoi(found.out) > 100);
+  CHECK((*proxy)->bytes() == mount_bytes);  // nothing but the TOCs, fetched before the mount
+  CHECK(env.sh("cat " + mnt + "/data/many/f1").out == "1\n");
+  uint64_t cat_bytes = (*proxy)->bytes() - mount_bytes;
+  CHECK(cat_bytes > 0);
+  CHECK(static_cast<int64_t>(cat_bytes) * 100 < layer_bytes);
+
+  (*proxy)->set_refusing(true);
+  auto start = std::chrono::steady_clock::now();
+  auto failed = env.sh("cat " + mnt + "/data/many/f2");
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(failed.exit_code != 0);
+  CHECK(failed.err.find("Input/output error") != std::string::npos);
+  CHECK(seconds < 30);
+  CHECK(env.sh("cat " + mnt + "/data/many/f1").out == "1\n");  // fetched before: still there
+  CHECK(env.sh("ls " + mnt + "/data/many | wc -l").out == "50\n");
+
+  (*proxy)->set_refusing(false);
+  auto again = env.sh("cat " + mnt + "/data/many/f2");
+  CHECK(again.exit_code == 0);
+  CHECK(again.out == "2\n");
+  CHECK(env.imgbuild(b, {"umount", mnt}).exit_code == 0);
+  std::printf(
+      "lazy proxy: layers %lld B, mount %llu B, cat %llu B, refused read failed in %.2f s\n",
+      static_cast<long long>(layer_bytes), static_cast<unsigned long long>(mount_bytes),
+      static_cast<unsigned long long>(cat_bytes), seconds);
+}
+
+// Prefetch, and interop the other way: a layer made by stargz-snapshotter's own writer with
+// prioritized files (before a .prefetch.landmark), pushed as it is, mounts lazily with imgbuild;
+// the prioritized files are fetched in the background without being read, the others are not.
+TEST_CASE("mount --lazy prefetches the files before the landmark") {
+  if (!can_run()) return;
+  auto& reg = testing::RegistryServer::shared(testing::RegistryServer::Auth::kNone);
+  Env env;
+  std::string d = env.dir.path();
+  REQUIRE(env.sh("mkdir -p " + d + "/tree/first " + d + "/tree/later && echo one > " + d +
+                 "/tree/first/a && echo two > " + d + "/tree/first/b && echo three > " + d +
+                 "/tree/later/c && tar --numeric-owner -C " + d + "/tree -cf " + d +
+                 "/layer.tar first later")
+              .exit_code == 0);
+  auto built = env.sh(std::string(ESTARGZ_CHECK_BINARY) + " build " + d + "/layer.tar " + d +
+                      "/layer.esgz first/a first/b");
+  INFO(built.err);
+  REQUIRE(built.exit_code == 0);
+  auto made = nlohmann::json::parse(built.out);
+  // An OCI layout holding the layer as the writer made it, copied to the registry unchanged.
+  std::string layout = d + "/layout";
+  REQUIRE(fs::make_dirs(layout + "/blobs/sha256"));
+  auto add_blob = [&](const std::string& data) {
+    auto digest = image::Digest::of(data);
+    REQUIRE(fs::write_file_atomic(layout + "/blobs/sha256/" + std::string(digest.hex()), data));
+    return digest.str();
+  };
+  auto blob = fs::read_file(d + "/layer.esgz");
+  REQUIRE(blob);
+  std::string config =
+      nlohmann::json{{"architecture", "amd64"},
+                     {"os", "linux"},
+                     {"rootfs", {{"type", "layers"}, {"diff_ids", {made["diffID"]}}}},
+                     {"config", nlohmann::json::object()}}
+          .dump();
+  nlohmann::json layer = {
+      {"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"},
+      {"digest", add_blob(*blob)},
+      {"size", blob->size()},
+      {"annotations", {{"containerd.io/snapshot/stargz/toc.digest", made["tocDigest"]}}}};
+  std::string manifest = nlohmann::json{
+      {"schemaVersion", 2},
+      {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+      {"config",
+       {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+        {"digest", add_blob(config)},
+        {"size", config.size()}}},
+      {"layers", {layer}}}.dump();
+  nlohmann::json index = {{"schemaVersion", 2},
+                          {"manifests",
+                           {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                             {"digest", add_blob(manifest)},
+                             {"size", manifest.size()},
+                             {"annotations", {{"org.opencontainers.image.ref.name", "1"}}}}}}};
+  REQUIRE(fs::write_file_atomic(layout + "/index.json", index.dump()));
+  REQUIRE(fs::write_file_atomic(layout + "/oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}"));
+  std::string ref = reg.host() + "/estargz/landmark:1";
+  auto copied = env.sh("skopeo copy --dest-tls-verify=false oci:" + layout + ":1 docker://" + ref);
+  INFO(copied.err);
+  REQUIRE(copied.exit_code == 0);
+
+  std::string b = env.store("b");
+  std::string mnt = env.mount_lazy(b, ref, "mnt");
+  // Nothing reads the mount: the prefetch fills first/a and first/b on its own.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (count_lazy(b + "/lazy").filled < 2 && std::chrono::steady_clock::now() < deadline) {
+    ::usleep(50'000);
+  }
+  CHECK(count_lazy(b + "/lazy").filled == 2);
+  CHECK(dir_state(b + "/lazy", "later") == "unmade");
+  CHECK(env.sh("cat " + mnt + "/first/a " + mnt + "/later/c").out == "one\nthree\n");
+  CHECK(count_lazy(b + "/lazy").filled == 3);
+  CHECK(env.sh("cd " + mnt + " && find first later | sort").out ==
+        "first\nfirst/a\nfirst/b\nlater\nlater/c\n");
+  CHECK(env.imgbuild(b, {"umount", mnt}).exit_code == 0);
 }
 
 TEST_CASE("push --compression estargz writes layers the stargz reader verifies") {

@@ -5,8 +5,9 @@
 //	estargz-check verify BLOB TOC_DIGEST   open BLOB, verify its TOC against TOC_DIGEST and every
 //	                                       chunk of every regular file against the TOC; prints a
 //	                                       summary line, exits 1 on any failure
-//	estargz-check build TAR OUT            convert the plain tar TAR to an eStargz blob OUT with the
-//	                                       reference writer; prints {"tocDigest":..,"diffID":..}
+//	estargz-check build TAR OUT [FILE...]  convert the plain tar TAR to an eStargz blob OUT with the
+//	                                       reference writer, FILEs first (prioritized, before a
+//	                                       .prefetch.landmark); prints {"tocDigest":..,"diffID":..}
 package main
 
 import (
@@ -116,7 +117,7 @@ func verify(blobPath, tocDigest string) {
 	fmt.Printf("ok: %d entries, %d files, %d chunks verified\n", entries, files, chunks)
 }
 
-func build(tarPath, outPath string) {
+func build(tarPath, outPath string, prioritized []string) {
 	f, err := os.Open(tarPath)
 	if err != nil {
 		fail("%v", err)
@@ -125,7 +126,11 @@ func build(tarPath, outPath string) {
 	if err != nil {
 		fail("%v", err)
 	}
-	blob, err := estargz.Build(io.NewSectionReader(f, 0, st.Size()))
+	var opts []estargz.Option
+	if len(prioritized) > 0 {
+		opts = append(opts, estargz.WithPrioritizedFiles(prioritized))
+	}
+	blob, err := estargz.Build(io.NewSectionReader(f, 0, st.Size()), opts...)
 	if err != nil {
 		fail("build %s: %v", tarPath, err)
 	}
@@ -150,9 +155,9 @@ func build(tarPath, outPath string) {
 func main() {
 	if len(os.Args) == 4 && os.Args[1] == "verify" {
 		verify(os.Args[2], os.Args[3])
-	} else if len(os.Args) == 4 && os.Args[1] == "build" {
-		build(os.Args[2], os.Args[3])
+	} else if len(os.Args) >= 4 && os.Args[1] == "build" {
+		build(os.Args[2], os.Args[3], os.Args[4:])
 	} else {
-		fail("usage: estargz-check verify BLOB TOC_DIGEST | build TAR OUT")
+		fail("usage: estargz-check verify BLOB TOC_DIGEST | build TAR OUT [FILE...]")
 	}
 }

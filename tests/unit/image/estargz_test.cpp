@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "base/fs.h"
@@ -277,4 +279,51 @@ TEST_CASE("eStargz index resolves chunks to blob ranges that inflate to the file
              Catch::Contains("chunks end before the file does"));
   CHECK_THAT(refused([&](estargz::Toc& t) { find(t, "small").chunk_digest = "md5:x"; }),
              Catch::Contains("bad chunk digest"));
+}
+
+TEST_CASE("eStargz index lists directories' children, implies parents, and finds the prefetch") {
+  estargz::Toc toc;
+  toc.version = 1;
+  int64_t offset = 0;
+  auto add = [&](std::string name, std::string type, int64_t size = 0, std::string link = "") {
+    estargz::TocEntry e;
+    e.name = std::move(name);
+    e.type = std::move(type);
+    e.size = size;
+    e.link_name = std::move(link);
+    if (size > 0) {
+      e.offset = offset;
+      offset += 10;
+      e.chunk_digest = "sha256:" + std::string(64, '0');
+    }
+    toc.entries.push_back(e);
+  };
+  add("a/b/f", "reg", 3);
+  add("p", "reg", 3);
+  add(".prefetch.landmark", "reg", 1);
+  add("q", "reg", 3);
+  add("l", "hardlink", 0, "p");
+  add("a/s", "symlink", 0, "b");
+  auto index = EstargzIndex::build(toc, 100);
+  REQUIRE(index);
+  auto names = [&](std::string_view dir) {
+    std::vector<std::string> out;
+    for (const auto* e : index->children(dir)) out.push_back(EstargzIndex::clean(e->name));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  CHECK(names("") == std::vector<std::string>{".prefetch.landmark", "a", "l", "p", "q"});
+  CHECK(names("a") == std::vector<std::string>{"a/b", "a/s"});
+  CHECK(names("a/b") == std::vector<std::string>{"a/b/f"});
+  CHECK(names("p").empty());
+  REQUIRE(index->lookup("a/b") != nullptr);
+  CHECK(index->lookup("a/b")->type == "dir");
+  CHECK(index->lookup("a/b")->mode == 0755);
+  CHECK(index->hardlinks_to("p") == std::vector<std::string>{"l"});
+  CHECK(index->prefetch() == std::vector<std::string>{"a/b/f", "p"});
+
+  add("q/under", "reg", 0);  // below a regular file
+  auto refused = EstargzIndex::build(toc, 100);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message() == "eStargz TOC: entry \"q/under\": a parent is not a directory");
 }
