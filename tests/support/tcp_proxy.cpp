@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/eintr.h"
+
 namespace imgbuild::testing {
 namespace {
 
@@ -21,8 +23,7 @@ sockaddr_in loopback(int port) {
 // Writes all of data; false when the peer went away.
 bool send_all(int fd, const char* data, size_t size) {
   while (size > 0) {
-    ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = sys::retry_eintr([&] { return ::send(fd, data, size, MSG_NOSIGNAL); });
     if (n <= 0) return false;
     data += n;
     size -= static_cast<size_t>(n);
@@ -93,8 +94,8 @@ void TcpProxy::relay(UniqueFd client, uint64_t generation) {
   // Poll with a short timeout so a cut (generation bump) takes effect on an idle connection.
   while (generation_ == generation) {
     pollfd fds[2] = {{client.get(), POLLIN, 0}, {server.get(), POLLIN, 0}};
-    int n = ::poll(fds, 2, 100);
-    if (n < 0 && errno != EINTR) return;
+    int n = sys::retry_eintr([&] { return ::poll(fds, 2, 100); });
+    if (n < 0) return;
     for (int i = 0; i < 2 && n > 0; ++i) {
       if (!fds[i].revents) continue;
       int from = i == 0 ? client.get() : server.get();
