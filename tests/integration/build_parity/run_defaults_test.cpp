@@ -33,6 +33,16 @@ struct Env {
     REQUIRE(r);
     return *r;
   }
+  // `imgbuild -q -t tag CTX` of a context holding just this Dockerfile, on a local busybox.
+  ProcessResult build(const std::string& tag, const std::string& dockerfile) {
+    if (!fs::exists(store)) {
+      testing::import_busybox(store, "busybox:latest", dir.path() + "/busybox.tar");
+    }
+    std::string ctx = dir.path() + "/ctx";
+    REQUIRE(fs::make_dirs(ctx));
+    REQUIRE(fs::write_file_atomic(ctx + "/Dockerfile", dockerfile));
+    return imgbuild({"-q", "-t", tag, ctx});
+  }
 };
 
 }  // namespace
@@ -40,21 +50,17 @@ struct Env {
 TEST_CASE("RUN steps get HOME from the step user's passwd entry unless ENV sets it") {
   if (!can_run()) return;
   Env env;
-  testing::import_busybox(env.store, "busybox:latest", env.dir.path() + "/busybox.tar");
-  std::string ctx = env.dir.path() + "/ctx";
-  REQUIRE(fs::make_dirs(ctx));
-  REQUIRE(fs::write_file_atomic(ctx + "/Dockerfile",
-                                "FROM busybox\n"
-                                "RUN mkdir -m 0777 /out && "
-                                "echo \"$HOME\" > /out/root\n"
-                                "USER app\n"
-                                "RUN echo \"$HOME\" > /out/app\n"
-                                "USER 1234:1234\n"
-                                "RUN echo \"$HOME\" > /out/numeric\n"
-                                "USER root\n"
-                                "ENV HOME=/custom\n"
-                                "RUN echo \"$HOME\" > /out/env\n"));
-  auto built = env.imgbuild({"-q", "-t", "homes", ctx});
+  auto built = env.build("homes",
+                         "FROM busybox\n"
+                         "RUN mkdir -m 0777 /out && "
+                         "echo \"$HOME\" > /out/root\n"
+                         "USER app\n"
+                         "RUN echo \"$HOME\" > /out/app\n"
+                         "USER 1234:1234\n"
+                         "RUN echo \"$HOME\" > /out/numeric\n"
+                         "USER root\n"
+                         "ENV HOME=/custom\n"
+                         "RUN echo \"$HOME\" > /out/env\n");
   INFO(built.err);
   REQUIRE(built.exit_code == 0);
   auto ran = env.imgbuild(
@@ -67,19 +73,15 @@ TEST_CASE("RUN steps get HOME from the step user's passwd entry unless ENV sets 
 TEST_CASE("RUN --mount=type=tmpfs is a real tmpfs of the given size that leaves nothing behind") {
   if (!can_run()) return;
   Env env;
-  testing::import_busybox(env.store, "busybox:latest", env.dir.path() + "/busybox.tar");
-  std::string ctx = env.dir.path() + "/ctx";
-  REQUIRE(fs::make_dirs(ctx));
-  REQUIRE(fs::write_file_atomic(
-      ctx + "/Dockerfile",
+  auto built = env.build(
+      "tmpfs",
       "FROM busybox\n"
       "RUN --mount=type=tmpfs,target=/scratch,size=1m "
       "grep ' /scratch ' /proc/mounts > /mounts && echo data > /scratch/file && "
       "if dd if=/dev/zero of=/scratch/big bs=1024 count=2048 2>/dev/null; then echo fits; "
       "else echo full; fi > /dd\n"
       "RUN --mount=type=tmpfs,target=/scratch ls -A /scratch > /second\n"
-      "RUN if [ -e /scratch/file ]; then echo left; else echo clean; fi > /after\n"));
-  auto built = env.imgbuild({"-q", "-t", "tmpfs", ctx});
+      "RUN if [ -e /scratch/file ]; then echo left; else echo clean; fi > /after\n");
   INFO(built.err);
   REQUIRE(built.exit_code == 0);
   auto ran = env.imgbuild({"run", "--rm", "tmpfs", "cat", "/mounts", "/dd", "/second", "/after"});
@@ -94,12 +96,7 @@ TEST_CASE("RUN --mount=type=tmpfs is a real tmpfs of the given size that leaves 
 TEST_CASE("RUN --mount=type=tmpfs refuses a size it cannot read") {
   if (!can_run()) return;
   Env env;
-  testing::import_busybox(env.store, "busybox:latest", env.dir.path() + "/busybox.tar");
-  std::string ctx = env.dir.path() + "/ctx";
-  REQUIRE(fs::make_dirs(ctx));
-  REQUIRE(fs::write_file_atomic(ctx + "/Dockerfile",
-                                "FROM busybox\nRUN --mount=type=tmpfs,target=/t,size=1x true\n"));
-  auto built = env.imgbuild({"-q", "-t", "bad", ctx});
+  auto built = env.build("bad", "FROM busybox\nRUN --mount=type=tmpfs,target=/t,size=1x true\n");
   CHECK(built.exit_code != 0);
   CHECK(built.err.find("--mount type=tmpfs: invalid size: '1x'") != std::string::npos);
 }
@@ -108,7 +105,7 @@ TEST_CASE("build --platform refuses an architecture the machine cannot run") {
   if (!can_run()) return;
 #if defined(__x86_64__)
   if (fs::exists("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
-    WARN("SKIPPED: this machine has an arm64 emulator");
+    testing::skip("this machine has an arm64 emulator");
     return;
   }
   Env env;
@@ -119,7 +116,7 @@ TEST_CASE("build --platform refuses an architecture the machine cannot run") {
         "imgbuild: --platform linux/arm64: this machine runs linux/amd64 and has no emulator for "
         "arm64 (install qemu-user-static and binfmt-support)\n");
 #else
-  WARN("SKIPPED: written for an amd64 machine");
+  testing::skip("written for an amd64 machine");
 #endif
 }
 
@@ -128,13 +125,9 @@ TEST_CASE("build --platform refuses an architecture the machine cannot run") {
 TEST_CASE("a RUN step that changes nothing leaves an empty layer") {
   if (!can_run()) return;
   Env env;
-  testing::import_busybox(env.store, "busybox:latest", env.dir.path() + "/busybox.tar");
-  std::string ctx = env.dir.path() + "/ctx";
-  REQUIRE(fs::make_dirs(ctx));
-  REQUIRE(fs::write_file_atomic(ctx + "/Dockerfile",
-                                "FROM busybox\nRUN true\nRUN cat /etc/hosts >/dev/null\n"
-                                "RUN echo data > /tmp/file\n"));
-  auto built = env.imgbuild({"-q", "-t", "quiet", ctx});
+  auto built = env.build("quiet",
+                         "FROM busybox\nRUN true\nRUN cat /etc/hosts >/dev/null\n"
+                         "RUN echo data > /tmp/file\n");
   INFO(built.err);
   REQUIRE(built.exit_code == 0);
   auto layers = [&](const std::string& image) {
