@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cerrno>
 
@@ -124,10 +125,16 @@ TEST_CASE("imgbuild mount, list, write, umount; killed servers can be cleaned",
     auto m = imgbuild_cmd(root, {"mount", "app:1", f.mnt()});
     INFO(m.err);
     REQUIRE(m.exit_code == 0);
-    auto records = fs::list_dir(root + "/mounts", fs::MissingDir::kIsError);
-    REQUIRE(records);
-    REQUIRE(records->size() == 1);
-    std::string record = root + "/mounts/" + records->front();
+    auto names = fs::list_dir(root + "/mounts", fs::MissingDir::kIsError);
+    REQUIRE(names);
+    std::vector<std::string> records;  // beside each record: the server's log
+    for (const auto& n : *names) {
+      if (n.ends_with(".json")) records.push_back(n);
+    }
+    REQUIRE(records.size() == 1);
+    CHECK(std::ranges::count(*names,
+                             records.front().substr(0, records.front().size() - 5) + ".log") == 1);
+    std::string record = root + "/mounts/" + records.front();
     REQUIRE(fs::write_file_atomic(record, "{\"manifests\": ["));
     const std::string damaged = "mount record " + record +
                                 ": [json.exception.parse_error.101] parse error at line 1, column "
@@ -150,6 +157,7 @@ TEST_CASE("imgbuild mount, list, write, umount; killed servers can be cleaned",
     CHECK(um.err == "[Warning] umount: removing unreadable " + damaged + "\n");
     CHECK_FALSE(mounted(f.mnt()));
     CHECK_FALSE(fs::exists(record));
+    CHECK(fs::list_dir(root + "/mounts", fs::MissingDir::kIsError)->empty());  // the log too
     CHECK(imgbuild_cmd(root, {"mount"}).exit_code == 0);
   }
 
