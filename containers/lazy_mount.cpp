@@ -199,6 +199,9 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
   filler->options.retry.max_attempts = 3;
   filler->options.retry.max_delay = std::chrono::milliseconds(1000);
   filler->options.retry.max_retry_after = std::chrono::milliseconds(2000);
+  // A registry that accepts and then stalls fails a read in at most ~3 x (10 s + 1 s).
+  filler->options.retry.connect_seconds = 5;
+  filler->options.retry.stall_seconds = 10;
   std::vector<size_t> missing;
   for (size_t i = 0; i < layers.size(); ++i) {
     if (!store.has_layer(diff_ids[i])) missing.push_back(i);

@@ -57,7 +57,8 @@ struct HttpRequest {
   // Cap on a collected 2xx body (non-sink requests); a larger one is a kLimit error. Error
   // bodies (non-2xx) are cut at kMaxErrorBodyBytes instead, keeping the status (limits.h).
   size_t max_body = kMaxResponseBodyBytes;
-  // Seconds without progress before the transfer is abandoned.
+  // Seconds to connect, and seconds without progress before the transfer is abandoned.
+  long connect_timeout = 30;
   long low_speed_timeout = 60;
 };
 

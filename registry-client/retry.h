@@ -22,6 +22,11 @@ struct RetryPolicy {
   std::chrono::milliseconds base_delay{200};
   std::chrono::milliseconds max_delay{10'000};
   std::chrono::milliseconds max_retry_after{60'000};
+  // Per try: seconds to connect, and seconds without a byte moving before the try fails as a
+  // network error (and is retried). Lazy reads use short ones so a stalled registry fails the
+  // read within a bound (containers/lazy_mount.cpp).
+  long connect_seconds = 30;
+  long stall_seconds = 60;
 };
 
 bool is_retryable_status(int status);

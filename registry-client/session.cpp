@@ -159,6 +159,7 @@ Status Session::ping() {
     HttpRequest req;
     req.url = candidates[i] + "/v2/";
     req.tls_verify = insecure_ ? TlsVerify::kOff : TlsVerify::kOn;
+    set_timeouts(req);
     RetryPolicy policy = options_.retry;
     if (!last_candidate) policy.max_attempts = 1;
     auto r = perform_with_retries(transport_, req, policy, sleeper());
@@ -204,6 +205,7 @@ Status Session::ping() {
       HttpRequest req;
       req.url = base_url_ + "/v2/";
       req.tls_verify = insecure_ ? TlsVerify::kOff : TlsVerify::kOn;
+      set_timeouts(req);
       if (!authorization_.empty()) req.headers.emplace_back("Authorization", authorization_);
       auto r = TRY(transport_.perform(req));
       if (r.status == 401 || r.status == 403) {
@@ -246,6 +248,11 @@ Status Session::authenticate(const std::vector<std::string>& extra_scopes) {
   return {};
 }
 
+void Session::set_timeouts(HttpRequest& req) const {
+  req.connect_timeout = options_.retry.connect_seconds;
+  req.low_speed_timeout = options_.retry.stall_seconds;
+}
+
 Result<HttpResponse> Session::send_once(const Request& request, const std::string& url,
                                         bool with_auth, TransferProgress* progress) {
   HttpRequest req;
@@ -257,6 +264,7 @@ Result<HttpResponse> Session::send_once(const Request& request, const std::strin
   req.sink = request.sink;
   req.max_body = request.max_body;
   req.tls_verify = insecure_ ? TlsVerify::kOff : TlsVerify::kOn;
+  set_timeouts(req);
   if (with_auth) {
     std::lock_guard lock(mu_);
     if (auth_scheme_ == AuthScheme::kBearer &&

@@ -86,6 +86,8 @@ class Session {
                                  TransferProgress* progress);
   std::vector<std::string> scopes() const;
   SleepFunction sleeper() const;
+  // The retry policy's per-try connect and stall timeouts.
+  void set_timeouts(HttpRequest& req) const;
 
   HttpTransport& transport_;
   std::string registry_;

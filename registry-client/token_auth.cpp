@@ -74,6 +74,8 @@ Result<BearerToken> fetch_token(HttpTransport& transport, const TokenRequest& t,
                                             redact_url(t.realm));
   }
   HttpRequest req = token_http_request(t);
+  req.connect_timeout = policy.connect_seconds;
+  req.low_speed_timeout = policy.stall_seconds;
   auto r = perform_with_retries(transport, req, policy, sleep);
   std::string what = "token service " + redact_url(t.realm) + " for " + t.registry;
   if (!r) return fail(r.error().with_context(what));
