@@ -15,6 +15,7 @@ test_pkgs=(catch2 libcpp-httplib-dev clang-16 libclang-rt-16-dev clang-format
   docker-registry apache2-utils skopeo umoci oci-image-tool fuse-overlayfs runc curl
   python3 xz-utils bzip2 zstd docker.io
   golang-go golang-github-containerd-stargz-snapshotter-dev  # tests/tools/estargz-check
+  stargz-snapshotter containerd  # ctr-remote on a private containerd (tests/interop)
   openssh-client  # ssh-agent and ssh-keygen for the build --ssh test
   autoconf automake perl)  # the last three build and run pjdfstest (tests/suites/run.sh)
 bench_pkgs=(hyperfine debootstrap buildah podman crun docker.io)
