@@ -27,7 +27,6 @@ import json
 import os
 import re
 import signal
-import stat
 import subprocess
 import sys
 import tarfile
@@ -36,6 +35,7 @@ import time
 SKIP = 77
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from peers import PeerError as Failure, Peers, log, run  # noqa: E402
+from trees import entry, tree_of_dir  # noqa: E402
 
 DOCKER_SCHEMA2 = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
@@ -100,16 +100,6 @@ class Services(Peers):
 # Trees: path -> {type, mode, owner, size, sha256, link}.
 
 
-def entry(kind, mode, uid, gid, size=None, digest=None, link=None):
-    e = {"type": kind, "mode": "%04o" % (mode & 0o7777), "owner": "%d:%d" % (uid, gid)}
-    if kind == "file":
-        e["size"] = size
-        e["sha256"] = digest
-    if link is not None:
-        e["link"] = link
-    return e
-
-
 def norm(name):
     return "/" + "/".join(p for p in name.split("/") if p not in ("", "."))
 
@@ -139,32 +129,6 @@ def tree_of_export(archive):
                 tree[path] = entry("fifo", m.mode, m.uid, m.gid)
             else:
                 raise Failure("%s: unexpected tar member type %r" % (m.name, m.type))
-    return tree
-
-
-def tree_of_dir(root):
-    tree = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            p = os.path.join(dirpath, name)
-            st = os.lstat(p)
-            path = "/" + os.path.relpath(p, root)
-            m = st.st_mode
-            if stat.S_ISREG(m):
-                h = hashlib.sha256()
-                with open(p, "rb") as f:
-                    for chunk in iter(lambda: f.read(1 << 20), b""):
-                        h.update(chunk)
-                tree[path] = entry("file", m, st.st_uid, st.st_gid, st.st_size, h.hexdigest())
-            elif stat.S_ISDIR(m):
-                tree[path] = entry("dir", m, st.st_uid, st.st_gid)
-            elif stat.S_ISLNK(m):
-                tree[path] = entry("symlink", 0o777, st.st_uid, st.st_gid, link=os.readlink(p))
-            elif stat.S_ISCHR(m) or stat.S_ISBLK(m):
-                tree[path] = entry("dev %d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev)), m,
-                                   st.st_uid, st.st_gid)
-            elif stat.S_ISFIFO(m):
-                tree[path] = entry("fifo", m, st.st_uid, st.st_gid)
     return tree
 
 
