@@ -39,6 +39,9 @@ Result<int> run_prune(const GlobalOptions& globals, const PruneArgs& args) {
   for (const auto& d : report.lazy_layers) {
     std::printf("deleted lazily fetched layer: %s\n", d.str().c_str());
   }
+  for (const auto& d : report.partial_blobs) {
+    std::printf("deleted partial blob: %s\n", d.str().c_str());
+  }
   std::printf("Total reclaimed space: %s\n", human_size(report.reclaimed_bytes).c_str());
   return 0;
 }

@@ -21,6 +21,7 @@
 #include "containers/lazy_prefetch.h"
 #include "image/estargz_skeleton.h"
 #include "image/estargz_toc.h"
+#include "image/partial_blob.h"
 #include "registry-client/estargz_remote.h"
 #include "registry-client/pull.h"
 #include "registry-client/remote_layers.h"
@@ -39,7 +40,8 @@ struct Filler {
   registry::ClientOptions options;
   std::vector<std::string> dirs;                              // parallel to lowers
   std::vector<std::shared_ptr<image::EstargzIndex>> indexes;  // null for whole layers
-  std::vector<image::Digest> blobs;
+  std::vector<image::Descriptor> blobs;
+  std::optional<image::Store> store;
   std::mutex mu;  // one fetch at a time, on one connection
   std::unique_ptr<registry::Connection> connection;
   // Directories made (image/estargz_skeleton.h), by layer; called under imgfs's lock, then this.
@@ -79,9 +81,10 @@ struct Filler {
     if (!fd) return fail_errno("open", full);
     struct stat before {};
     if (::fstat(fd.get(), &before) < 0) return fail_errno("fstat", full);
+    auto keep = [&](int64_t offset, std::string_view bytes) { keep_bytes(layer, offset, bytes); };
     for (const auto& chunk : index.chunks(data_path)) {
-      std::string data =
-          TRY(registry::fetch_estargz_chunk(connection->session(), blobs[layer], chunk));
+      std::string data = TRY(registry::fetch_estargz_chunk(
+          connection->session(), blobs[layer].digest, chunk, nullptr, keep));
       TRY(sys::pwrite_all(fd.get(), data, chunk.file_offset, full));
     }
     // The image's times, not the fetch's.
@@ -92,6 +95,25 @@ struct Filler {
     }
     return {};
   }
+
+  // The layer's blob bytes a fill fetched, kept for a later pull (image/partial_blob.h): only a
+  // help, so a failure is logged and forgotten. Called under mu.
+  void keep_bytes(size_t layer, int64_t offset, std::string_view bytes) {
+    if (partials.size() != dirs.size()) partials.resize(dirs.size());
+    if (!partials[layer]) {
+      if (store->has_blob(blobs[layer].digest)) return;  // pulled meanwhile
+      auto created = image::PartialBlob::create(*store, blobs[layer]);
+      if (!created) {
+        log::debug("lazy: " + created.error().message());
+        return;
+      }
+      partials[layer] = std::make_unique<image::PartialBlob>(std::move(*created));
+    }
+    if (auto st = partials[layer]->add(offset, bytes); !st) {
+      log::debug("lazy: " + st.error().message());
+    }
+  }
+  std::vector<std::unique_ptr<image::PartialBlob>> partials;  // by layer, opened on first use
 
   // Starts the prefetch (containers/lazy_prefetch.h), once the mount serves.
   void start_prefetch() {
@@ -121,8 +143,9 @@ struct Filler {
 // connection per worker: after the metadata, the biggest cost on the way to the mount. The result
 // is parallel to layers (null for the others).
 Result<std::vector<std::shared_ptr<image::EstargzIndex>>> fetch_indexes(
-    const image::Reference& ref, const std::vector<image::Descriptor>& layers,
-    const std::vector<size_t>& missing, const registry::ClientOptions& options, int64_t* fetched) {
+    const image::Store& store, const image::Reference& ref,
+    const std::vector<image::Descriptor>& layers, const std::vector<size_t>& missing,
+    const registry::ClientOptions& options, int64_t* fetched) {
   std::vector<std::shared_ptr<image::EstargzIndex>> out(layers.size());
   std::vector<std::optional<Error>> errors(layers.size());
   std::vector<int64_t> bytes(layers.size(), 0);
@@ -140,7 +163,18 @@ Result<std::vector<std::shared_ptr<image::EstargzIndex>>> fetch_indexes(
         }
         connection = std::move(*opened);
       }
-      auto index = registry::fetch_estargz_index(connection->session(), layers[i], &bytes[i]);
+      // The footer and TOC are the start of what a later pull finds here (image/partial_blob.h).
+      std::optional<image::PartialBlob> partial;
+      auto keep = [&](int64_t offset, std::string_view data) {
+        if (!partial) {
+          if (store.has_blob(layers[i].digest)) return;
+          auto created = image::PartialBlob::create(store, layers[i]);
+          if (!created) return log::debug("lazy: " + created.error().message());
+          partial = std::move(*created);
+        }
+        if (auto st = partial->add(offset, data); !st) log::debug("lazy: " + st.error().message());
+      };
+      auto index = registry::fetch_estargz_index(connection->session(), layers[i], &bytes[i], keep);
       if (!index) {
         errors[i] = index.error();
         continue;
@@ -206,7 +240,8 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
   for (size_t i = 0; i < layers.size(); ++i) {
     if (!store.has_layer(diff_ids[i])) missing.push_back(i);
   }
-  auto indexes = TRY(fetch_indexes(ref, layers, missing, options, &out.bytes_fetched));
+  auto indexes = TRY(fetch_indexes(store, ref, layers, missing, options, &out.bytes_fetched));
+  filler->store = store;
   std::string lazy_root = store.lazy_dir();
   for (size_t i = 0; i < layers.size(); ++i) {
     std::shared_ptr<image::EstargzIndex> index = indexes[i];
@@ -221,7 +256,7 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
     }
     filler->dirs.push_back(dir);
     filler->indexes.push_back(index);
-    filler->blobs.push_back(layers[i].digest);
+    filler->blobs.push_back(layers[i]);
   }
   // Top first, as imgfs takes them.
   std::reverse(filler->dirs.begin(), filler->dirs.end());

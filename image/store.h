@@ -97,6 +97,7 @@ struct PruneReport {
   std::vector<Digest> blobs;            // removed blobs
   std::vector<Digest> layers;           // removed unpacked layers (diff IDs)
   std::vector<Digest> lazy_layers;      // removed lazily fetched layers (blob digests)
+  std::vector<Digest> partial_blobs;    // removed partial blobs (image/partial_blob.h)
   uint64_t reclaimed_bytes = 0;         // apparent size of what was removed
 };
 
@@ -127,8 +128,9 @@ class Store {
   std::string cache_records_dir() const;  // <root>/cache/records
   std::string containers_dir() const;     // <root>/containers
   std::string mounts_dir() const;         // <root>/mounts
-  // <root>/lazy/sha256: a lazily mounted layer's tree, <blob hex>, filled as it is read. prune
-  // keeps one while a manifest it keeps (a tagged image, a mount's record) has that blob.
+  // <root>/lazy/sha256: a lazily mounted layer's tree, <blob hex>, filled as it is read, and the
+  // blob bytes fetched for it (image/partial_blob.h). prune keeps them while a manifest it keeps
+  // (a tagged image, a mount's record) has that blob (the bytes only until the blob is whole).
   std::string lazy_dir() const;
 
   Result<Lease> lease() const;

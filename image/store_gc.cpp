@@ -229,9 +229,27 @@ Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, Pr
       report.reclaimed_bytes += size;
     }
   }
+  // What lazy mounts fetched of a blob (image/partial_blob.h): kept like the lazy trees, and
+  // dropped once the whole blob is in the store.
+  for (const auto& name : lazy_names) {
+    size_t dot = name.find('.');
+    if (dot == std::string::npos || !is_sha256_hex(std::string_view(name).substr(0, dot))) continue;
+    std::string_view ext = std::string_view(name).substr(dot);
+    if (ext != ".partial" && ext != ".ranges") continue;
+    Digest d = Digest::from_hex(name.substr(0, dot));
+    if (marks.blobs.contains(d) && !store.has_blob(d)) continue;
+    std::string path = fs::join(paths.lazy, name);
+    uint64_t size = tree_size(path, true);
+    if (::unlink(path.c_str()) < 0) {
+      if (errno == ENOENT) continue;
+      return fail_errno("unlink", path);
+    }
+    if (ext == ".partial") report.partial_blobs.push_back(d);
+    report.reclaimed_bytes += size;
+  }
   TRY(fs::sync_dir(paths.blobs));
   TRY(fs::sync_dir(paths.layers));
-  if (!report.lazy_layers.empty()) TRY(fs::sync_dir(paths.lazy));
+  if (!report.lazy_layers.empty() || !report.partial_blobs.empty()) TRY(fs::sync_dir(paths.lazy));
   return report;
 }
 

@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "image/blob_writer.h"
+#include "image/byte_ranges.h"
 
 namespace imgbuild::registry {
 std::string blob_path(const Session& session, const image::Digest& digest) {
@@ -34,28 +35,69 @@ std::string with_digest_query(const std::string& location, const image::Digest& 
 }
 
 Status fetch_blob(Session& session, const image::Store& store, const image::Descriptor& blob,
-                  Progress* progress, const std::atomic<bool>* cancel, const BlobTee& tee) {
+                  Progress* progress, const std::atomic<bool>* cancel, const BlobTee& tee,
+                  LocalBytes* local) {
   std::string what = "blob " + blob.digest.str();
   image::BlobWriter writer = TRY_CTX(store.blob_writer(), what);
   int64_t written = 0;
+  int64_t downloaded = 0;
   std::optional<Error> tee_error;
-  if (progress != nullptr) progress->begin(blob.digest, blob.size, "Downloading");
   // Registries may send bytes beyond the descriptor's size; stop reading at once rather than
   // filling the disk (the digest check would fail anyway).
   const int64_t limit = blob.size;
+  image::ByteRanges have;
+  if (local != nullptr) {
+    auto present = local->partial.present();
+    if (present) {
+      have = std::move(*present);
+    } else {
+      log::debug(what + ": " + present.error().message() + "; downloading it all");
+    }
+  }
+  if (progress != nullptr) {
+    progress->begin(blob.digest, std::max<int64_t>(0, limit - have.total()), "Downloading");
+  }
+  auto take = [&](std::string_view data) -> Status {
+    TRY(writer.write(data));
+    if (tee.feed && !tee_error) {
+      // Keep going after the tee fails: bytes damaged in transit should be reported as the
+      // digest mismatch they are, not as whatever the tee made of them.
+      if (auto st = tee.feed(data); !st) tee_error = st.error();
+    }
+    written += static_cast<int64_t>(data.size());
+    return {};
+  };
   const int max_attempts = 5;
-  for (int attempt = 1;; ++attempt) {
+  int failures = 0;
+  for (bool first = true;; first = false) {
     TRY(check_cancel(cancel));
-    // Bytes already written were hashed by the writer; a retry asks only for the rest. A
-    // registry that ignores Range answers 200 with the whole blob again: its first `resume_at`
-    // bytes are dropped rather than restarting the writer (same result, the digest check covers
-    // every byte that is kept).
+    // Bytes the store has already (a lazy mount's, image/partial_blob.h) are copied, in order,
+    // up to the next gap.
+    if (auto r = have.covering(written)) {
+      constexpr int64_t kPiece = 1 << 20;
+      int64_t end = std::min(r->end, limit);
+      while (written < end) {
+        TRY(check_cancel(cancel));
+        size_t n = static_cast<size_t>(std::min(kPiece, end - written));
+        std::string data = TRY_CTX(local->partial.read(written, n), what);
+        local->reused += static_cast<int64_t>(n);
+        TRY(take(data));
+      }
+      continue;
+    }
+    if (!first && written >= limit) break;
+    // A download asks for what is missing: from the first byte not yet written to the next byte
+    // the store has (to the end when there is none). A registry that ignores Range answers 200
+    // with the whole blob: its first `resume_at` bytes are dropped and the rest is taken to the
+    // end, the store's bytes unused (same result; the digest check covers every byte kept).
     const int64_t resume_at = written;
+    const int64_t gap_end = have.next_present(written, limit);
     int64_t skip = -1;  // unknown until the response's first bytes arrive
     Request req;
     req.target = blob_path(session, blob.digest);
-    if (resume_at > 0) {
-      req.headers.emplace_back("Range", "bytes=" + std::to_string(resume_at) + "-");
+    if (resume_at > 0 || gap_end < limit) {
+      req.headers.emplace_back("Range", "bytes=" + std::to_string(resume_at) + "-" +
+                                            (gap_end < limit ? std::to_string(gap_end - 1) : ""));
     }
     req.sink = [&](int status, std::string_view data) -> Status {
       TRY(check_cancel(cancel));
@@ -71,24 +113,19 @@ Status fetch_blob(Session& session, const image::Store& store, const image::Desc
         return fail(ErrorKind::kCorrupt, "registry sent more than the " + std::to_string(limit) +
                                              " bytes the manifest declares");
       }
-      TRY(writer.write(data));
-      if (tee.feed && !tee_error) {
-        // Keep downloading after the tee fails: bytes damaged in transit should be reported as
-        // the digest mismatch they are, not as whatever the tee made of them.
-        if (auto st = tee.feed(data); !st) tee_error = st.error();
-      }
-      written += static_cast<int64_t>(data.size());
-      if (progress != nullptr) progress->advance(blob.digest, written);
+      TRY(take(data));
+      downloaded += static_cast<int64_t>(data.size());
+      if (progress != nullptr) progress->advance(blob.digest, downloaded);
       return {};
     };
     auto r = session.send(req);
     if (!r) {
       // A cut after the last byte needs no resume (and a Range past the end would be a 416).
       if (r.error().kind() == ErrorKind::kNetwork && written == limit && limit > 0) break;
-      if (r.error().kind() == ErrorKind::kNetwork && attempt < max_attempts) {
+      if (r.error().kind() == ErrorKind::kNetwork && ++failures < max_attempts) {
         log::debug(r.error().message() + "; resuming at byte " + std::to_string(written));
         session.sleep_for(
-            std::chrono::milliseconds(static_cast<int64_t>(100 * attempt * (1 + jitter()))));
+            std::chrono::milliseconds(static_cast<int64_t>(100 * failures * (1 + jitter()))));
         continue;
       }
       return fail(r.error().with_context(what));
@@ -96,7 +133,7 @@ Status fetch_blob(Session& session, const image::Store& store, const image::Desc
     if (r->status != 200 && r->status != 206) {
       return fail(session.status_error("GET " + what, *r));
     }
-    break;
+    if (written == resume_at) break;  // an empty answer: reported as truncated below
   }
   if (written < limit) {
     return fail(ErrorKind::kCorrupt, what + ": truncated: received " + std::to_string(written) +

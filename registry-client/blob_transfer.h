@@ -3,7 +3,10 @@
 // fetch_blob streams GET /v2/<repo>/blobs/<digest> into a BlobWriter (hashing as it writes),
 // resuming a broken download with Range: bytes=N- (a registry that ignores Range and answers 200
 // has the first N bytes skipped), and commits only when size and digest match the descriptor:
-// a mismatch or truncated body is kCorrupt and nothing enters the store.
+// a mismatch or truncated body is kCorrupt and nothing enters the store. Given the bytes of the
+// blob the store holds in part (LocalBytes), it copies those and requests only the gaps, each by
+// Range, assembling the blob in order; a registry that answers such a request with 200 has the
+// rest taken from that answer.
 // push_blob checks whether the registry has the blob (HEAD), tries a cross-repository mount,
 // then uploads: monolithic (POST, then PUT with ?digest=), falling back to chunked PATCHes with
 // Content-Range when the registry refuses a monolithic body.
@@ -19,6 +22,7 @@
 
 #include "base/error.h"
 #include "image/descriptor.h"
+#include "image/partial_blob.h"
 #include "image/store.h"
 #include "registry-client/progress.h"
 #include "registry-client/session.h"
@@ -38,8 +42,16 @@ struct BlobTee {
   std::function<Status()> finish;
 };
 
+// What a lazy mount left of the blob (image/partial_blob.h), and how many of its bytes the blob
+// was assembled from (set by fetch_blob; progress counts only the others).
+struct LocalBytes {
+  const image::PartialBlob& partial;
+  int64_t reused = 0;
+};
+
 Status fetch_blob(Session& session, const image::Store& store, const image::Descriptor& blob,
-                  Progress* progress, const std::atomic<bool>* cancel, const BlobTee& tee = {});
+                  Progress* progress, const std::atomic<bool>* cancel, const BlobTee& tee = {},
+                  LocalBytes* local = nullptr);
 
 // A small blob (an image config) fetched into memory and verified against its descriptor. kind
 // names it in errors ("config sha256:..."); at most `limit` bytes are read whatever the descriptor

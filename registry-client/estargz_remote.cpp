@@ -46,7 +46,7 @@ Result<std::string> fetch_range(Session& session, const image::Digest& blob, int
 }
 
 Result<image::EstargzIndex> fetch_index(Session& session, const image::Descriptor& layer,
-                                        int64_t* fetched) {
+                                        int64_t* fetched, const BlobBytesSink& keep) {
   std::string expected = layer.annotation(image::estargz::kTocDigestAnnotation);
   if (expected.empty()) {
     return fail(ErrorKind::kUnsupported, "not an eStargz layer (no TOC digest annotation)");
@@ -76,18 +76,23 @@ Result<image::EstargzIndex> fetch_index(Session& session, const image::Descripto
                 "TOC digest " + actual + " does not match the annotation " + expected);
   }
   image::estargz::Toc toc = TRY(image::estargz::parse_toc(json, "eStargz TOC"));
+  if (keep) {
+    keep(toc_offset, member);
+    keep(toc_end, footer);
+  }
   return image::EstargzIndex::build(std::move(toc), toc_offset);
 }
 
 }  // namespace
 
 Result<image::EstargzIndex> fetch_estargz_index(Session& session, const image::Descriptor& layer,
-                                                int64_t* fetched) {
-  return with_context(fetch_index(session, layer, fetched), "layer " + layer.digest.str());
+                                                int64_t* fetched, const BlobBytesSink& keep) {
+  return with_context(fetch_index(session, layer, fetched, keep), "layer " + layer.digest.str());
 }
 
 Result<std::string> fetch_estargz_chunk(Session& session, const image::Digest& blob,
-                                        const image::EstargzChunk& chunk, int64_t* fetched) {
+                                        const image::EstargzChunk& chunk, int64_t* fetched,
+                                        const BlobBytesSink& keep) {
   std::string member = TRY(fetch_range(session, blob, chunk.blob_offset, chunk.blob_end, fetched));
   size_t need = static_cast<size_t>(chunk.inner_offset + chunk.size);
   std::string plain = TRY_CTX(image::gunzip_member(member, need + (64 << 20), "eStargz chunk"),
@@ -103,6 +108,7 @@ Result<std::string> fetch_estargz_chunk(Session& session, const image::Digest& b
                                          std::to_string(chunk.blob_offset) +
                                          " does not match its TOC digest");
   }
+  if (keep) keep(chunk.blob_offset, member);
   return data;
 }
 

@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "base/error.h"
 #include "image/descriptor.h"
@@ -18,13 +20,19 @@
 
 namespace imgbuild::registry {
 
-// The layer's indexed TOC. `fetched`, if given, is increased by the bytes transferred.
-Result<image::EstargzIndex> fetch_estargz_index(Session& session, const image::Descriptor& layer,
-                                                int64_t* fetched = nullptr);
+// Given the blob's bytes a fetch transferred, at their offsets in the blob, once they checked out:
+// what a lazy mount keeps for a later pull (image/partial_blob.h).
+using BlobBytesSink = std::function<void(int64_t offset, std::string_view bytes)>;
 
-// One chunk's file bytes.
+// The layer's indexed TOC. `fetched`, if given, is increased by the bytes transferred; `keep`
+// gets the footer and the TOC's gzip member.
+Result<image::EstargzIndex> fetch_estargz_index(Session& session, const image::Descriptor& layer,
+                                                int64_t* fetched = nullptr,
+                                                const BlobBytesSink& keep = {});
+
+// One chunk's file bytes. `keep` gets the chunk's gzip member.
 Result<std::string> fetch_estargz_chunk(Session& session, const image::Digest& blob,
                                         const image::EstargzChunk& chunk,
-                                        int64_t* fetched = nullptr);
+                                        int64_t* fetched = nullptr, const BlobBytesSink& keep = {});
 
 }  // namespace imgbuild::registry

@@ -12,6 +12,7 @@
 #include "image/layer_writer.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
+#include "image/partial_blob.h"
 #include "image/store.h"
 #include "image/store_layout.h"
 
@@ -205,7 +206,7 @@ TEST_CASE("store prune keeps what tags and records reach") {
   CHECK(t.store.prune()->blobs.empty());
 }
 
-TEST_CASE("store prune keeps the lazy trees of live images' layers only") {
+TEST_CASE("store prune keeps the lazy trees of live images' layers, and their partial blobs") {
   TestStore t;
   auto kept = make_image(t.store, "kept");
   auto mounted = make_image(t.store, "mounted");  // untagged, but a mount's record holds it
@@ -225,6 +226,15 @@ TEST_CASE("store prune keeps the lazy trees of live images' layers only") {
   auto [removed_blob, removed_dir] = lazy_tree(removed);
   std::string stray = fs::join(t.store.lazy_dir(), std::string(Digest::of("stray").hex()));
   REQUIRE(fs::make_dirs(stray));
+  // What lazy mounts fetched of the blobs (image/partial_blob.h): kept while the blob is live and
+  // not yet whole in the store. The mounted image's layer blob is not here (a lazy mount's).
+  REQUIRE(::unlink(t.store.blob_path(mounted_blob).c_str()) == 0);
+  auto partial = [&](const Digest& blob) {
+    auto p = PartialBlob::create(t.store, Descriptor{.digest = blob, .size = 4});
+    REQUIRE(p);
+    REQUIRE(p->add(0, "abcd"));
+  };
+  for (const auto& d : {kept_blob, mounted_blob, removed_blob, Digest::of("stray")}) partial(d);
 
   auto report = *t.store.prune();
   std::vector<Digest> gone = report.lazy_layers;
@@ -237,6 +247,17 @@ TEST_CASE("store prune keeps the lazy trees of live images' layers only") {
   CHECK_FALSE(fs::exists(removed_dir));
   CHECK_FALSE(fs::exists(stray));
   CHECK(list(t.store.tmp_dir()).empty());
+  std::vector<Digest> partials = report.partial_blobs;
+  std::sort(partials.begin(), partials.end());
+  std::vector<Digest> dropped{kept_blob, removed_blob, Digest::of("stray")};
+  std::sort(dropped.begin(), dropped.end());
+  CHECK(partials == dropped);  // kept_blob: the whole blob is in the store
+  CHECK(fs::exists(PartialBlob::data_path(t.store, mounted_blob)));
+  CHECK(fs::exists(PartialBlob::ranges_path(t.store, mounted_blob)));
+  for (const auto& d : dropped) {
+    CHECK_FALSE(fs::exists(PartialBlob::data_path(t.store, d)));
+    CHECK_FALSE(fs::exists(PartialBlob::ranges_path(t.store, d)));
+  }
 }
 
 TEST_CASE("store open removes staging leftovers of dead processes only") {

@@ -39,13 +39,17 @@ class BlobServer final : public HttpTransport {
       gets_.push_back(find_header(req.headers, "Range").value_or(""));
     }
     size_t from = 0;
+    size_t to = blob_.size();
     std::string range = find_header(req.headers, "Range").value_or("");
     if (!range.empty() && a.honour_range) {
       from = std::stoull(range.substr(std::string_view("bytes=").size()));
+      if (size_t dash = range.find('-'); dash + 1 < range.size()) {
+        to = std::stoull(range.substr(dash + 1)) + 1;
+      }
       res.status = 206;
     }
     std::string_view body(blob_);
-    body.remove_prefix(from);
+    body = body.substr(from, to - from);
     uint64_t delivered = 0;
     while (!body.empty()) {
       if (a.cut_after >= 0 && delivered >= static_cast<uint64_t>(a.cut_after)) {
@@ -92,11 +96,21 @@ struct Fixture {
     desc.size = static_cast<int64_t>(bytes.size());
   }
 
-  Status fetch(BlobServer& server) {
+  Status fetch(BlobServer& server, const BlobTee& tee = {}, LocalBytes* local = nullptr) {
     SessionOptions options;
     options.sleep = [this](std::chrono::milliseconds) { ++sleeps; };
     Session session(server, "127.0.0.1:5000", "app", Access::kPull, Credential{}, options);
-    return fetch_blob(session, store, desc, nullptr, nullptr);
+    return fetch_blob(session, store, desc, nullptr, nullptr, tee, local);
+  }
+
+  // What a lazy mount left of the blob: the given ranges of it.
+  image::PartialBlob partial(std::initializer_list<std::pair<int64_t, int64_t>> ranges) {
+    auto p = image::PartialBlob::create(store, desc);
+    REQUIRE(p);
+    for (auto [begin, end] : ranges) {
+      REQUIRE(p->add(begin, std::string_view(bytes).substr(begin, end - begin)));
+    }
+    return std::move(*p);
   }
 
   std::string stored() { return store.read_blob(desc.digest).value_or("<missing>"); }
@@ -149,4 +163,68 @@ TEST_CASE("a download that keeps being cut ends in an error and nothing enters t
   REQUIRE(!st);
   CHECK(st.error().kind() == ErrorKind::kNetwork);
   CHECK(!f.store.has_blob(f.desc.digest));
+}
+
+TEST_CASE("a blob the store holds in part is assembled in order from its bytes and the gaps") {
+  Fixture f;
+  auto partial = f.partial({{1000, 3000}, {6000, 7000}, {2500, 4000}});
+  LocalBytes local{partial};
+  std::string fed;
+  BlobTee tee{.feed = [&](std::string_view data) -> Status {
+    fed.append(data);
+    return {};
+  }};
+  BlobServer server(f.bytes, {Answer{}});
+  REQUIRE(f.fetch(server, tee, &local));
+  CHECK(server.ranges() ==
+        std::vector<std::string>{"bytes=0-999", "bytes=4000-5999", "bytes=7000-"});
+  CHECK(local.reused == 4000);
+  CHECK(fed == f.bytes);
+  CHECK(f.stored() == f.bytes);
+}
+
+TEST_CASE("a gap cut short resumes within the gap") {
+  Fixture f;
+  auto partial = f.partial({{5000, 6000}});
+  LocalBytes local{partial};
+  BlobServer server(f.bytes, {Answer{.cut_after = 1234}, Answer{}});
+  REQUIRE(f.fetch(server, {}, &local));
+  CHECK(server.ranges() ==
+        std::vector<std::string>{"bytes=0-4999", "bytes=1234-4999", "bytes=6000-"});
+  CHECK(f.stored() == f.bytes);
+}
+
+TEST_CASE("a blob the store holds whole in part needs no request") {
+  Fixture f;
+  auto partial = f.partial({{0, 6000}, {6000, 10000}});
+  LocalBytes local{partial};
+  BlobServer server(f.bytes, {Answer{}});
+  REQUIRE(f.fetch(server, {}, &local));
+  CHECK(server.ranges().empty());
+  CHECK(local.reused == 10000);
+  CHECK(f.stored() == f.bytes);
+}
+
+TEST_CASE("a registry that ignores Range for a gap sends the rest of the blob") {
+  Fixture f;
+  auto partial = f.partial({{1000, 3000}, {6000, 7000}});
+  LocalBytes local{partial};
+  BlobServer server(f.bytes, {Answer{}, Answer{.honour_range = false, .piece = 999}});
+  REQUIRE(f.fetch(server, {}, &local));
+  CHECK(server.ranges() == std::vector<std::string>{"bytes=0-999", "bytes=3000-5999"});
+  CHECK(local.reused == 2000);
+  CHECK(f.stored() == f.bytes);
+}
+
+TEST_CASE("wrong bytes in a partial blob fail the digest check and nothing enters the store") {
+  Fixture f;
+  auto partial = f.partial({{1000, 3000}});
+  REQUIRE(partial.add(2000, "X"));
+  LocalBytes local{partial};
+  BlobServer server(f.bytes, {Answer{}});
+  auto st = f.fetch(server, {}, &local);
+  REQUIRE_FALSE(st);
+  CHECK(st.error().kind() == ErrorKind::kCorrupt);
+  CHECK(st.error().message().find("digest mismatch") != std::string::npos);
+  CHECK_FALSE(f.store.has_blob(f.desc.digest));
 }
