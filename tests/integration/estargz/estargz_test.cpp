@@ -169,7 +169,8 @@ LazyCounts count_lazy(const std::string& dir) {
       dir.c_str(),
       [](const char* path, const struct stat* st, int, struct FTW* ftw) {
         bool marked = ::lgetxattr(path, "user.imgbuild.lazy", nullptr, 0) >= 0;
-        if (S_ISREG(st->st_mode) && st->st_size > 0)
+        // (lazy/sha256/<hex>.partial and .ranges are the fetched blob bytes, not files)
+        if (S_ISREG(st->st_mode) && st->st_size > 0 && ftw->level >= 3)
           ++(marked ? g_counts.placeholders : g_counts.filled);
         // lazy/sha256/<hex>/ENTRY/... (opaque markers are made with their directory)
         if (ftw->level >= 4 && std::string_view(path + ftw->base) != ".wh..wh..opq")
