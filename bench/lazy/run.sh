@@ -7,6 +7,8 @@
 #   full-first-byte   pull + mount + the same read
 #   pull              a plain pull into an empty store
 #   pull-after-lazy   the pull of the same image in the store that mounted it lazily
+#   lazy-read-part    mount --lazy + cat of /data/medium/* and /data/big/f0 (a large part)
+#   pull-after-part   the pull after that: only what the reads did not fetch is downloaded
 #   skopeo-copy       skopeo copy of the image to a local OCI layout (a peer's full download)
 #   lazy-run-true     run --lazy --rm IMG true (until it exits)
 #   full-run-true     pull + run --rm IMG true
@@ -76,6 +78,9 @@ file=/data/small/f7
 lazy_read() {  # store mountpoint
   "$bin" --root "$1" mount --lazy "$ref" "$2" && head -c 4096 "$2$file" >/dev/null
 }
+lazy_read_part() {  # store mountpoint
+  "$bin" --root "$1" mount --lazy "$ref" "$2" && cat "$2"/data/medium/* "$2/data/big/f0" >/dev/null
+}
 full_read() {
   "$bin" --root "$1" pull -q "$ref" && "$bin" --root "$1" mount "$ref" "$2" &&
     head -c 4096 "$2$file" >/dev/null
@@ -85,12 +90,17 @@ full_run() {
   "$bin" --root "$1" pull -q "$ref" && "$bin" --root "$1" run --rm --network none "$ref" true
 }
 declare -A T
-lazy=() full=() pull=() after=() copy=() lrun=() frun=()
+lazy=() full=() pull=() after=() copy=() lrun=() frun=() part=() apart=() kept=()
 for _ in $(seq 1 "$runs"); do
   fresh; s1=$store; mkdir -p "$work/m1-$n"
   run_timed t lazy_read "$s1" "$work/m1-$n"; lazy+=("$t")
   "$bin" --root "$s1" umount "$work/m1-$n" >/dev/null
   run_timed t "$bin" --root "$s1" pull -q "$ref"; after+=("$t")
+  fresh; s3=$store; mkdir -p "$work/m3-$n"
+  run_timed t lazy_read_part "$s3" "$work/m3-$n"; part+=("$t")
+  "$bin" --root "$s3" umount "$work/m3-$n" >/dev/null
+  kept+=("$(du -c --block-size=1 "$s3"/lazy/sha256/*.partial | tail -1 | cut -f1)")
+  run_timed t "$bin" --root "$s3" pull -q "$ref"; apart+=("$t")
   fresh; s2=$store; mkdir -p "$work/m2-$n"
   run_timed t full_read "$s2" "$work/m2-$n"; full+=("$t")
   "$bin" --root "$s2" umount "$work/m2-$n" >/dev/null
@@ -109,11 +119,14 @@ T[lazy]=$(median "${lazy[@]}")
 T[full]=$(median "${full[@]}")
 T[pull]=$(median "${pull[@]}")
 T[after]=$(median "${after[@]}")
+T[part]=$(median "${part[@]}")
+T[apart]=$(median "${apart[@]}")
 
 printf 'image: %d MB in the registry (eStargz)\n' $((size / 1000000))
 printf '%-18s %10s\n' case seconds
 printf '%-18s %10.3f\n' lazy-first-byte "${T[lazy]}" full-first-byte "${T[full]}" \
-  pull "${T[pull]}" pull-after-lazy "${T[after]}"
+  pull "${T[pull]}" pull-after-lazy "${T[after]}" lazy-read-part "${T[part]}" \
+  pull-after-part "${T[apart]}"
 if [ ${#copy[@]} -gt 0 ]; then printf '%-18s %10.3f\n' skopeo-copy "$(median "${copy[@]}")"; fi
 T[lrun]=$(median "${lrun[@]}")
 T[frun]=$(median "${frun[@]}")
@@ -121,3 +134,5 @@ printf '%-18s %10.3f\n' lazy-run-true "${T[lrun]}" full-run-true "${T[frun]}"
 printf 'lazy / full run: %.3f\n' "$(echo "${T[lrun]} / ${T[frun]}" | bc -l)"
 printf 'lazy / full first byte: %.3f\n' "$(echo "${T[lazy]} / ${T[full]}" | bc -l)"
 printf 'pull after lazy / plain pull: %.2f\n' "$(echo "${T[after]} / ${T[pull]}" | bc -l)"
+printf 'pull after part / plain pull: %.2f (%d MB of the layers kept by the lazy reads)\n' \
+  "$(echo "${T[apart]} / ${T[pull]}" | bc -l)" $(($(median "${kept[@]}") / 1000000))
