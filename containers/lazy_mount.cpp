@@ -33,6 +33,33 @@ bool is_marked(const std::string& path) {
   return ::lgetxattr(path.c_str(), std::string(image::kLazyXattr).c_str(), nullptr, 0) >= 0;
 }
 
+// A layer's blob bytes as lazy reads fetch them, kept for a later pull (image/partial_blob.h):
+// only a help, so a failure is logged and forgotten. The partial blob is opened on first use, and
+// not at all when the store has the whole blob. One thread at a time.
+class BlobBytesKeeper {
+ public:
+  BlobBytesKeeper(image::Store store, image::Descriptor blob)
+      : store_(std::move(store)), blob_(std::move(blob)) {}
+
+  void keep(int64_t offset, std::string_view bytes) {
+    if (!partial_) {
+      if (store_.has_blob(blob_.digest)) return;
+      auto created = image::PartialBlob::create(store_, blob_);
+      if (!created) return log::debug("lazy: " + created.error().message());
+      partial_ = std::move(*created);
+    }
+    if (auto st = partial_->add(offset, bytes); !st) log::debug("lazy: " + st.error().message());
+  }
+  registry::BlobBytesSink sink() {
+    return [this](int64_t offset, std::string_view bytes) { keep(offset, bytes); };
+  }
+
+ private:
+  image::Store store_;
+  image::Descriptor blob_;
+  std::optional<image::PartialBlob> partial_;
+};
+
 // What the server process needs to fill files: shared by copies of the fill function.
 struct Filler {
   std::string registry;
@@ -40,9 +67,9 @@ struct Filler {
   registry::ClientOptions options;
   std::vector<std::string> dirs;                              // parallel to lowers
   std::vector<std::shared_ptr<image::EstargzIndex>> indexes;  // null for whole layers
-  std::vector<image::Descriptor> blobs;
-  std::optional<image::Store> store;
-  std::mutex mu;  // one fetch at a time, on one connection
+  std::vector<image::Digest> blobs;
+  std::vector<std::unique_ptr<BlobBytesKeeper>> keepers;  // used under mu
+  std::mutex mu;                                          // one fetch at a time, on one connection
   std::unique_ptr<registry::Connection> connection;
   // Directories made (image/estargz_skeleton.h), by layer; called under imgfs's lock, then this.
   std::mutex dir_mu;
@@ -81,10 +108,9 @@ struct Filler {
     if (!fd) return fail_errno("open", full);
     struct stat before {};
     if (::fstat(fd.get(), &before) < 0) return fail_errno("fstat", full);
-    auto keep = [&](int64_t offset, std::string_view bytes) { keep_bytes(layer, offset, bytes); };
     for (const auto& chunk : index.chunks(data_path)) {
-      std::string data = TRY(registry::fetch_estargz_chunk(
-          connection->session(), blobs[layer].digest, chunk, nullptr, keep));
+      std::string data = TRY(registry::fetch_estargz_chunk(connection->session(), blobs[layer],
+                                                           chunk, nullptr, keepers[layer]->sink()));
       TRY(sys::pwrite_all(fd.get(), data, chunk.file_offset, full));
     }
     // The image's times, not the fetch's.
@@ -95,25 +121,6 @@ struct Filler {
     }
     return {};
   }
-
-  // The layer's blob bytes a fill fetched, kept for a later pull (image/partial_blob.h): only a
-  // help, so a failure is logged and forgotten. Called under mu.
-  void keep_bytes(size_t layer, int64_t offset, std::string_view bytes) {
-    if (partials.size() != dirs.size()) partials.resize(dirs.size());
-    if (!partials[layer]) {
-      if (store->has_blob(blobs[layer].digest)) return;  // pulled meanwhile
-      auto created = image::PartialBlob::create(*store, blobs[layer]);
-      if (!created) {
-        log::debug("lazy: " + created.error().message());
-        return;
-      }
-      partials[layer] = std::make_unique<image::PartialBlob>(std::move(*created));
-    }
-    if (auto st = partials[layer]->add(offset, bytes); !st) {
-      log::debug("lazy: " + st.error().message());
-    }
-  }
-  std::vector<std::unique_ptr<image::PartialBlob>> partials;  // by layer, opened on first use
 
   // Starts the prefetch (containers/lazy_prefetch.h), once the mount serves.
   void start_prefetch() {
@@ -163,18 +170,10 @@ Result<std::vector<std::shared_ptr<image::EstargzIndex>>> fetch_indexes(
         }
         connection = std::move(*opened);
       }
-      // The footer and TOC are the start of what a later pull finds here (image/partial_blob.h).
-      std::optional<image::PartialBlob> partial;
-      auto keep = [&](int64_t offset, std::string_view data) {
-        if (!partial) {
-          if (store.has_blob(layers[i].digest)) return;
-          auto created = image::PartialBlob::create(store, layers[i]);
-          if (!created) return log::debug("lazy: " + created.error().message());
-          partial = std::move(*created);
-        }
-        if (auto st = partial->add(offset, data); !st) log::debug("lazy: " + st.error().message());
-      };
-      auto index = registry::fetch_estargz_index(connection->session(), layers[i], &bytes[i], keep);
+      // The footer and TOC are the start of what a later pull finds here.
+      BlobBytesKeeper keeper(store, layers[i]);
+      auto index =
+          registry::fetch_estargz_index(connection->session(), layers[i], &bytes[i], keeper.sink());
       if (!index) {
         errors[i] = index.error();
         continue;
@@ -241,7 +240,6 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
     if (!store.has_layer(diff_ids[i])) missing.push_back(i);
   }
   auto indexes = TRY(fetch_indexes(store, ref, layers, missing, options, &out.bytes_fetched));
-  filler->store = store;
   std::string lazy_root = store.lazy_dir();
   for (size_t i = 0; i < layers.size(); ++i) {
     std::shared_ptr<image::EstargzIndex> index = indexes[i];
@@ -256,12 +254,14 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
     }
     filler->dirs.push_back(dir);
     filler->indexes.push_back(index);
-    filler->blobs.push_back(layers[i]);
+    filler->blobs.push_back(layers[i].digest);
+    filler->keepers.push_back(std::make_unique<BlobBytesKeeper>(store, layers[i]));
   }
   // Top first, as imgfs takes them.
   std::reverse(filler->dirs.begin(), filler->dirs.end());
   std::reverse(filler->indexes.begin(), filler->indexes.end());
   std::reverse(filler->blobs.begin(), filler->blobs.end());
+  std::reverse(filler->keepers.begin(), filler->keepers.end());
   for (size_t i = 0; i < filler->dirs.size(); ++i) {
     out.lowers.push_back(filler->dirs[i]);
     out.lazy.push_back(filler->indexes[i] != nullptr);

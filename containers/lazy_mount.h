@@ -4,9 +4,11 @@
 // (fetched in parallel), from which the layer's tree is made under <root>/lazy/sha256/<blob hex>
 // a directory at a time (image/estargz_skeleton.h): `materialize` makes a directory's children
 // when imgfs first reads it, `fill` fetches a file's chunks by Range, verified, into its
-// placeholder before imgfs opens or copies it up; filled files stay for later mounts. Files the
-// TOC lists before its prefetch landmark are fetched in the background once the mount serves
-// (containers/lazy_prefetch.h). Layers that are not eStargz are pulled whole before the mount.
+// placeholder before imgfs opens or copies it up; filled files stay for later mounts, and the
+// blob bytes fetched (TOC, chunks) are kept as a partial blob (image/partial_blob.h) so a later
+// pull downloads only the rest. Files the TOC lists before its prefetch landmark are fetched in
+// the background once the mount serves (containers/lazy_prefetch.h). Layers that are not
+// eStargz are pulled whole before the mount.
 // Layers the store already holds are used as they are.
 //
 // fill and materialize run in the process serving the mount (a fork of this one for `mount`)

@@ -2,7 +2,10 @@
 // ClientOptions::parallel threads and is extracted as it arrives (image::StreamingUnpack), the
 // layer directory adopted only once both the blob digest and the tar's diff ID check out. A job
 // whose blob and layer are both present is skipped ("Already exists"); one with only the blob is
-// unpacked from it. The first real error cancels the rest. Used by pull (pull.h) and by the
+// unpacked from it. A blob a lazy mount fetched in part (image/partial_blob.h) is assembled from
+// those bytes and Range requests for the rest; if it fails its digest check, the partial blob is
+// deleted (with a warning) and the blob downloaded whole once; once the blob is in, the partial
+// blob is deleted. The first real error cancels the rest. Used by pull (pull.h) and by the
 // fetch of layers an image left on a registry (remote_layers.h).
 #pragma once
 
