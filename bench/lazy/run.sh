@@ -70,6 +70,7 @@ n=0
 fresh() { n=$((n + 1)); store=$work/store-$n; }  # sets store: a new, empty one (no subshell)
 run_timed() {  # run_timed VAR CMD...: the command's seconds in VAR
   local var=$1 s; shift
+  sync  # the writeback of earlier cases (extracted layers, removed stores) is not this one's
   s=$(now)
   "$@" >"$work/last.log" 2>&1 || { echo "bench/lazy: failed: $*" >&2; cat "$work/last.log" >&2; exit 1; }
   printf -v "$var" '%s' "$(elapsed "$s")"
@@ -134,5 +135,6 @@ printf '%-18s %10.3f\n' lazy-run-true "${T[lrun]}" full-run-true "${T[frun]}"
 printf 'lazy / full run: %.3f\n' "$(echo "${T[lrun]} / ${T[frun]}" | bc -l)"
 printf 'lazy / full first byte: %.3f\n' "$(echo "${T[lazy]} / ${T[full]}" | bc -l)"
 printf 'pull after lazy / plain pull: %.2f\n' "$(echo "${T[after]} / ${T[pull]}" | bc -l)"
+printf 'runs (s): pull %s; pull-after-lazy %s; pull-after-part %s\n' "${pull[*]}" "${after[*]}" "${apart[*]}"
 printf 'pull after part / plain pull: %.2f (%d MB of the layers kept by the lazy reads)\n' \
   "$(echo "${T[apart]} / ${T[pull]}" | bc -l)" $(($(median "${kept[@]}") / 1000000))

@@ -6,6 +6,7 @@
 // /dev/fuse and Debian's docker-registry.
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <functional>
 
 #include "base/dir_reader.h"
 #include "base/fs.h"
@@ -59,6 +60,12 @@ struct Root {
     auto r = run(args);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
+  }
+  ProcessResult pull(const std::string& ref) const {
+    auto r = run({"pull", ref});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r;
   }
   image::Image image(const std::string& ref) const {
     auto store = image::Store::open(root);
@@ -116,13 +123,15 @@ TEST_CASE("a pull after a lazy mount downloads only what the mount did not fetch
   auto proxy = testing::TcpProxy::start(reg.port());
   REQUIRE(proxy);
   std::string ref = (*proxy)->host() + "/estargz/partial:1";
-  auto bytes = [&] { return static_cast<int64_t>((*proxy)->bytes()); };
+  auto counted = [&](const std::function<void()>& step) {  // the bytes step() transferred
+    auto start = static_cast<int64_t>((*proxy)->bytes());
+    step();
+    return static_cast<int64_t>((*proxy)->bytes()) - start;
+  };
 
   // A plain pull: the reference for bytes, image and tree.
   Root plain{dir + "/plain"};
-  int64_t start = bytes();
-  plain.ok({"pull", "-q", ref});
-  int64_t plain_bytes = bytes() - start;
+  int64_t plain_bytes = counted([&] { plain.pull(ref); });
   image::Image expected = plain.image(ref);
   int64_t layer_bytes = 0;
   for (const auto& l : expected.manifest.layers) layer_bytes += l.size;
@@ -131,16 +140,13 @@ TEST_CASE("a pull after a lazy mount downloads only what the mount did not fetch
 
   // Lazy reads of a big and a small file, then a pull.
   Root lazy{dir + "/lazy"};
-  start = bytes();
-  lazy.lazy_read(ref, dir + "/m-lazy", {"/data/a.bin", "/data/s"});
-  int64_t lazy_bytes = bytes() - start;
+  int64_t lazy_bytes = counted([&] {
+    lazy.lazy_read(ref, dir + "/m-lazy", {"/data/a.bin", "/data/s"});
+  });
   CHECK(lazy_bytes > 3 << 20);
   CHECK(lazy.partials().size() == expected.manifest.layers.size());
-  start = bytes();
-  auto pulled = lazy.run({"pull", ref});
-  int64_t after_bytes = bytes() - start;
-  INFO(pulled.err);
-  REQUIRE(pulled.exit_code == 0);
+  ProcessResult pulled;
+  int64_t after_bytes = counted([&] { pulled = lazy.pull(ref); });
   CHECK(pulled.out.find("from the lazy cache)") != std::string::npos);
   // What the reads fetched is not fetched again: the pull saves all of it but the requests'
   // overhead (the manifest and config are fetched by both pulls).
@@ -172,11 +178,9 @@ TEST_CASE("a pull after a lazy mount downloads only what the mount did not fetch
   REQUIRE(range.end - range.begin > 1 << 20);
   sh("printf '\\001' | dd of=" + biggest +
      " bs=1 seek=" + std::to_string((range.begin + range.end) / 2) + " conv=notrunc 2>/dev/null");
-  start = bytes();
-  auto repulled = bad.run({"pull", ref});
-  int64_t bad_bytes = bytes() - start;
+  ProcessResult repulled;
+  int64_t bad_bytes = counted([&] { repulled = bad.pull(ref); });
   INFO(repulled.err);
-  REQUIRE(repulled.exit_code == 0);
   CHECK(repulled.err.find("digest mismatch") != std::string::npos);
   CHECK(repulled.err.find("downloading it whole") != std::string::npos);
   CHECK(bad_bytes > layer_bytes);  // the damaged layer once more, whole
