@@ -49,7 +49,9 @@ Status fetch_blob(Session& session, const image::Store& store, const image::Desc
   if (local != nullptr) {
     auto present = local->partial.present();
     if (present) {
-      have = std::move(*present);
+      for (const auto& r : present->ranges()) {
+        if (r.end - r.begin >= local->min_range) have.add(r.begin, r.end);
+      }
     } else {
       log::debug(what + ": " + present.error().message() + "; downloading it all");
     }

@@ -47,6 +47,9 @@ struct BlobTee {
 struct LocalBytes {
   const image::PartialBlob& partial;
   int64_t reused = 0;
+  // Stored ranges shorter than this are downloaded again with the gaps around them: each gap
+  // costs a request, a round trip to the registry (lazy reads of many small files leave many).
+  int64_t min_range = 64 << 10;
 };
 
 Status fetch_blob(Session& session, const image::Store& store, const image::Descriptor& blob,

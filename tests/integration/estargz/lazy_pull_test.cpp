@@ -149,8 +149,9 @@ TEST_CASE("a pull after a lazy mount downloads only what the mount did not fetch
   int64_t after_bytes = counted([&] { pulled = lazy.pull(ref); });
   CHECK(pulled.out.find("from the lazy cache)") != std::string::npos);
   // What the reads fetched is not fetched again: the pull saves all of it but the requests'
-  // overhead (the manifest and config are fetched by both pulls).
-  CHECK(after_bytes + lazy_bytes < plain_bytes + (64 << 10));
+  // overhead and the ranges too short to be worth a request of their own (< 64 KiB: the small
+  // file, perhaps a TOC), downloaded again with their gaps.
+  CHECK(after_bytes + lazy_bytes < plain_bytes + (256 << 10));
   CHECK(after_bytes < plain_bytes - (3 << 20));
   CHECK(lazy.partials().empty());  // the pull completed the blobs
   image::Image got = lazy.image(ref);

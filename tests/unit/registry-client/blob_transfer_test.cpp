@@ -168,7 +168,7 @@ TEST_CASE("a download that keeps being cut ends in an error and nothing enters t
 TEST_CASE("a blob the store holds in part is assembled in order from its bytes and the gaps") {
   Fixture f;
   auto partial = f.partial({{1000, 3000}, {6000, 7000}, {2500, 4000}});
-  LocalBytes local{partial};
+  LocalBytes local{.partial = partial, .min_range = 1};
   std::string fed;
   BlobTee tee{.feed = [&](std::string_view data) -> Status {
     fed.append(data);
@@ -186,7 +186,7 @@ TEST_CASE("a blob the store holds in part is assembled in order from its bytes a
 TEST_CASE("a gap cut short resumes within the gap") {
   Fixture f;
   auto partial = f.partial({{5000, 6000}});
-  LocalBytes local{partial};
+  LocalBytes local{.partial = partial, .min_range = 1};
   BlobServer server(f.bytes, {Answer{.cut_after = 1234}, Answer{}});
   REQUIRE(f.fetch(server, {}, &local));
   CHECK(server.ranges() ==
@@ -197,7 +197,7 @@ TEST_CASE("a gap cut short resumes within the gap") {
 TEST_CASE("a blob the store holds whole in part needs no request") {
   Fixture f;
   auto partial = f.partial({{0, 6000}, {6000, 10000}});
-  LocalBytes local{partial};
+  LocalBytes local{.partial = partial, .min_range = 1};
   BlobServer server(f.bytes, {Answer{}});
   REQUIRE(f.fetch(server, {}, &local));
   CHECK(server.ranges().empty());
@@ -208,7 +208,7 @@ TEST_CASE("a blob the store holds whole in part needs no request") {
 TEST_CASE("a registry that ignores Range for a gap sends the rest of the blob") {
   Fixture f;
   auto partial = f.partial({{1000, 3000}, {6000, 7000}});
-  LocalBytes local{partial};
+  LocalBytes local{.partial = partial, .min_range = 1};
   BlobServer server(f.bytes, {Answer{}, Answer{.honour_range = false, .piece = 999}});
   REQUIRE(f.fetch(server, {}, &local));
   CHECK(server.ranges() == std::vector<std::string>{"bytes=0-999", "bytes=3000-5999"});
@@ -220,11 +220,22 @@ TEST_CASE("wrong bytes in a partial blob fail the digest check and nothing enter
   Fixture f;
   auto partial = f.partial({{1000, 3000}});
   REQUIRE(partial.add(2000, "X"));
-  LocalBytes local{partial};
+  LocalBytes local{.partial = partial, .min_range = 1};
   BlobServer server(f.bytes, {Answer{}});
   auto st = f.fetch(server, {}, &local);
   REQUIRE_FALSE(st);
   CHECK(st.error().kind() == ErrorKind::kCorrupt);
   CHECK(st.error().message().find("digest mismatch") != std::string::npos);
   CHECK_FALSE(f.store.has_blob(f.desc.digest));
+}
+
+TEST_CASE("stored ranges too short to be worth a request are downloaded with their gaps") {
+  Fixture f;
+  auto partial = f.partial({{1000, 1100}, {5000, 8000}});
+  LocalBytes local{.partial = partial, .min_range = 1000};
+  BlobServer server(f.bytes, {Answer{}});
+  REQUIRE(f.fetch(server, {}, &local));
+  CHECK(server.ranges() == std::vector<std::string>{"bytes=0-4999", "bytes=8000-"});
+  CHECK(local.reused == 3000);
+  CHECK(f.stored() == f.bytes);
 }
