@@ -173,8 +173,15 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
   pull.layers = registry::LayerPolicy::kLeaveRemote;
   TRY_CTX(registry::pull_image(store, ref, pull), "pulling " + reference + " (metadata)");
   log::debug("lazy: manifest and config pulled");
+  auto image = TRY(store.resolve(reference));
+  return prepare_lazy_mount(store, ref, std::move(image), options);
+}
+
+Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Reference& ref,
+                                     image::Image image, const registry::ClientOptions& options) {
+  std::string reference = ref.str();
   LazyMount out;
-  out.image = TRY(store.resolve(reference));
+  out.image = std::move(image);
   const auto& layers = out.image.manifest.layers;
   const auto& diff_ids = out.image.config.diff_ids;
   if (layers.size() != diff_ids.size()) {

@@ -37,4 +37,9 @@ struct LazyMount {
 Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::string& reference,
                                      const registry::ClientOptions& options);
 
+// The same for an image whose manifest and config the store already has, fetched from ref's
+// repository: no metadata pull (a lazy container's later mounts, containers/launch.h).
+Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Reference& ref,
+                                     image::Image image, const registry::ClientOptions& options);
+
 }  // namespace imgbuild::containers
