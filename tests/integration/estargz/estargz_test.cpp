@@ -512,7 +512,8 @@ TEST_CASE("push --compression estargz writes layers the stargz reader verifies")
 // never reads, pushed as eStargz. `run -d --lazy -p` serves the page while that file and every
 // layer blob are still only on the registry; the container's monitor serves the lazy mount, and a
 // restart (stop, start) mounts it lazily again. A stopped lazy container's files copy out (cp
-// mounts it with the fetches), and `create --lazy` + `start -a` runs too.
+// mounts it with the fetches); `mount --lazy --rw` writes to an upper; `create --lazy` + `start
+// -a` runs too.
 TEST_CASE("run -d --lazy serves examples/web before the image has downloaded") {
   if (!can_run()) return;
   auto& reg = testing::RegistryServer::shared(testing::RegistryServer::Auth::kNone);
@@ -576,6 +577,15 @@ TEST_CASE("run -d --lazy serves examples/web before the image has downloaded") {
       env.imgbuild(a, {"run", "--rm", "--network", "none", "web-big:1", "md5sum", "/unread.bin"});
   CHECK(env.sh("md5sum < " + copied).out.substr(0, 32) == expected.out.substr(0, 32));
   CHECK(count_lazy(c + "/lazy").placeholders == counts.placeholders - 1);
+  // mount --lazy --rw: writes go to an upper, the lazy file is filled before it is copied up.
+  std::string rw = env.dir.path() + "/rw-mnt";
+  REQUIRE(fs::make_dirs(rw));
+  auto rw_mounted = env.imgbuild(c, {"mount", "--lazy", "--rw", dest, rw});
+  INFO(rw_mounted.err);
+  REQUIRE(rw_mounted.exit_code == 0);
+  auto appended = env.sh("echo more >> " + rw + "/www/index.html && cat " + rw + "/www/index.html");
+  CHECK(appended.out == *page + "more\n");
+  CHECK(env.imgbuild(c, {"umount", rw}).exit_code == 0);
   // create --lazy, then start -a.
   auto made = env.imgbuild(c, {"create", "--lazy", "--name", "made", "--network", "none", dest,
                                "cat", "/www/index.html"});
