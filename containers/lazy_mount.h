@@ -6,8 +6,9 @@
 // when imgfs first reads it, `fill` fetches a file's chunks by Range, verified, into its
 // placeholder before imgfs opens or copies it up; filled files stay for later mounts. Files the
 // TOC lists before its prefetch landmark are fetched in the background once the mount serves
-// (containers/lazy_prefetch.h). Layers that are not eStargz are pulled whole before the mount.
-// Layers the store already holds are used as they are.
+// (containers/lazy_prefetch.h). Layers that are not eStargz are fetched whole once the mount
+// serves, and the reads that need them wait (containers/lazy_whole_layer.h). Layers the store
+// already holds are used as they are.
 //
 // fill and materialize run in the process serving the mount (a fork of this one for `mount`)
 // and open their own registry connection on first use; a failed fetch is EIO for that open only
