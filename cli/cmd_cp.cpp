@@ -19,6 +19,7 @@
 #include "base/sys.h"
 #include "cli/command.h"
 #include "cli/container_state.h"
+#include "containers/launch.h"
 #include "containers/root_copy.h"
 #include "fs/mount.h"
 #include "fs/server.h"
@@ -72,10 +73,7 @@ class RootAccess {
     if (!is_running(record)) {
       // A server process, not an in-process mount: the copy forks, and a forked child of a
       // process with FUSE threads could inherit a held allocator lock.
-      fs::MountOptions options;
-      options.lowers = record.lowers;
-      options.upper = fs::join(container_dir(store, record.id), "upper");
-      options.fsname = "imgfs-" + record.id.substr(0, 12);
+      auto options = TRY(containers::container_mount_options(store, record));
       access.server_ = TRY_CTX(fs::serve_in_background(access.path_, options),
                                "mounting the container's root filesystem");
     }

@@ -24,6 +24,7 @@ struct MountArgs {
   bool lazy = false;
   std::string upper;
   std::string pull = "missing";
+  std::vector<std::string> insecure;  // --insecure-registry (with --lazy)
   std::string image;
   std::string mountpoint;
 };
@@ -65,11 +66,9 @@ Result<int> run_mount(const MountArgs& args, const GlobalOptions& globals) {
     RegistryProgress progress(stderr, ProgressOutput::kShown);
     image::Image image;
     if (args.lazy) {
-      if (args.rw || !args.upper.empty()) {
-        return fail(ErrorKind::kUnsupported, "mount: --lazy mounts are read-only (no --rw)");
-      }
       registry::ClientOptions client;
       client.progress = &progress;
+      client.insecure_registries = args.insecure;
       auto lazy = TRY_CTX(containers::prepare_lazy_mount(store, args.image, client),
                           "mount --lazy " + args.image);
       image = lazy.image;
@@ -110,6 +109,9 @@ IMGBUILD_COMMAND(mount, Command{
                               sub.add_flag("--lazy", args->lazy,
                                            "Mount a registry image before it has downloaded "
                                            "(eStargz layers: files fetched on first open)");
+                              sub.add_option("--insecure-registry", args->insecure,
+                                             "With --lazy: allow plain HTTP / unverified TLS "
+                                             "for HOST[:PORT]");
                               sub.add_option("--pull", args->pull,
                                              "Pull the image: missing (default), always, never");
                               sub.add_option("IMAGE", args->image, "Image to mount");

@@ -199,10 +199,6 @@ Result<CreateOptions> build_options(const RunArgs& a, const std::vector<std::str
   if (o.restart_policy.mode != containers::RestartMode::kNo && a.rm) {
     return fail(ErrorKind::kInvalidArgument, "Conflicting options: --restart and --rm");
   }
-  // Only the foreground run's mount fetches a lazy image's files: no container may outlive it.
-  if (a.lazy && (mode != RunMode::kRun || a.detach || !a.rm)) {
-    return fail(ErrorKind::kUnsupported, "--lazy needs --rm and a foreground run, for now");
-  }
   o.lazy = a.lazy;
   if (a.detach && a.rm && a.interactive) {
     // Docker allows it; stdin is simply not attached to a detached container.
@@ -217,7 +213,8 @@ Runner setup_run(CLI::App& sub, const GlobalOptions& globals, RunMode mode) {
   sub.prefix_command();  // IMAGE ends the options; everything after it is the command
   sub.add_flag("--rm", args->rm, "Remove the container when it exits");
   sub.add_flag("--lazy", args->lazy,
-               "Run a registry image before it has downloaded (eStargz layers; with --rm)");
+               "Run a registry image before it has downloaded (its eStargz layers' files are "
+               "fetched as they are read)");
   sub.add_flag("-d,--detach", args->detach, "Run in the background and print the container ID");
   sub.add_flag("-i,--interactive", args->interactive, "Keep stdin open");
   sub.add_flag("-t,--tty", args->tty, "Allocate a pseudo-TTY");

@@ -21,12 +21,29 @@
 #include "runtime/port_forwarder.h"
 
 namespace imgbuild::containers {
-Result<std::unique_ptr<fs::Mount>> mount_container(const image::Store& store,
-                                                   const ContainerRecord& record,
-                                                   const LazyMount* lazy) {
+Result<LazyMount> container_lazy_mount(const image::Store& store, const ContainerRecord& record) {
+  auto source = TRY(image::Reference::parse(record.lazy_source));
+  if (!source.digest) {
+    return fail(ErrorKind::kCorrupt, "container " + record.id.substr(0, 12) + ": lazy source " +
+                                         record.lazy_source + " has no digest");
+  }
+  image::Image img = TRY(store.load_image(*source.digest));
+  return TRY_CTX(prepare_lazy_mount(store, source, std::move(img), registry::ClientOptions{}),
+                 "mounting " + record.lazy_source + " lazily");
+}
+
+Result<fs::MountOptions> container_mount_options(const image::Store& store,
+                                                 const ContainerRecord& record,
+                                                 const LazyMount* lazy) {
   fs::MountOptions options;
   options.lowers = record.lowers;
+  std::optional<LazyMount> own;
+  if (lazy == nullptr && !record.lazy_source.empty()) {
+    own = TRY(container_lazy_mount(store, record));
+    lazy = &*own;
+  }
   if (lazy != nullptr) {
+    options.lowers = lazy->lowers;
     options.lazy = lazy->lazy;
     options.fill_lazy = lazy->fill;
     options.materialize_lazy_dir = lazy->materialize;
@@ -34,6 +51,13 @@ Result<std::unique_ptr<fs::Mount>> mount_container(const image::Store& store,
   }
   options.upper = fs::join(container_dir(store, record.id), "upper");
   options.fsname = "imgfs-" + record.id.substr(0, 12);
+  return options;
+}
+
+Result<std::unique_ptr<fs::Mount>> mount_container(const image::Store& store,
+                                                   const ContainerRecord& record,
+                                                   const LazyMount* lazy) {
+  auto options = TRY(container_mount_options(store, record, lazy));
   return TRY_CTX(fs::Mount::create(container_rootfs(store, record.id), options),
                  "mounting the container's root filesystem");
 }
@@ -45,9 +69,6 @@ Result<ContainerRecord> create_container(const image::Store& store, const Create
   image::Image img;
   std::vector<std::string> lowers;  // top first
   if (o.lazy) {
-    if (keep_mount == nullptr) {
-      return fail(ErrorKind::kUnsupported, "--lazy runs in the foreground only (no -d, create)");
-    }
     registry::ClientOptions client;
     client.progress = o.pull_progress;
     lazy = TRY(prepare_lazy_mount(store, o.image, client));
@@ -80,6 +101,13 @@ Result<ContainerRecord> create_container(const image::Store& store, const Create
     record.health = health;
   }
   record.lowers = std::move(lowers);
+  if (lazy) {
+    // Pinned: a later mount fetches from this manifest, wherever the tag has moved.
+    auto source = TRY(image::Reference::parse(o.image));
+    source.tag.clear();
+    source.digest = img.manifest_digest;
+    record.lazy_source = source.str();
+  }
   record.spec = o.spec;
   record.spec.id = record.id;
   record.ports = o.ports;

@@ -45,7 +45,7 @@ struct CreateOptions {
   RestartPolicy restart_policy;             // --restart
   HealthConfig health;                      // --health-* / --no-healthcheck over the image's
   // --lazy: the image is mounted from its registry before it has downloaded
-  // (containers/lazy_mount.h); needs keep_mount, as only that mount fetches.
+  // (containers/lazy_mount.h); every later mount of the container fetches what it reads.
   bool lazy = false;
 };
 
@@ -54,11 +54,21 @@ struct CreateOptions {
 Result<ContainerRecord> create_container(const image::Store& store, const CreateOptions& options,
                                          std::unique_ptr<fs::Mount>* keep_mount = nullptr);
 
-// Mounts the container's union (image layers + its upper) at containers/<id>/rootfs; with lazy,
-// fetching the lazy layers' files as they are read.
+// The mount of the container's union (image layers + its upper) at containers/<id>/rootfs. A
+// lazy container's (record.lazy_source) fetches the lazy layers' files as they are read, through
+// `lazy` when given, else through a LazyMount prepared here from the store's copy of the image
+// (the layers a pull has completed since are used from the store).
+Result<fs::MountOptions> container_mount_options(const image::Store& store,
+                                                 const ContainerRecord& record,
+                                                 const LazyMount* lazy = nullptr);
+
+// Mounts it, in this process.
 Result<std::unique_ptr<fs::Mount>> mount_container(const image::Store& store,
                                                    const ContainerRecord& record,
                                                    const LazyMount* lazy = nullptr);
+
+// A lazy container's LazyMount, prepared from the store's copy of its image.
+Result<LazyMount> container_lazy_mount(const image::Store& store, const ContainerRecord& record);
 
 // Errors met while a foreground container runs (the CLI prints them).
 using ErrorSink = std::function<void(const Error&)>;

@@ -19,12 +19,12 @@
 #include "base/sys.h"
 #include "base/unique_fd.h"
 #include "containers/lazy_prefetch.h"
+#include "containers/lazy_whole_layer.h"
 #include "image/estargz_skeleton.h"
 #include "image/estargz_toc.h"
 #include "image/partial_blob.h"
 #include "registry-client/estargz_remote.h"
 #include "registry-client/pull.h"
-#include "registry-client/remote_layers.h"
 
 namespace imgbuild::containers {
 namespace {
@@ -66,7 +66,8 @@ struct Filler {
   std::string repository;
   registry::ClientOptions options;
   std::vector<std::string> dirs;                              // parallel to lowers
-  std::vector<std::shared_ptr<image::EstargzIndex>> indexes;  // null for whole layers
+  std::vector<std::shared_ptr<image::EstargzIndex>> indexes;  // null for the others
+  std::vector<std::shared_ptr<WholeLayer>> wholes;  // layers that are not eStargz, else null
   std::vector<image::Digest> blobs;
   std::vector<std::unique_ptr<BlobBytesKeeper>> keepers;  // used under mu
   std::mutex mu;                                          // one fetch at a time, on one connection
@@ -122,9 +123,16 @@ struct Filler {
     return {};
   }
 
-  // Starts the prefetch (containers/lazy_prefetch.h), once the mount serves.
+  // Starts the whole layers' fetch and the prefetch (containers/lazy_prefetch.h), once the mount
+  // serves.
   void start_prefetch() {
     std::call_once(prefetch_once, [this] {
+      for (const auto& whole : wholes) {
+        if (!whole) continue;
+        std::thread([whole] {
+          if (auto st = whole->ensure(); !st) log::warn("lazy: " + st.error().message());
+        }).detach();
+      }
       std::vector<std::pair<size_t, std::string>> files;
       for (size_t layer = 0; layer < indexes.size(); ++layer) {
         if (!indexes[layer]) continue;
@@ -206,21 +214,20 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
   pull.layers = registry::LayerPolicy::kLeaveRemote;
   TRY_CTX(registry::pull_image(store, ref, pull), "pulling " + reference + " (metadata)");
   log::debug("lazy: manifest and config pulled");
+  auto image = TRY(store.resolve(reference));
+  return prepare_lazy_mount(store, ref, std::move(image), options);
+}
+
+Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Reference& ref,
+                                     image::Image image, const registry::ClientOptions& options) {
+  std::string reference = ref.str();
   LazyMount out;
-  out.image = TRY(store.resolve(reference));
+  out.image = std::move(image);
   const auto& layers = out.image.manifest.layers;
   const auto& diff_ids = out.image.config.diff_ids;
   if (layers.size() != diff_ids.size()) {
     return fail(ErrorKind::kCorrupt, reference + ": manifest and config disagree on the layers");
   }
-
-  // Whole layers first: the ones that are not eStargz and not here yet.
-  std::vector<registry::LayerJob> whole;
-  for (size_t i = 0; i < layers.size(); ++i) {
-    bool estargz = !layers[i].annotation(image::estargz::kTocDigestAnnotation).empty();
-    if (!store.has_layer(diff_ids[i]) && !estargz) whole.push_back({layers[i], diff_ids[i]});
-  }
-  if (!whole.empty()) TRY(registry::fetch_remote_layers(store, whole, options));
 
   auto filler = std::make_shared<Filler>();
   filler->registry = ref.registry;
@@ -235,16 +242,30 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
   // A registry that accepts and then stalls fails a read in at most ~3 x (10 s + 1 s).
   filler->options.retry.connect_seconds = 5;
   filler->options.retry.stall_seconds = 10;
+  // The layers not in the store: eStargz ones by their TOCs, the others whole in the background.
   std::vector<size_t> missing;
+  std::vector<bool> whole(layers.size(), false);
   for (size_t i = 0; i < layers.size(); ++i) {
-    if (!store.has_layer(diff_ids[i])) missing.push_back(i);
+    if (store.has_layer(diff_ids[i])) continue;
+    if (layers[i].annotation(image::estargz::kTocDigestAnnotation).empty()) {
+      whole[i] = true;
+    } else {
+      missing.push_back(i);
+    }
   }
   auto indexes = TRY(fetch_indexes(store, ref, layers, missing, options, &out.bytes_fetched));
   std::string lazy_root = store.lazy_dir();
   for (size_t i = 0; i < layers.size(); ++i) {
     std::shared_ptr<image::EstargzIndex> index = indexes[i];
     std::string dir = store.layer_path(diff_ids[i]);
-    if (index) {
+    std::shared_ptr<WholeLayer> whole_layer;
+    if (whole[i]) {
+      dir = fs::join(lazy_root, std::string(layers[i].digest.hex()));
+      TRY(fs::make_dirs(lazy_root));
+      TRY(WholeLayer::make_placeholder(dir));
+      whole_layer = std::make_shared<WholeLayer>(store, ref.registry, ref.repository,
+                                                 filler->options, layers[i], diff_ids[i], dir);
+    } else if (index) {
       dir = fs::join(lazy_root, std::string(layers[i].digest.hex()));
       if (!fs::exists(dir)) {
         TRY(fs::make_dirs(lazy_root));
@@ -254,17 +275,19 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
     }
     filler->dirs.push_back(dir);
     filler->indexes.push_back(index);
+    filler->wholes.push_back(whole_layer);
     filler->blobs.push_back(layers[i].digest);
     filler->keepers.push_back(std::make_unique<BlobBytesKeeper>(store, layers[i]));
   }
   // Top first, as imgfs takes them.
   std::reverse(filler->dirs.begin(), filler->dirs.end());
   std::reverse(filler->indexes.begin(), filler->indexes.end());
+  std::reverse(filler->wholes.begin(), filler->wholes.end());
   std::reverse(filler->blobs.begin(), filler->blobs.end());
   std::reverse(filler->keepers.begin(), filler->keepers.end());
   for (size_t i = 0; i < filler->dirs.size(); ++i) {
     out.lowers.push_back(filler->dirs[i]);
-    out.lazy.push_back(filler->indexes[i] != nullptr);
+    out.lazy.push_back(filler->indexes[i] != nullptr || filler->wholes[i] != nullptr);
   }
   out.fill = [filler](size_t layer, const std::string& path) -> int {
     if (layer >= filler->dirs.size() || !filler->indexes[layer]) return 0;
@@ -278,6 +301,15 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
   };
   out.ready = [filler] { filler->start_prefetch(); };
   out.materialize = [filler](size_t layer, const std::string& dir) -> int {
+    if (layer < filler->wholes.size() && filler->wholes[layer]) {
+      // A read that needs a layer fetched whole waits for it (EIO if the fetch fails).
+      if (auto st = filler->wholes[layer]->ensure(); !st) {
+        log::warn("lazy directory /" + dir +
+                  " failed (EIO; retried at the next read): " + st.error().message());
+        return EIO;
+      }
+      return 0;
+    }
     if (layer >= filler->dirs.size() || !filler->indexes[layer]) return 0;
     if (auto st = filler->make_dir(layer, dir); !st) {
       log::warn("lazy directory /" + dir + " could not be made (EIO): " + st.error().message());

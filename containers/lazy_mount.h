@@ -8,8 +8,8 @@
 // blob bytes fetched (TOC, chunks) are kept as a partial blob (image/partial_blob.h) so a later
 // pull downloads only the rest. Files the TOC lists before its prefetch landmark are fetched in
 // the background once the mount serves (containers/lazy_prefetch.h). Layers that are not
-// eStargz are pulled whole before the mount.
-// Layers the store already holds are used as they are.
+// eStargz are fetched whole once the mount serves, and the reads that need them wait
+// (containers/lazy_whole_layer.h). Layers the store already holds are used as they are.
 //
 // fill and materialize run in the process serving the mount (a fork of this one for `mount`)
 // and open their own registry connection on first use; a failed fetch is EIO for that open only
@@ -38,5 +38,10 @@ struct LazyMount {
 
 Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::string& reference,
                                      const registry::ClientOptions& options);
+
+// The same for an image whose manifest and config the store already has, fetched from ref's
+// repository: no metadata pull (a lazy container's later mounts, containers/launch.h).
+Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Reference& ref,
+                                     image::Image image, const registry::ClientOptions& options);
 
 }  // namespace imgbuild::containers

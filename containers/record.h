@@ -55,7 +55,10 @@ struct ContainerRecord {
   // nullopt: none.
   std::optional<HealthConfig> health;
   std::vector<std::string> lowers;  // layer directories, top first
-  runtime::ProcessSpec spec;        // fds are not recorded
+  // --lazy: the registry image (by digest, no tag) the lazy lowers are fetched from whenever the
+  // container is mounted (containers/lazy_mount.h); "" when every layer is in the store.
+  std::string lazy_source;
+  runtime::ProcessSpec spec;  // fds are not recorded
   // Published ports; host ports the kernel picked are filled in once the monitor has bound them.
   std::vector<runtime::PortMapping> ports;
   std::map<std::string, std::string> labels;  // the image's Labels, then --label (Config.Labels)

@@ -128,6 +128,7 @@ json record_to_json(const ContainerRecord& r) {
             {"ports", ports_to_json(r.ports)}};
   if (!r.labels.empty()) j["labels"] = r.labels;
   if (!r.volumes.empty()) j["volumes"] = r.volumes;
+  if (!r.lazy_source.empty()) j["lazy_source"] = r.lazy_source;
   return j;
 }
 
@@ -166,6 +167,7 @@ Result<ContainerRecord> record_from_json(std::string_view text) {
     if (j.contains("ports")) r.ports = ports_from_json(j.at("ports"));
     r.labels = j.value("labels", std::map<std::string, std::string>{});
     r.volumes = j.value("volumes", std::vector<std::string>{});
+    r.lazy_source = j.value("lazy_source", "");
     return r;
   } catch (const json::exception& e) {
     return fail(ErrorKind::kCorrupt, e.what());

@@ -10,6 +10,9 @@
 #             --no-cache
 #   aptget    RUN apt-get update && apt-get install -y curl on the Debian base, --network host
 #             --no-cache (full run only: needs Debian's archive)
+#   buildpush the aptget build (--no-cache) and a push of the image to an empty local
+#             docker-registry, each tool to its own fresh registry (`docker push`, `buildah push`);
+#             in smoke mode the bigrun Dockerfile instead (issue 16: <= 0.8x BuildKit)
 # Peers: `DOCKER_BUILDKIT=1 /usr/bin/docker build --network=host` on a private dockerd the script
 # starts (bench/lib/dockerd.sh; or $DOCKER_HOST when set) and `buildah bud --layers` with its own
 # store; a peer that is not installed is reported as skipped (scripts/install-deps.sh bench). Prints seconds per case (best of N for
@@ -89,6 +92,20 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf 
 DF
 cases="cold noop onefile bigrun emptyrun untar"
 [ $smoke = 1 ] || cases="$cases aptget"
+cases="$cases buildpush"
+pushctx=$apt pushnet="--network host"
+[ $smoke = 1 ] && pushctx=$big pushnet=""
+. "$here/../lib/registry.sh"
+# time_buildpush TOOL CMD...: seconds of CMD (which builds and pushes to $reg/bench/push:1) with
+# a fresh docker-registry of its own.
+time_buildpush() {
+  local tool=$1 t; shift
+  mkdir -p "$work/reg-$tool"
+  start_bench_registry "$work/reg-$tool" build >/dev/null
+  t=$(time_cmd "$@") || { kill "$reg_pid"; return 1; }
+  kill "$reg_pid"; wait "$reg_pid" 2>/dev/null || true
+  echo "$t"
+}
 
 now() { date +%s.%N; }
 elapsed() { echo "$(now) - $1" | bc; }
@@ -106,6 +123,11 @@ T[imgbuild,emptyrun]=$(time_cmd "$bin" --root "$store" build -q --network host -
 "$bin" --root "$store" build -q -t bench-untar-base "$untar/base" >/dev/null
 T[imgbuild,untar]=$(time_cmd "$bin" --root "$store" build -q --no-cache -t bench-untar "$untar")
 [ $smoke = 1 ] || T[imgbuild,aptget]=$(time_cmd "$bin" --root "$store" build -q --network host --no-cache -t bench-apt "$apt")
+ib_buildpush() {
+  "$bin" --root "$store" build -q $pushnet --no-cache -t bench-push "$pushctx" &&
+    "$bin" --root "$store" push -q bench-push "$reg/bench/push:1"
+}
+T[imgbuild,buildpush]=$(time_buildpush imgbuild ib_buildpush)
 
 peers=()
 if start_private_dockerd "$work"; then
@@ -125,6 +147,8 @@ if start_private_dockerd "$work"; then
   bk bench-untar-base "$untar/base" >/dev/null
   T[buildkit,untar]=$(time_cmd bk bench-untar "$untar" --no-cache)
   [ $smoke = 1 ] || T[buildkit,aptget]=$(time_cmd bk bench-apt "$apt" --no-cache)
+  bk_buildpush() { bk "$reg/bench/push:1" "$pushctx" --no-cache && docker push -q "$reg/bench/push:1"; }
+  T[buildkit,buildpush]=$(time_buildpush buildkit bk_buildpush)
   stop_private_dockerd
 else
   echo "bench/build: BuildKit skipped (docker.io not installed or dockerd did not start)"
@@ -150,6 +174,10 @@ if command -v buildah >/dev/null; then
   bh bench-untar-base "$untar/base" >/dev/null
   T[buildah,untar]=$(time_cmd bh bench-untar "$untar" --no-cache)
   [ $smoke = 1 ] || T[buildah,aptget]=$(time_cmd bh bench-apt "$apt" --no-cache)
+  bh_buildpush() {
+    bh bench-push "$pushctx" --no-cache && bah push -q --tls-verify=false bench-push "docker://$reg/bench/push:1"
+  }
+  T[buildah,buildpush]=$(time_buildpush buildah bh_buildpush)
   bah umount -a >/dev/null 2>&1 || true
 else
   echo "bench/build: buildah skipped (not installed)"

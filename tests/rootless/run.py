@@ -16,7 +16,8 @@ the same image. Everything else runs as the user (runuser). Checks:
     unshare` for the user, so both contexts have the same owners;
   - run -u 1000 prints uid 1000; a RUN chown 33:33 gives a layer whose tar header says 33:33;
   - mount an image and read it (through `imgbuild unshare`); run -d -p 127.0.0.1:PORT:80 of
-    examples/web answers HTTP; push to and pull from a local docker-registry;
+    examples/web answers HTTP; push to and pull from a local docker-registry; push it as
+    eStargz, mount --lazy and read it, run -d --lazy answers HTTP;
   - a root-owned host directory bound with -v stays unwritable, CapEff is Docker's default set;
   - cgroup limits refuse with the promised message where no delegated cgroup v2 exists;
   - /dev/fuse at 0600 gives the promised message; the user without subordinate ids gets the
@@ -229,19 +230,7 @@ class Rootless:
                               "127.0.0.1:%d:80" % port, "parity-examples-web", check=False)
         body = ""
         if code == 0:
-            def answered():
-                nonlocal body
-                try:
-                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                    c.request("GET", "/")
-                    body = c.getresponse().read().decode(errors="replace")
-                    return True
-                except OSError:
-                    return False
-            try:
-                wait_for(answered, 30, "the web container on port %d" % port)
-            except PeerError as e:
-                out += str(e)
+            body = self.http_body(port, out)
         self.check("imgbuild" in body, "run -d -p 127.0.0.1:PORT:80 answers HTTP", out + body)
         code, out = self.user(USER, "rm", "-f", "web", check=False)
         self.check(code == 0, "rm -f the web container", out)
@@ -258,6 +247,49 @@ class Rootless:
         self.check(code == 0, "pull from a registry", out)
         code, out = self.user(USER, "run", "--rm", ref, check=False)
         self.check(code == 0 and "hello from a RUN step" in out, "run the pulled image", out)
+
+        # Lazy eStargz mounts (issue 15), rootless: mount --lazy, and run -d --lazy serving HTTP.
+        lazy_ref = reg + "/rootless/web:esgz"
+        code, out = self.user(USER, "push", "--compression", "estargz", "parity-examples-web",
+                              lazy_ref, check=False)
+        self.check(code == 0, "push --compression estargz", out)
+        lazy_store = ["--root", os.path.join(self.tmp, USER, "lazy-store")]
+        lazy_mnt = os.path.join(self.tmp, USER, "lazy-mnt")
+        self.user(USER, "unshare", "mkdir", "-p", lazy_mnt)
+        code, out = self.user(USER, *lazy_store, "mount", "--lazy", lazy_ref, lazy_mnt,
+                              check=False)
+        self.check(code == 0, "mount --lazy", out)
+        code, out = self.user(USER, *lazy_store, "unshare", "cat", lazy_mnt + "/www/index.html",
+                              check=False)
+        self.check(code == 0 and "imgbuild" in out, "read a lazy mount", out)
+        self.user(USER, *lazy_store, "umount", lazy_mnt, check=False)
+        port = free_port()
+        code, out = self.user(USER, *lazy_store, "run", "-d", "--lazy", "--name", "lazyweb", "-p",
+                              "127.0.0.1:%d:80" % port, lazy_ref, check=False)
+        body = ""
+        if code == 0:
+            body = self.http_body(port, out)
+        self.check("imgbuild" in body, "run -d --lazy answers HTTP", out + body)
+        self.user(USER, *lazy_store, "rm", "-f", "lazyweb", check=False)
+
+    def http_body(self, port, out):
+        """GET / on 127.0.0.1:port once it answers (30 s at most): the body, or why not."""
+        body = ""
+
+        def answered():
+            nonlocal body
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                c.request("GET", "/")
+                body = c.getresponse().read().decode(errors="replace")
+                return True
+            except OSError:
+                return False
+        try:
+            wait_for(answered, 30, "the web container on port %d" % port)
+        except PeerError as e:
+            return str(e)
+        return body
 
     def security(self):
         host = os.path.join(self.tmp, "root-owned")
