@@ -113,6 +113,20 @@ struct Fixture {
     return std::move(*p);
   }
 
+  // fetch_blob (which must succeed) given those ranges of the blob: the Range headers it sent and
+  // how many bytes it took from the store.
+  std::pair<std::vector<std::string>, int64_t> assemble(
+      std::initializer_list<std::pair<int64_t, int64_t>> ranges, std::vector<Answer> plan,
+      int64_t min_range = 1) {
+    auto stored = partial(ranges);
+    LocalBytes local{.partial = stored, .min_range = min_range};
+    BlobServer server(bytes, std::move(plan));
+    auto st = fetch(server, {}, &local);
+    INFO((st ? "" : st.error().message()));
+    REQUIRE(st);
+    return {server.ranges(), local.reused};
+  }
+
   std::string stored() { return store.read_blob(desc.digest).value_or("<missing>"); }
 };
 
@@ -185,34 +199,26 @@ TEST_CASE("a blob the store holds in part is assembled in order from its bytes a
 
 TEST_CASE("a gap cut short resumes within the gap") {
   Fixture f;
-  auto partial = f.partial({{5000, 6000}});
-  LocalBytes local{.partial = partial, .min_range = 1};
-  BlobServer server(f.bytes, {Answer{.cut_after = 1234}, Answer{}});
-  REQUIRE(f.fetch(server, {}, &local));
-  CHECK(server.ranges() ==
-        std::vector<std::string>{"bytes=0-4999", "bytes=1234-4999", "bytes=6000-"});
+  auto [ranges, reused] = f.assemble({{5000, 6000}}, {Answer{.cut_after = 1234}, Answer{}});
+  CHECK(ranges == std::vector<std::string>{"bytes=0-4999", "bytes=1234-4999", "bytes=6000-"});
+  CHECK(reused == 1000);
   CHECK(f.stored() == f.bytes);
 }
 
 TEST_CASE("a blob the store holds whole in part needs no request") {
   Fixture f;
-  auto partial = f.partial({{0, 6000}, {6000, 10000}});
-  LocalBytes local{.partial = partial, .min_range = 1};
-  BlobServer server(f.bytes, {Answer{}});
-  REQUIRE(f.fetch(server, {}, &local));
-  CHECK(server.ranges().empty());
-  CHECK(local.reused == 10000);
+  auto [ranges, reused] = f.assemble({{0, 6000}, {6000, 10000}}, {Answer{}});
+  CHECK(ranges.empty());
+  CHECK(reused == 10000);
   CHECK(f.stored() == f.bytes);
 }
 
 TEST_CASE("a registry that ignores Range for a gap sends the rest of the blob") {
   Fixture f;
-  auto partial = f.partial({{1000, 3000}, {6000, 7000}});
-  LocalBytes local{.partial = partial, .min_range = 1};
-  BlobServer server(f.bytes, {Answer{}, Answer{.honour_range = false, .piece = 999}});
-  REQUIRE(f.fetch(server, {}, &local));
-  CHECK(server.ranges() == std::vector<std::string>{"bytes=0-999", "bytes=3000-5999"});
-  CHECK(local.reused == 2000);
+  auto [ranges, reused] = f.assemble({{1000, 3000}, {6000, 7000}},
+                                     {Answer{}, Answer{.honour_range = false, .piece = 999}});
+  CHECK(ranges == std::vector<std::string>{"bytes=0-999", "bytes=3000-5999"});
+  CHECK(reused == 2000);
   CHECK(f.stored() == f.bytes);
 }
 
@@ -231,11 +237,8 @@ TEST_CASE("wrong bytes in a partial blob fail the digest check and nothing enter
 
 TEST_CASE("stored ranges too short to be worth a request are downloaded with their gaps") {
   Fixture f;
-  auto partial = f.partial({{1000, 1100}, {5000, 8000}});
-  LocalBytes local{.partial = partial, .min_range = 1000};
-  BlobServer server(f.bytes, {Answer{}});
-  REQUIRE(f.fetch(server, {}, &local));
-  CHECK(server.ranges() == std::vector<std::string>{"bytes=0-4999", "bytes=8000-"});
-  CHECK(local.reused == 3000);
+  auto [ranges, reused] = f.assemble({{1000, 1100}, {5000, 8000}}, {Answer{}}, 1000);
+  CHECK(ranges == std::vector<std::string>{"bytes=0-4999", "bytes=8000-"});
+  CHECK(reused == 3000);
   CHECK(f.stored() == f.bytes);
 }
