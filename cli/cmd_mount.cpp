@@ -76,6 +76,7 @@ Result<int> run_mount(const MountArgs& args, const GlobalOptions& globals) {
       options.lazy = std::move(lazy.lazy);
       options.fill_lazy = std::move(lazy.fill);
       options.materialize_lazy_dir = std::move(lazy.materialize);
+      options.materialize_lazy_entry = std::move(lazy.materialize_entry);
       options.on_ready = std::move(lazy.ready);
     } else {
       image = TRY_CTX(containers::ensure_image(store, args.image, policy, &progress), "mount");
