@@ -94,6 +94,22 @@ Status mark(int fd, std::string_view xattr, const std::string& subject) {
   return {};
 }
 
+// flock(2) of a directory while its entries are made (processes sharing a tree take turns),
+// released when it goes.
+class DirLock {
+ public:
+  explicit DirLock(int fd) : fd_(::flock(fd, LOCK_EX) == 0 ? fd : -1) {}
+  ~DirLock() {
+    if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+  }
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+  bool held() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
 // Names an entry has while it is being made, before renameat2 gives it its own: a directory's
 // names that start so and are not in the TOC are what an interrupted materialisation left.
 constexpr std::string_view kStagingPrefix = ".imgbuild-lazy-staging.";
@@ -152,11 +168,8 @@ class Materializer {
         return at(fd, path);
       }
     }
-    if (::flock(fd, LOCK_EX) < 0) return fail_errno("flock", path);
-    struct Unlock {
-      int fd;
-      ~Unlock() { ::flock(fd, LOCK_UN); }
-    } unlock{fd};
+    DirLock lock(fd);
+    if (!lock.held()) return fail_errno("flock", path);
     if (!is_marked_dir(fd)) return {};  // another process made it meanwhile
     bool changed = false;
     for (const auto* x : {e, whiteout}) {
@@ -184,11 +197,8 @@ class Materializer {
   // Makes the children of the directory open as fd (at path) if it is still marked.
   Status at(int fd, const std::string& path) {
     if (!is_marked_dir(fd) || in_progress_.count(path)) return {};
-    if (::flock(fd, LOCK_EX) < 0) return fail_errno("flock", path);
-    struct Unlock {
-      int fd;
-      ~Unlock() { ::flock(fd, LOCK_UN); }
-    } unlock{fd};
+    DirLock lock(fd);
+    if (!lock.held()) return fail_errno("flock", path);
     if (!is_marked_dir(fd)) return {};  // another process made it meanwhile
     in_progress_.insert(path);
     auto made = children(fd, path);

@@ -15,6 +15,7 @@
 #include "base/unique_fd.h"
 #include "image/estargz_index.h"
 #include "image/estargz_skeleton.h"
+#include "tests/unit/image/toc_test_builder.h"
 
 using namespace imgbuild;
 using namespace imgbuild::image;
@@ -22,22 +23,11 @@ using namespace imgbuild::image;
 namespace {
 
 EstargzIndex small_layer() {
-  estargz::Toc toc;
-  int64_t offset = 0;
+  testing::TocBuilder builder;
   auto add = [&](std::string name, std::string type, int64_t size = 0, std::string link = "") {
-    estargz::TocEntry e;
-    e.name = std::move(name);
-    e.type = std::move(type);
-    e.size = size;
+    auto& e = builder.add(std::move(name), std::move(type), size, std::move(link));
     e.mode = e.type == "dir" ? 0750 : 0640;
     e.modtime = "2020-01-02T03:04:05Z";
-    e.link_name = std::move(link);
-    if (size > 0) {
-      e.offset = offset;
-      offset += 10;
-      e.chunk_digest = "sha256:" + std::string(64, '0');
-    }
-    toc.entries.push_back(e);
   };
   add("d/", "dir");
   for (int i = 0; i < 20; ++i) add("d/f" + std::to_string(i), "reg", 4);
@@ -48,7 +38,7 @@ EstargzIndex small_layer() {
   add("h/", "dir");
   add("h/a", "reg", 4);
   add("h/b", "hardlink", 0, "h/a");
-  auto index = EstargzIndex::build(toc, 1000);
+  auto index = EstargzIndex::build(builder.toc, 1000);
   REQUIRE(index);
   return std::move(*index);
 }
