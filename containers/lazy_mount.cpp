@@ -279,18 +279,7 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Ref
     }
     return 0;
   };
-  out.materialize_entry = [filler](size_t layer, const std::string& dir,
-                                   const std::string& name) -> int {
-    if (layer >= filler->dirs.size() || !filler->indexes[layer]) return 0;
-    if (auto st = filler->make_entry(layer, dir, name); !st) {
-      log::warn("lazy entry /" + fs::join(dir, name) +
-                " could not be made (EIO): " + st.error().message());
-      return EIO;
-    }
-    return 0;
-  };
-  out.ready = [filler] { filler->start_prefetch(); };
-  out.materialize = [filler](size_t layer, const std::string& dir) -> int {
+  auto materialize = [filler](size_t layer, const std::string& dir) -> int {
     if (layer < filler->wholes.size() && filler->wholes[layer]) {
       // A read that needs a layer fetched whole waits for it (EIO if the fetch fails).
       if (auto st = filler->wholes[layer]->ensure(); !st) {
@@ -307,6 +296,19 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Ref
     }
     return 0;
   };
+  out.materialize_entry = [filler, materialize](size_t layer, const std::string& dir,
+                                                const std::string& name) -> int {
+    if (layer < filler->wholes.size() && filler->wholes[layer]) return materialize(layer, dir);
+    if (layer >= filler->dirs.size() || !filler->indexes[layer]) return 0;
+    if (auto st = filler->make_entry(layer, dir, name); !st) {
+      log::warn("lazy entry /" + fs::join(dir, name) +
+                " could not be made (EIO): " + st.error().message());
+      return EIO;
+    }
+    return 0;
+  };
+  out.materialize = materialize;
+  out.ready = [filler] { filler->start_prefetch(); };
   return out;
 }
 
