@@ -47,6 +47,7 @@ Result<fs::MountOptions> container_mount_options(const image::Store& store,
     options.lazy = lazy->lazy;
     options.fill_lazy = lazy->fill;
     options.materialize_lazy_dir = lazy->materialize;
+    options.materialize_lazy_entry = lazy->materialize_entry;
     options.on_ready = lazy->ready;
   }
   options.upper = fs::join(container_dir(store, record.id), "upper");

@@ -77,20 +77,33 @@ struct Filler {
   std::vector<std::unordered_set<std::string>> made;
   std::vector<UniqueFd> roots;  // opened in the server process, on first use
 
-  Status make_dir(size_t layer, const std::string& path) {
-    std::lock_guard lock(dir_mu);
+  Status open_root(size_t layer) {  // under dir_mu
     if (made.size() != dirs.size()) {
       made.resize(dirs.size());
       roots.resize(dirs.size());
     }
-    if (made[layer].count(path)) return {};
     if (!roots[layer]) {
       roots[layer].reset(::open(dirs[layer].c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       if (!roots[layer]) return fail_errno("open", dirs[layer]);
     }
+    return {};
+  }
+
+  Status make_dir(size_t layer, const std::string& path) {
+    std::lock_guard lock(dir_mu);
+    TRY(open_root(layer));
+    if (made[layer].count(path)) return {};
     TRY(image::materialize_estargz_dir(*indexes[layer], roots[layer].get(), path));
     made[layer].insert(path);
     return {};
+  }
+
+  // One entry of a directory not made yet, for a lookup (image/estargz_skeleton.h).
+  Status make_entry(size_t layer, const std::string& dir, const std::string& name) {
+    std::lock_guard lock(dir_mu);
+    TRY(open_root(layer));
+    if (made[layer].count(dir)) return {};
+    return image::materialize_estargz_entry(*indexes[layer], roots[layer].get(), dir, name);
   }
 
   Status fill_file(size_t layer, const std::string& path) {
@@ -143,7 +156,9 @@ struct Filler {
       prefetcher = std::make_unique<LazyPrefetcher>(
           std::move(files), [this](size_t layer, const std::string& path) {
             size_t slash = path.rfind('/');
-            auto st = make_dir(layer, slash == std::string::npos ? "" : path.substr(0, slash));
+            auto st = slash == std::string::npos
+                          ? make_entry(layer, "", path)
+                          : make_entry(layer, path.substr(0, slash), path.substr(slash + 1));
             if (st && is_marked(fs::join(dirs[layer], path))) st = fill_file(layer, path);
             if (!st) log::debug("lazy: prefetch of /" + path + ": " + st.error().message());
           });
@@ -299,8 +314,7 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Ref
     }
     return 0;
   };
-  out.ready = [filler] { filler->start_prefetch(); };
-  out.materialize = [filler](size_t layer, const std::string& dir) -> int {
+  auto materialize = [filler](size_t layer, const std::string& dir) -> int {
     if (layer < filler->wholes.size() && filler->wholes[layer]) {
       // A read that needs a layer fetched whole waits for it (EIO if the fetch fails).
       if (auto st = filler->wholes[layer]->ensure(); !st) {
@@ -317,6 +331,19 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Ref
     }
     return 0;
   };
+  out.materialize_entry = [filler, materialize](size_t layer, const std::string& dir,
+                                                const std::string& name) -> int {
+    if (layer < filler->wholes.size() && filler->wholes[layer]) return materialize(layer, dir);
+    if (layer >= filler->dirs.size() || !filler->indexes[layer]) return 0;
+    if (auto st = filler->make_entry(layer, dir, name); !st) {
+      log::warn("lazy entry /" + fs::join(dir, name) +
+                " could not be made (EIO): " + st.error().message());
+      return EIO;
+    }
+    return 0;
+  };
+  out.materialize = materialize;
+  out.ready = [filler] { filler->start_prefetch(); };
   return out;
 }
 

@@ -2,14 +2,15 @@
 // and `run --lazy`. Only the manifest and config are pulled (the layers are recorded as left on
 // the registry, so a later `pull` fetches just those); each eStargz layer then costs its TOC
 // (fetched in parallel), from which the layer's tree is made under <root>/lazy/sha256/<blob hex>
-// a directory at a time (image/estargz_skeleton.h): `materialize` makes a directory's children
-// when imgfs first reads it, `fill` fetches a file's chunks by Range, verified, into its
-// placeholder before imgfs opens or copies it up; filled files stay for later mounts, and the
-// blob bytes fetched (TOC, chunks) are kept as a partial blob (image/partial_blob.h) so a later
-// pull downloads only the rest. Files the TOC lists before its prefetch landmark are fetched in
-// the background once the mount serves (containers/lazy_prefetch.h). Layers that are not
-// eStargz are fetched whole once the mount serves, and the reads that need them wait
-// (containers/lazy_whole_layer.h). Layers the store already holds are used as they are.
+// as it is read (image/estargz_skeleton.h): `materialize_entry` makes the entry a lookup names,
+// `materialize` a directory's children when imgfs first lists it, `fill` fetches a file's chunks by
+// Range, verified, into its placeholder before imgfs opens or copies it up; filled files stay for
+// later mounts, and the blob bytes fetched (TOC, chunks) are kept as a partial blob
+// (image/partial_blob.h) so a later pull downloads only the rest. Files the TOC lists before its
+// prefetch landmark are fetched in the background once the mount serves
+// (containers/lazy_prefetch.h). Layers that are not eStargz are fetched whole once the mount
+// serves, and the reads that need them wait (containers/lazy_whole_layer.h). Layers the store
+// already holds are used as they are.
 //
 // fill and materialize run in the process serving the mount (a fork of this one for `mount`)
 // and open their own registry connection on first use; a failed fetch is EIO for that open only
@@ -32,6 +33,8 @@ struct LazyMount {
   std::vector<bool> lazy;           // parallel to lowers
   std::function<int(size_t layer, const std::string& path)> fill;
   std::function<int(size_t layer, const std::string& dir)> materialize;
+  std::function<int(size_t layer, const std::string& dir, const std::string& name)>
+      materialize_entry;        // fs::MountOptions::materialize_lazy_entry
   std::function<void()> ready;  // fs::MountOptions::on_ready: starts the prefetch
   int64_t bytes_fetched = 0;    // for the TOCs, before the mount
 };

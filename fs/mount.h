@@ -67,6 +67,11 @@ struct MountOptions {
   // is local work: no fetch), to make the directory's children on disk; 0 or an errno, which
   // fails that operation.
   std::function<int(size_t layer, const std::string& dir)> materialize_lazy_dir;
+  // Before imgfs looks a name up in such a directory whose children are not all made, it calls
+  // materialize_lazy_entry(i, directory's path, name) instead, to make that entry alone (and its
+  // whiteout) if the layer has it; same lock and results. Unset: the whole directory is made.
+  std::function<int(size_t layer, const std::string& dir, const std::string& name)>
+      materialize_lazy_entry;
   // Called once in the serving process when the mount is ready (INIT answered), from the thread
   // that serves it: must return at once. Lazy mounts start their prefetch from here.
   std::function<void()> on_ready;

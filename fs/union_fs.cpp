@@ -171,6 +171,10 @@ PinnedFd Filesystem::lower_fd(Node& node, size_t i) {
     }
     lower.made = true;
   }
+  return open_lower(node, lower);
+}
+
+PinnedFd Filesystem::open_lower(Node& node, LowerRef& lower) {
   if (node.lower_path.empty()) {
     return PinnedFd::borrowed(layer_roots_[static_cast<size_t>(lower.layer)].get());
   }
@@ -178,6 +182,20 @@ PinnedFd Filesystem::lower_fd(Node& node, size_t i) {
   int fd = open_lower_path(lower.layer, node.lower_path);
   if (fd < 0) return PinnedFd::error(-fd == ENOENT ? ESTALE : -fd);
   return fds_.put(lower.fd, UniqueFd(fd));
+}
+
+PinnedFd Filesystem::lower_fd_for_lookup(Node& node, size_t i, const std::string& name) {
+  if (i < node.lowers.size() && !node.lowers[i].made && options_.materialize_lazy_entry) {
+    auto layer = static_cast<size_t>(node.lowers[i].layer);
+    if (layer < options_.lazy.size() && options_.lazy[layer]) {
+      // The directory stays "not made": a listing or copy-up of it still makes the rest.
+      if (int err = options_.materialize_lazy_entry(layer, node.lower_path, name)) {
+        return PinnedFd::error(err);
+      }
+      return open_lower(node, node.lowers[i]);
+    }
+  }
+  return lower_fd(node, i);
 }
 
 bool Filesystem::lazy_file(const Node& node, size_t* layer) const {
@@ -286,7 +304,7 @@ int Filesystem::resolve(Node& dir, const std::string& name, Resolved* out) {
   }
   if (hidden && !r.exists) return 0;
   for (size_t i = 0; i < dir.lowers.size(); ++i) {
-    PinnedFd d = lower_fd(dir, i);
+    PinnedFd d = lower_fd_for_lookup(dir, i, name);
     if (!d) return d.error();
     struct stat st;
     if (::fstatat(d.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {

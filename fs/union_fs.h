@@ -139,7 +139,11 @@ class Filesystem {
   // copy is gone). Keep the PinnedFd while using the fd.
   PinnedFd upper_fd(Node& node);
   PinnedFd lower_fd(Node& node, size_t i);
-  PinnedFd top_fd(Node& node);  // upper if present, else the top lower
+  // lower_fd for a lookup of name in the directory node: of a lazy layer's directory whose
+  // children are not made yet, only that entry is made (MountOptions::materialize_lazy_entry).
+  PinnedFd lower_fd_for_lookup(Node& node, size_t i, const std::string& name);
+  PinnedFd open_lower(Node& node, LowerRef& lower);  // lower_fd once the directory is made
+  PinnedFd top_fd(Node& node);                       // upper if present, else the top lower
   // Opens the node's top copy with open(2) flags. A lower copy not in the fd cache is opened by
   // its path from the layer root, without an O_PATH fd first. Returns the fd or -errno.
   int open_top(Node& node, int flags);

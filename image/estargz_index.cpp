@@ -1,7 +1,9 @@
 #include "image/estargz_index.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <unordered_set>
 
 #include "base/path_clean.h"
 #include "image/digest.h"
@@ -19,9 +21,35 @@ bool known_type(std::string_view t) {
          t == "block" || t == "fifo" || t == "chunk";
 }
 
+// The clean form of a name already written cleanly (as writers do: "usr/bin/", "./etc/x"), without
+// clean_path's allocations; nullopt when it has an empty, "." or ".." component to resolve.
+std::optional<std::string_view> already_clean(std::string_view name) {
+  if (name.starts_with("./")) name.remove_prefix(2);
+  while (name.starts_with('/')) name.remove_prefix(1);
+  if (name.ends_with('/')) name.remove_suffix(1);
+  if (name == ".") return std::string_view();
+  for (size_t start = 0; start <= name.size() && !name.empty();) {
+    size_t slash = name.find('/', start);
+    if (slash == std::string_view::npos) slash = name.size();
+    std::string_view part = name.substr(start, slash - start);
+    if (part.empty() || part == "." || part == "..") return std::nullopt;
+    start = slash + 1;
+  }
+  return name;
+}
+
+// clean_path(name, kForbid) (nullopt for a name with ".."), faster for names already clean.
+std::optional<std::string> clean_name(std::string_view name) {
+  if (auto fast = already_clean(name)) return std::string(*fast);
+  auto cleaned = clean_path(name, DotDot::kForbid);
+  if (!cleaned) return std::nullopt;
+  return std::move(*cleaned);
+}
+
 }  // namespace
 
 std::string EstargzIndex::clean(std::string_view name) {
+  if (auto fast = already_clean(name)) return std::string(*fast);
   // Names in a built index have no ".." (build() refuses them), so kKeep resolves nothing there.
   return clean_path(name, DotDot::kKeep).value();  // kKeep never fails
 }
@@ -44,10 +72,11 @@ Result<EstargzIndex> EstargzIndex::build(estargz::Toc toc, int64_t toc_offset) {
 
   std::string current_file;  // the reg entry chunk rows continue
   int64_t current_size = 0;
+  std::vector<std::string> cleaned_names(entries.size());  // chunks' stay empty
   for (size_t i = 0; i < entries.size(); ++i) {
     const auto& e = entries[i];
     if (!known_type(e.type)) return corrupt(e.name, "unknown type \"" + e.type + "\"");
-    auto cleaned = clean_path(e.name, DotDot::kForbid);
+    auto cleaned = clean_name(e.name);
     if (!cleaned) return corrupt(e.name, "\"..\" in the name");
     std::string name = std::move(*cleaned);
     if (name.empty() && e.type != "dir") return corrupt(e.name, "empty name");
@@ -59,6 +88,7 @@ Result<EstargzIndex> EstargzIndex::build(estargz::Toc toc, int64_t toc_offset) {
       index.chunks_.erase(name);
       current_file = e.type == "reg" ? name : "";
       current_size = e.size;
+      cleaned_names[i] = name;
     }
     if (!data) continue;
     auto& chunks = index.chunks_[name];
@@ -79,8 +109,11 @@ Result<EstargzIndex> EstargzIndex::build(estargz::Toc toc, int64_t toc_offset) {
   }
   // Prioritized files: those before the landmark (stargz-snapshotter's writer puts them first).
   std::vector<std::string> before;
-  for (const auto& e : entries) {
-    std::string name = clean(e.name);
+  bool landmark = index.by_path_.contains(estargz::kPrefetchLandmark);
+  for (size_t i = 0; landmark && i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    const std::string& name = cleaned_names[i];
+    if (e.type == "chunk") continue;
     if (name == estargz::kPrefetchLandmark) {
       for (auto& file : before) {
         const auto* last = &entries[index.by_path_.find(file)->second];
@@ -92,20 +125,23 @@ Result<EstargzIndex> EstargzIndex::build(estargz::Toc toc, int64_t toc_offset) {
       }
       break;
     }
-    if (e.type == "reg" && e.size > 0) before.push_back(std::move(name));
+    if (e.type == "reg" && e.size > 0) before.push_back(name);
   }
   // Parents the TOC implies, as tar extraction makes them. Appended after the last entry (the
   // chunks' files are resolved already), so they never replace a listed name.
   std::vector<std::string> implied;
+  std::unordered_set<std::string_view> checked;  // directories whose parents were checked
   for (const auto& [name, i] : index.by_path_) {
     for (size_t slash = name.rfind('/'); slash != std::string::npos && slash > 0;
          slash = name.rfind('/', slash - 1)) {
-      std::string parent = name.substr(0, slash);
+      std::string_view parent = std::string_view(name).substr(0, slash);
       auto it = index.by_path_.find(parent);
       if (it == index.by_path_.end()) {
-        implied.push_back(parent);
+        implied.emplace_back(parent);
       } else if (entries[it->second].type != "dir") {
         return corrupt(entries[i].name, "a parent is not a directory");
+      } else if (!checked.insert(it->first).second) {
+        break;  // this directory's own parents are known
       }
     }
   }
@@ -118,10 +154,14 @@ Result<EstargzIndex> EstargzIndex::build(estargz::Toc toc, int64_t toc_offset) {
   std::vector<size_t> order;
   for (const auto& [name, i] : index.by_path_) order.push_back(i);
   std::sort(order.begin(), order.end());
+  cleaned_names.resize(entries.size());
+  for (size_t k = 0; k < implied.size(); ++k)
+    cleaned_names[entries.size() - implied.size() + k] = implied[k];
+  index.order_.reserve(order.size());
   for (size_t i : order) {
     const auto* e = &entries[i];
     index.order_.push_back(e);
-    std::string name = clean(e->name);
+    const std::string& name = cleaned_names[i];
     if (name.empty()) continue;  // the root
     size_t slash = name.rfind('/');
     index.children_[slash == std::string::npos ? "" : name.substr(0, slash)].push_back(e);

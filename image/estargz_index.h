@@ -11,10 +11,10 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/error.h"
@@ -63,11 +63,19 @@ class EstargzIndex {
   EstargzIndex() = default;
   estargz::Toc toc_;
   int64_t toc_offset_ = 0;
-  std::map<std::string, size_t, std::less<>> by_path_;  // cleaned name -> toc_.entries index
-  std::map<std::string, std::vector<EstargzChunk>, std::less<>> chunks_;
+  // Looked up by string_view without a copy.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <class T>
+  using ByName = std::unordered_map<std::string, T, Hash, std::equal_to<>>;
+
+  ByName<size_t> by_path_;  // cleaned name -> toc_.entries index
+  ByName<std::vector<EstargzChunk>> chunks_;
   std::vector<const estargz::TocEntry*> order_;
-  std::map<std::string, std::vector<const estargz::TocEntry*>, std::less<>> children_;
-  std::map<std::string, std::vector<std::string>, std::less<>> hardlinks_;
+  ByName<std::vector<const estargz::TocEntry*>> children_;
+  ByName<std::vector<std::string>> hardlinks_;
   std::vector<std::string> prefetch_;
 };
 

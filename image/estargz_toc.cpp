@@ -55,58 +55,6 @@ std::string serialize_toc(const Toc& toc) {
   return json_util::dump(doc);
 }
 
-Result<Toc> parse_toc(std::string_view text, std::string_view what) {
-  json doc = TRY(json_util::parse(text, what));
-  if (!doc.is_object()) return json_util::corrupt(what, "the TOC must be a JSON object");
-  Toc toc;
-  TRY(json_util::get_int(doc, "version", toc.version, what));
-  if (toc.version != 1) {
-    return json_util::corrupt(what, "unsupported TOC version " + std::to_string(toc.version));
-  }
-  auto it = doc.find("entries");
-  if (it == doc.end() || !it->is_array()) {
-    return json_util::corrupt(what, "\"entries\" must be an array");
-  }
-  for (const json& j : *it) {
-    if (!j.is_object()) return json_util::corrupt(what, "a TOC entry must be an object");
-    TocEntry e;
-    TRY(json_util::get_string(j, "name", e.name, what));
-    TRY(json_util::get_string(j, "type", e.type, what));
-    TRY(json_util::get_int64(j, "size", e.size, what));
-    TRY(json_util::get_string(j, "modtime", e.modtime, what));
-    TRY(json_util::get_string(j, "linkName", e.link_name, what));
-    TRY(json_util::get_int64(j, "mode", e.mode, what));
-    TRY(json_util::get_int64(j, "uid", e.uid, what));
-    TRY(json_util::get_int64(j, "gid", e.gid, what));
-    TRY(json_util::get_string(j, "userName", e.user_name, what));
-    TRY(json_util::get_string(j, "groupName", e.group_name, what));
-    TRY(json_util::get_int64(j, "offset", e.offset, what));
-    TRY(json_util::get_int64(j, "innerOffset", e.inner_offset, what));
-    TRY(json_util::get_int64(j, "chunkOffset", e.chunk_offset, what));
-    TRY(json_util::get_int64(j, "chunkSize", e.chunk_size, what));
-    TRY(json_util::get_string(j, "digest", e.digest, what));
-    TRY(json_util::get_string(j, "chunkDigest", e.chunk_digest, what));
-    TRY(json_util::get_int64(j, "devMajor", e.dev_major, what));
-    TRY(json_util::get_int64(j, "devMinor", e.dev_minor, what));
-    std::map<std::string, std::string> encoded;
-    TRY(json_util::get_string_map(j, "xattrs", encoded, what));
-    for (const auto& [k, v] : encoded) {
-      auto raw = base64_decode(v);
-      if (!raw) return json_util::corrupt(what, "xattr " + k + " of " + e.name + " is not base64");
-      e.xattrs[k] = std::move(*raw);
-    }
-    if (e.name.empty() || e.type.empty()) {
-      return json_util::corrupt(what, "a TOC entry has no name or type");
-    }
-    if (e.size < 0 || e.offset < 0 || e.inner_offset < 0 || e.chunk_offset < 0 ||
-        e.chunk_size < 0) {
-      return json_util::corrupt(what, "negative size or offset in the entry of " + e.name);
-    }
-    toc.entries.push_back(std::move(e));
-  }
-  return toc;
-}
-
 std::string make_footer(int64_t toc_offset) {
   char subfield[23];
   std::snprintf(subfield, sizeof subfield, "%016llxSTARGZ",

@@ -225,14 +225,22 @@ TEST_CASE("mount --lazy fetches the TOCs, then only the files that are opened") 
   CHECK(count_lazy(lazy_dir).deep == 0);
   CHECK(dir_state(lazy_dir, "data") == "unmade");
   CHECK(dir_state(lazy_dir, "bin") == "unmade");
+  // A lookup makes the entry it names, not its siblings; a listing makes the rest.
   auto listed = env.sh("ls " + mnt + "/data/deep/a/b");
   CHECK(listed.out == "c\n");
-  for (const char* d : {"data", "data/deep", "data/deep/a", "data/deep/a/b"}) {
-    CHECK(dir_state(lazy_dir, d) == "made");
-  }
-  for (const char* d : {"bin", "data/many", "data/deep/a/x", "data/deep/a/b/c", "data/links"}) {
+  CHECK(dir_state(lazy_dir, "data/deep/a/b") == "made");
+  for (const char* d : {"data", "data/deep", "data/deep/a"}) {
     CHECK(dir_state(lazy_dir, d) == "unmade");
   }
+  CHECK(dir_state(lazy_dir, "data/deep/a/x") == "absent");
+  for (const char* d : {"bin", "data/deep/a/b/c"}) CHECK(dir_state(lazy_dir, d) == "unmade");
+  CHECK(env.sh("stat -c %s " + mnt + "/data/many/f7").out == "2\n");
+  CHECK(env.sh("ls -a " + lazy_dir + "/sha256/*/data/many | sort -u").out == ".\n..\nf7\n");
+  CHECK(dir_state(lazy_dir, "data/many") == "unmade");
+  auto many = env.sh("ls " + mnt + "/data/many | sort | uniq -d; ls " + mnt + "/data/many | wc -l");
+  CHECK(many.out == "50\n");  // no name twice
+  CHECK(dir_state(lazy_dir, "data/many") == "made");
+  CHECK(dir_state(lazy_dir, "data/links") == "absent");
   // A hard-linked file's other names are made with it: link counts are the image's.
   CHECK(env.sh("stat -c %h " + mnt + "/data/links/l1").out == "2\n");
   CHECK(dir_state(lazy_dir, "data/links/sub") == "made");

@@ -18,6 +18,7 @@
 #include "image/layer_extractor.h"
 #include "image/layer_writer.h"
 #include "tests/unit/image/layer_test_tree.h"
+#include "tests/unit/image/toc_test_builder.h"
 
 using namespace imgbuild;
 using namespace imgbuild::image;
@@ -282,21 +283,10 @@ TEST_CASE("eStargz index resolves chunks to blob ranges that inflate to the file
 }
 
 TEST_CASE("eStargz index lists directories' children, implies parents, and finds the prefetch") {
-  estargz::Toc toc;
-  toc.version = 1;
-  int64_t offset = 0;
+  TocBuilder builder;
+  estargz::Toc& toc = builder.toc;
   auto add = [&](std::string name, std::string type, int64_t size = 0, std::string link = "") {
-    estargz::TocEntry e;
-    e.name = std::move(name);
-    e.type = std::move(type);
-    e.size = size;
-    e.link_name = std::move(link);
-    if (size > 0) {
-      e.offset = offset;
-      offset += 10;
-      e.chunk_digest = "sha256:" + std::string(64, '0');
-    }
-    toc.entries.push_back(e);
+    builder.add(std::move(name), std::move(type), size, std::move(link));
   };
   add("a/b/f", "reg", 3);
   add("p", "reg", 3);
