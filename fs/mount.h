@@ -59,7 +59,7 @@ struct MountOptions {
   // Lazily fetched layers (issue 15, image/estargz_skeleton.h): lazy[i] says lowers[i] is one.
   // Before a regular file of such a layer is opened, fill_lazy(i, path in the layer) is called,
   // outside imgfs's lock, to make the file's bytes present; it returns 0 or an errno (EIO when a
-  // fetch failed) that fails that open only. Read-only mounts only, for now.
+  // fetch failed) that fails that open only. On a writable mount, a copy-up fills the file first.
   std::vector<bool> lazy;
   std::function<int(size_t layer, const std::string& path)> fill_lazy;
   // Before imgfs first reads a directory of a lazy layer (a lookup in it, a listing, a copy-up),

@@ -1,6 +1,9 @@
 // Store: GC-root records and garbage collection (prune).
+#include <signal.h>
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <set>
 #include <tuple>
 
@@ -235,6 +238,16 @@ Result<PruneReport> prune_locked(const Store& store, const StorePaths& paths, Pr
     size_t dot = name.find('.');
     if (dot == std::string::npos || !is_sha256_hex(std::string_view(name).substr(0, dot))) continue;
     std::string_view ext = std::string_view(name).substr(dot);
+    if (ext.starts_with(".tmp-")) {
+      // A lazy tree's staging directory (<hex>.tmp-<pid>) whose maker died before renaming it.
+      int pid = std::atoi(std::string(ext.substr(5)).c_str());
+      if (pid <= 0 || (::kill(pid, 0) < 0 && errno == ESRCH)) {
+        std::string path = fs::join(paths.lazy, name);
+        report.reclaimed_bytes += tree_size(path, true);
+        TRY(fs::remove_tree(path));
+      }
+      continue;
+    }
     if (ext != ".partial" && ext != ".ranges") continue;
     Digest d = Digest::from_hex(name.substr(0, dot));
     if (marks.blobs.contains(d) && !store.has_blob(d)) continue;

@@ -235,8 +235,15 @@ TEST_CASE("store prune keeps the lazy trees of live images' layers, and their pa
     REQUIRE(p->add(0, "abcd"));
   };
   for (const auto& d : {kept_blob, mounted_blob, removed_blob, Digest::of("stray")}) partial(d);
+  // Staging directories of lazy trees: a dead maker's goes, a live one's (this process) stays.
+  std::string dead_staging = kept_dir + ".tmp-999999999";
+  std::string live_staging = kept_dir + ".tmp-" + std::to_string(::getpid());
+  REQUIRE(fs::make_dirs(dead_staging + "/etc"));
+  REQUIRE(fs::make_dirs(live_staging + "/etc"));
 
   auto report = *t.store.prune();
+  CHECK_FALSE(fs::exists(dead_staging));
+  CHECK(fs::exists(live_staging + "/etc"));
   std::vector<Digest> gone = report.lazy_layers;
   std::sort(gone.begin(), gone.end());
   std::vector<Digest> expected{removed_blob, Digest::of("stray")};
