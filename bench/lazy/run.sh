@@ -101,6 +101,9 @@ for _ in $(seq 1 "$runs"); do
   run_timed t "$bin" --root "$store" pull -q "$ref"; pull+=("$t")
   fresh; s1=$store; mkdir -p "$work/m1-$n"
   run_timed t lazy_read "$s1" "$work/m1-$n"; lazy+=("$t")
+  # What the lazy read fetched of the layers: the partial blobs keep exactly those bytes (the
+  # footers, TOCs and the file's chunk), allocated in a sparse file.
+  lazy_bytes=$(du -s -B1 "$s1"/lazy/sha256/*.partial 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
   "$bin" --root "$s1" umount "$work/m1-$n" >/dev/null
   run_timed t "$bin" --root "$s1" pull -q "$ref"; after+=("$t")
   fresh; s3=$store; mkdir -p "$work/m3-$n"
@@ -128,6 +131,8 @@ T[part]=$(median "${part[@]}")
 T[apart]=$(median "${apart[@]}")
 
 printf 'image: %d MB in the registry (eStargz)\n' $((size / 1000000))
+printf 'lazy first byte fetched %d kB of the layers (%.3f%% of the registry'"'"'s %d MB)\n' \
+  $((lazy_bytes / 1000)) "$(echo "100 * $lazy_bytes / $size" | bc -l)" $((size / 1000000))
 printf '%-18s %10s\n' case seconds
 printf '%-18s %10.3f\n' lazy-first-byte "${T[lazy]}" full-first-byte "${T[full]}" \
   pull "${T[pull]}" pull-after-lazy "${T[after]}" lazy-read-part "${T[part]}" \

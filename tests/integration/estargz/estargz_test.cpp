@@ -209,6 +209,15 @@ std::string build_and_push_estargz(Env& env, const std::string& dest) {
   return a;
 }
 
+// examples/web built as web:1 into a fresh store; returns the store.
+std::string build_web(Env& env) {
+  std::string a = env.store("a");
+  testing::import_busybox(a, "busybox:latest", env.dir.path() + "/busybox.tar");
+  REQUIRE(env.imgbuild(a, {"build", "-q", "-t", "web:1", IMGBUILD_SOURCE_DIR "/examples/web"})
+              .exit_code == 0);
+  return a;
+}
+
 }  // namespace
 
 TEST_CASE("mount --lazy fetches the TOCs, then only the files that are opened") {
@@ -528,10 +537,7 @@ TEST_CASE("run -d --lazy serves examples/web before the image has downloaded") {
   auto& reg = testing::RegistryServer::shared(testing::RegistryServer::Auth::kNone);
   Env env;
   std::string dest = reg.host() + "/estargz/web:1";
-  std::string a = env.store("a");
-  testing::import_busybox(a, "busybox:latest", env.dir.path() + "/busybox.tar");
-  REQUIRE(env.imgbuild(a, {"build", "-q", "-t", "web:1", IMGBUILD_SOURCE_DIR "/examples/web"})
-              .exit_code == 0);
+  std::string a = build_web(env);
   std::string ctx = env.dir.path() + "/web-big";
   REQUIRE(fs::make_dirs(ctx));
   REQUIRE(fs::write_file_atomic(ctx + "/Dockerfile",
@@ -615,10 +621,7 @@ TEST_CASE("mount --lazy fetches layers that are not eStargz whole, in the backgr
   auto& reg = testing::RegistryServer::shared(testing::RegistryServer::Auth::kNone);
   Env env;
   std::string dest = reg.host() + "/estargz/web-gzip:1";
-  std::string a = env.store("a");
-  testing::import_busybox(a, "busybox:latest", env.dir.path() + "/busybox.tar");
-  REQUIRE(env.imgbuild(a, {"build", "-q", "-t", "web:1", IMGBUILD_SOURCE_DIR "/examples/web"})
-              .exit_code == 0);
+  std::string a = build_web(env);
   auto pushed = env.imgbuild(a, {"push", "-q", "web:1", dest});
   INFO(pushed.err);
   REQUIRE(pushed.exit_code == 0);
