@@ -135,7 +135,9 @@ Status fetch_blob(Session& session, const image::Store& store, const image::Desc
     if (r->status != 200 && r->status != 206) {
       return fail(session.status_error("GET " + what, *r));
     }
-    if (written == resume_at) break;  // an empty answer: reported as truncated below
+    // A short (or empty) answer is reported as truncated below, not asked again: only a gap
+    // answered whole goes on to the store's next bytes.
+    if (written < gap_end) break;
   }
   if (written < limit) {
     return fail(ErrorKind::kCorrupt, what + ": truncated: received " + std::to_string(written) +
