@@ -25,7 +25,7 @@ import sys
 
 SKIP = 77
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from peers import PeerError as Failure, Peers, log, run, wait_for  # noqa: E402
+from peers import PeerError as Failure, Peers, log, run, skip_requested, wait_for  # noqa: E402
 from trees import tree_of_dir  # noqa: E402
 
 DOCKERFILE = """\
@@ -42,12 +42,9 @@ def main():
     ap.add_argument("--testdata", required=True)
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
-    if os.environ.get("IMGBUILD_INTEROP_SKIP") == "1":
-        if os.environ.get("CI"):
-            log("IMGBUILD_INTEROP_SKIP is refused under CI")
-            return 1
-        log("skipped: IMGBUILD_INTEROP_SKIP=1")
-        return SKIP
+    skipped = skip_requested("IMGBUILD_INTEROP_SKIP", SKIP)
+    if skipped is not None:
+        return skipped
     ctr = shutil.which("ctr-remote")
     containerd = shutil.which("containerd", path="/usr/bin:/usr/sbin")
     if not ctr or not containerd:

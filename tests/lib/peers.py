@@ -24,6 +24,18 @@ def log(msg):
     print(msg, flush=True)
 
 
+def skip_requested(var, skip=77):
+    """The exit status for an environment that asks to skip a test (var=1): skip, but 1 under
+    CI, which must not skip; None when nothing asks."""
+    if os.environ.get(var) != "1":
+        return None
+    if os.environ.get("CI"):
+        log("FAIL: %s=1 is not honoured under CI" % var)
+        return 1
+    log("SKIP: %s=1" % var)
+    return skip
+
+
 def run(argv, check=True, env=None, timeout=300, capture=True):
     """Runs argv; returns (exit code, combined output). check: a non-zero exit is a PeerError."""
     p = subprocess.run(argv, stdout=subprocess.PIPE if capture else None,

@@ -141,18 +141,25 @@ void check_estargz(Env& env, const std::string& ref, const std::string& copy_dir
   CHECK(tampered.exit_code != 0);
 }
 
-// The image's tree as `find` lists it (type, mode, size, link target; sorted), through a mount.
-std::string tree_of(Env& env, const std::string& store_root, const std::string& image,
-                    const std::string& mountpoint) {
+// The output of `command` run in a (full, read-only) mount of image from store_root at
+// mountpoint, which it makes; unmounted again.
+std::string listed_in_mount(Env& env, const std::string& store_root, const std::string& image,
+                            const std::string& mountpoint, const std::string& command) {
   REQUIRE(fs::make_dirs(mountpoint));
   auto mounted = env.imgbuild(store_root, {"mount", image, mountpoint});
   INFO(mounted.err);
   REQUIRE(mounted.exit_code == 0);
-  auto listed = env.sh("cd " + mountpoint +
-                       " && find . -printf '%y %m %s %l %p\\n' | sort && md5sum data/big.bin");
+  auto listed = env.sh("cd " + mountpoint + " && " + command);
   env.imgbuild(store_root, {"umount", mountpoint});
   REQUIRE(listed.exit_code == 0);
   return listed.out;
+}
+
+// The image's tree as `find` lists it (type, mode, size, link target; sorted), through a mount.
+std::string tree_of(Env& env, const std::string& store_root, const std::string& image,
+                    const std::string& mountpoint) {
+  return listed_in_mount(env, store_root, image, mountpoint,
+                         "find . -printf '%y %m %s %l %p\\n' | sort && md5sum data/big.bin");
 }
 
 // In a store's lazy/ trees (image/estargz_skeleton.h): regular files with bytes, filled (the
@@ -273,12 +280,7 @@ TEST_CASE("mount --lazy fetches the TOCs, then only the files that are opened") 
   CHECK(count_lazy(lazy_dir).filled == 2);  // `find -ls` fetched nothing
   CHECK(count_lazy(lazy_dir).placeholders > 50);
   REQUIRE(env.imgbuild(b, {"umount", mnt}).exit_code == 0);
-  std::string amnt = env.dir.path() + "/full-mnt";
-  REQUIRE(fs::make_dirs(amnt));
-  REQUIRE(env.imgbuild(a, {"mount", "app:1", amnt}).exit_code == 0);
-  auto full_tree = env.sh("cd " + amnt + " && " + listing);
-  env.imgbuild(a, {"umount", amnt});
-  CHECK(lazy_tree.out == full_tree.out);
+  CHECK(lazy_tree.out == listed_in_mount(env, a, "app:1", env.dir.path() + "/full-mnt", listing));
   CHECK(count(lazy_tree.out, "\n") > 100);
 
   // run --lazy: a writable mount over the lazy layers, whose copy-ups fill files first (append,
@@ -649,12 +651,7 @@ TEST_CASE("mount --lazy fetches layers that are not eStargz whole, in the backgr
   std::string listing = "find . -mindepth 1 -printf '%y %m %s %u %l %p\\n' | sort";
   auto lazy_tree = env.sh("cd " + mnt + " && " + listing);
   REQUIRE(env.imgbuild(d, {"umount", mnt}).exit_code == 0);
-  std::string full = env.dir.path() + "/gzip-full";
-  REQUIRE(fs::make_dirs(full));
-  REQUIRE(env.imgbuild(a, {"mount", "web:1", full}).exit_code == 0);
-  auto full_tree = env.sh("cd " + full + " && " + listing);
-  env.imgbuild(a, {"umount", full});
-  CHECK(lazy_tree.out == full_tree.out);
+  CHECK(lazy_tree.out == listed_in_mount(env, a, "web:1", env.dir.path() + "/gzip-full", listing));
   CHECK(count(lazy_tree.out, "\n") > 10);
   // A pull finds the blobs and only unpacks them.
   auto pulled = env.imgbuild(d, {"pull", dest});
