@@ -18,7 +18,9 @@
 #include "base/log.h"
 #include "base/sys.h"
 #include "base/unique_fd.h"
+#include "containers/lazy_blob_bytes.h"
 #include "containers/lazy_prefetch.h"
+#include "containers/lazy_toc_fetch.h"
 #include "containers/lazy_whole_layer.h"
 #include "image/estargz_skeleton.h"
 #include "image/estargz_toc.h"
@@ -32,33 +34,6 @@ namespace {
 bool is_marked(const std::string& path) {
   return ::lgetxattr(path.c_str(), std::string(image::kLazyXattr).c_str(), nullptr, 0) >= 0;
 }
-
-// A layer's blob bytes as lazy reads fetch them, kept for a later pull (image/partial_blob.h):
-// only a help, so a failure is logged and forgotten. The partial blob is opened on first use, and
-// not at all when the store has the whole blob. One thread at a time.
-class BlobBytesKeeper {
- public:
-  BlobBytesKeeper(image::Store store, image::Descriptor blob)
-      : store_(std::move(store)), blob_(std::move(blob)) {}
-
-  void keep(int64_t offset, std::string_view bytes) {
-    if (!partial_) {
-      if (store_.has_blob(blob_.digest)) return;
-      auto created = image::PartialBlob::create(store_, blob_);
-      if (!created) return log::debug("lazy: " + created.error().message());
-      partial_ = std::move(*created);
-    }
-    if (auto st = partial_->add(offset, bytes); !st) log::debug("lazy: " + st.error().message());
-  }
-  registry::BlobBytesSink sink() {
-    return [this](int64_t offset, std::string_view bytes) { keep(offset, bytes); };
-  }
-
- private:
-  image::Store store_;
-  image::Descriptor blob_;
-  std::optional<image::PartialBlob> partial_;
-};
 
 // What the server process needs to fill files: shared by copies of the fill function.
 struct Filler {
@@ -169,56 +144,6 @@ struct Filler {
   std::unique_ptr<LazyPrefetcher> prefetcher;  // last: stopped before the rest goes
 };
 
-// The TOCs of the layers `missing` (indexes into layers), fetched and indexed in parallel, on a
-// connection per worker: after the metadata, the biggest cost on the way to the mount. The result
-// is parallel to layers (null for the others).
-Result<std::vector<std::shared_ptr<image::EstargzIndex>>> fetch_indexes(
-    const image::Store& store, const image::Reference& ref,
-    const std::vector<image::Descriptor>& layers, const std::vector<size_t>& missing,
-    const registry::ClientOptions& options, int64_t* fetched) {
-  std::vector<std::shared_ptr<image::EstargzIndex>> out(layers.size());
-  std::vector<std::optional<Error>> errors(layers.size());
-  std::vector<int64_t> bytes(layers.size(), 0);
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    std::unique_ptr<registry::Connection> connection;
-    for (size_t k = next++; k < missing.size(); k = next++) {
-      size_t i = missing[k];
-      if (!connection) {
-        auto opened = registry::Connection::open(ref.registry, ref.repository,
-                                                 registry::Access::kPull, options);
-        if (!opened) {
-          errors[i] = opened.error();
-          continue;
-        }
-        connection = std::move(*opened);
-      }
-      // The footer and TOC are the start of what a later pull finds here.
-      BlobBytesKeeper keeper(store, layers[i]);
-      auto index =
-          registry::fetch_estargz_index(connection->session(), layers[i], &bytes[i], keeper.sink());
-      if (!index) {
-        errors[i] = index.error();
-        continue;
-      }
-      out[i] = std::make_shared<image::EstargzIndex>(std::move(*index));
-      log::debug("lazy: TOC of " + layers[i].digest.short_hex() + " indexed, " +
-                 std::to_string(out[i]->entries().size()) + " entries");
-    }
-  };
-  size_t workers =
-      std::min<size_t>(missing.size(), static_cast<size_t>(std::max(1, options.parallel)));
-  std::vector<std::thread> threads;
-  for (size_t w = 1; w < workers; ++w) threads.emplace_back(work);
-  work();
-  for (auto& t : threads) t.join();
-  for (size_t i = 0; i < layers.size(); ++i) {
-    *fetched += bytes[i];
-    if (errors[i]) return fail(*errors[i]);
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::string& reference,
@@ -227,14 +152,32 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
   registry::PullOptions pull;
   static_cast<registry::ClientOptions&>(pull) = options;
   pull.layers = registry::LayerPolicy::kLeaveRemote;
+  // The TOCs of the eStargz layers whose blob the store lacks start as soon as the manifest is
+  // known, beside the config's fetch and the metadata's writes (fsyncs) into the store.
+  std::unique_ptr<TocFetch> early;
+  pull.on_manifest = [&](const image::Manifest& manifest) {
+    std::vector<size_t> which;
+    for (size_t i = 0; i < manifest.layers.size(); ++i) {
+      const auto& layer = manifest.layers[i];
+      if (layer.annotation(image::estargz::kTocDigestAnnotation).empty()) continue;
+      if (!store.has_blob(layer.digest)) which.push_back(i);
+    }
+    early = std::make_unique<TocFetch>(store, ref, manifest.layers, std::move(which), options);
+  };
   TRY_CTX(registry::pull_image(store, ref, pull), "pulling " + reference + " (metadata)");
   log::debug("lazy: manifest and config pulled");
   auto image = TRY(store.resolve(reference));
-  return prepare_lazy_mount(store, ref, std::move(image), options);
+  return prepare_lazy_mount(store, ref, std::move(image), options, early.get());
 }
 
 Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Reference& ref,
                                      image::Image image, const registry::ClientOptions& options) {
+  return prepare_lazy_mount(store, ref, std::move(image), options, nullptr);
+}
+
+Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Reference& ref,
+                                     image::Image image, const registry::ClientOptions& options,
+                                     TocFetch* early) {
   std::string reference = ref.str();
   LazyMount out;
   out.image = std::move(image);
@@ -268,7 +211,19 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Ref
       missing.push_back(i);
     }
   }
-  auto indexes = TRY(fetch_indexes(store, ref, layers, missing, options, &out.bytes_fetched));
+  // The TOCs: from the fetch started with the manifest where it was (the same manifest: the
+  // store's tag could have moved since), the rest now.
+  std::vector<size_t> rest;
+  if (early != nullptr && early->layers() != layers) early = nullptr;
+  for (size_t i : missing) {
+    if (early == nullptr || !early->started(i)) rest.push_back(i);
+  }
+  TocFetch late(store, ref, layers, rest, options);
+  std::vector<std::shared_ptr<image::EstargzIndex>> indexes(layers.size());
+  for (size_t i : missing) {
+    TocFetch& from = late.started(i) ? late : *early;
+    indexes[i] = TRY(from.take(i, &out.bytes_fetched));
+  }
   std::string lazy_root = store.lazy_dir();
   for (size_t i = 0; i < layers.size(); ++i) {
     std::shared_ptr<image::EstargzIndex> index = indexes[i];

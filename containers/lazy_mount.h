@@ -47,4 +47,10 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
 Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Reference& ref,
                                      image::Image image, const registry::ClientOptions& options);
 
+class TocFetch;  // containers/lazy_toc_fetch.h
+// The same, taking the TOCs `early` has fetched for image's layers where it has them.
+Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Reference& ref,
+                                     image::Image image, const registry::ClientOptions& options,
+                                     TocFetch* early);
+
 }  // namespace imgbuild::containers

@@ -1,5 +1,7 @@
 #include "registry-client/estargz_remote.h"
 
+#include <algorithm>
+
 #include "image/gzip_member.h"
 #include "registry-client/blob_transfer.h"
 
@@ -9,6 +11,9 @@ namespace {
 // A TOC larger than this is refused (stargz-snapshotter's own bound is of the same order).
 constexpr int64_t kMaxTocBytes = 64 << 20;
 constexpr size_t kMaxTocJson = size_t{256} << 20;
+// The end of a layer fetched at once for its footer and TOC (see fetch_index).
+constexpr int64_t kMinTailBytes = 16 << 10;
+constexpr int64_t kMaxTailBytes = 512 << 10;
 
 // Bytes [begin, end) of the blob; kUnsupported when the registry ignores Range.
 Result<std::string> fetch_range(Session& session, const image::Digest& blob, int64_t begin,
@@ -53,15 +58,29 @@ Result<image::EstargzIndex> fetch_index(Session& session, const image::Descripto
   }
   const int64_t footer_size = image::estargz::kFooterSize;
   if (layer.size <= footer_size) return fail(ErrorKind::kCorrupt, "too small for eStargz");
-  std::string footer =
-      TRY(fetch_range(session, layer.digest, layer.size - footer_size, layer.size, fetched));
+  // The footer and, usually, the whole TOC in one round trip: the blob's last bytes, a 64th of
+  // the layer (within bounds), so a small layer stays cheap to mount. A TOC that starts before
+  // them costs a second request, for its beginning only.
+  const int64_t tail_begin =
+      layer.size -
+      std::min(layer.size, footer_size + std::clamp(layer.size / 64, kMinTailBytes, kMaxTailBytes));
+  std::string tail = TRY(fetch_range(session, layer.digest, tail_begin, layer.size, fetched));
+  std::string footer = tail.substr(tail.size() - static_cast<size_t>(footer_size));
   int64_t toc_offset = TRY(image::estargz::parse_footer(footer));
   int64_t toc_end = layer.size - footer_size;
   if (toc_offset >= toc_end) return fail(ErrorKind::kCorrupt, "the footer's TOC offset is past it");
   if (toc_end - toc_offset > kMaxTocBytes) {
     return fail(ErrorKind::kLimit, "TOC of " + std::to_string(toc_end - toc_offset) + " bytes");
   }
-  std::string member = TRY(fetch_range(session, layer.digest, toc_offset, toc_end, fetched));
+  std::string member;
+  if (toc_offset >= tail_begin) {
+    member = tail.substr(static_cast<size_t>(toc_offset - tail_begin),
+                         static_cast<size_t>(toc_end - toc_offset));
+  } else {
+    member = TRY(fetch_range(session, layer.digest, toc_offset, tail_begin, fetched));
+    member.append(tail, 0, tail.size() - static_cast<size_t>(footer_size));
+  }
+  tail.clear();
   std::string tar = TRY(image::gunzip_member(member, kMaxTocJson, "eStargz TOC"));
   // A tar header for stargz.index.json, then the JSON.
   if (tar.size() < 512 || tar.compare(0, 18, std::string(image::estargz::kTocName) + '\0') != 0) {

@@ -44,6 +44,7 @@ Result<PullResult> pull_impl(const image::Store& store, const image::Reference& 
   }
   auto manifest = TRY_CTX(image::Manifest::parse(manifest_doc.bytes, manifest_doc.content_type),
                           "manifest " + manifest_doc.digest.str());
+  if (options.on_manifest) options.on_manifest(manifest);
 
   // Config first: its diff IDs name the unpacked layers.
   std::string config_bytes;

@@ -15,11 +15,13 @@
 // Errors carry "pulling <ref>: " context and name the registry, repository and HTTP status.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "base/error.h"
 #include "image/digest.h"
+#include "image/manifest.h"
 #include "image/platform.h"
 #include "image/reference.h"
 #include "image/store.h"
@@ -35,6 +37,10 @@ enum class LayerPolicy { kFetch, kLeaveRemote };
 struct PullOptions : ClientOptions {
   std::optional<image::Platform> platform;  // nullopt: Platform::host()
   LayerPolicy layers = LayerPolicy::kFetch;
+  // Called once the image manifest is fetched and parsed, before the config is fetched and
+  // anything is stored (a lazy mount starts fetching TOCs here, containers/lazy_toc_fetch.h).
+  // The pull may still fail after it.
+  std::function<void(const image::Manifest&)> on_manifest;
 };
 
 struct PullResult {
