@@ -93,6 +93,10 @@ void TcpProxy::relay(UniqueFd client, uint64_t generation) {
   char buf[65536];
   // Poll with a short timeout so a cut (generation bump) takes effect on an idle connection.
   while (generation_ == generation) {
+    if (stalling_) {
+      ::poll(nullptr, 0, 20);
+      continue;
+    }
     pollfd fds[2] = {{client.get(), POLLIN, 0}, {server.get(), POLLIN, 0}};
     int n = sys::retry_eintr([&] { return ::poll(fds, 2, 100); });
     if (n < 0) return;

@@ -5,6 +5,7 @@
 //   proxy->host()   -> "127.0.0.1:40123"; use it in place of reg.host()
 //   proxy->bytes()  -> bytes relayed so far, both ways
 //   proxy->set_refusing(true)  -> open connections are cut, new ones closed at once
+//   proxy->set_stalling(true)  -> connections stay open but nothing more is relayed
 //
 // One thread accepts; each connection is relayed by a thread of its own until either side
 // closes. The destructor cuts everything and joins the threads. Thread-safe.
@@ -36,6 +37,9 @@ class TcpProxy {
   uint64_t bytes_to_client() const { return down_; }
   // Refusing: every open connection is cut and new ones are closed as soon as accepted.
   void set_refusing(bool refusing);
+  // Stalling: connections are accepted and kept, but no byte goes through either way (a registry
+  // that hangs mid-answer) until it is set back.
+  void set_stalling(bool stalling) { stalling_ = stalling; }
 
  private:
   TcpProxy() = default;
@@ -48,6 +52,7 @@ class TcpProxy {
   UniqueFd stop_read_, stop_write_;  // a pipe: written to stop the accept loop
   std::atomic<uint64_t> up_{0}, down_{0};
   std::atomic<bool> refusing_{false};
+  std::atomic<bool> stalling_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> generation_{0};  // bumped to cut the connections open now
   std::mutex mu;                         // guards threads_

@@ -362,6 +362,55 @@ TEST_CASE("mount --lazy through a proxy: bytes, and a registry that goes away") 
       static_cast<unsigned long long>(cat_bytes), seconds);
 }
 
+// A registry that accepts and then hangs mid-answer: a chunk fetch ends with a network error
+// once the session's stall timeout passes (the lazy mount's fill uses 10 s and 3 tries; 1 s and
+// one try here), and the same fetch succeeds once the registry answers again.
+TEST_CASE("a lazy read from a registry that stalls fails after the stall timeout, then recovers") {
+  if (!can_run()) return;
+  auto& reg = testing::RegistryServer::shared(testing::RegistryServer::Auth::kNone);
+  Env env;
+  build_and_push_estargz(env, reg.host() + "/estargz/stalled:1");
+  auto proxy = testing::TcpProxy::start(reg.port());
+  REQUIRE(proxy);
+  registry::ClientOptions options;
+  options.retry.max_attempts = 1;
+  options.retry.stall_seconds = 1;
+  options.retry.connect_seconds = 1;
+  auto conn = registry::Connection::open((*proxy)->host(), "estargz/stalled",
+                                         registry::Access::kPull, options);
+  REQUIRE(conn);
+  auto manifest = skopeo_raw(env, "docker://" + reg.host() + "/estargz/stalled:1");
+  std::optional<image::Descriptor> layer;
+  std::optional<image::EstargzIndex> index;
+  for (const auto& l : manifest["layers"]) {
+    auto d = image::Descriptor::from_json(l);
+    REQUIRE(d);
+    auto i = registry::fetch_estargz_index((*conn)->session(), *d);
+    REQUIRE(i);
+    if (i->lookup("data/many/f2") != nullptr) layer = *d, index = std::move(*i);
+  }
+  REQUIRE(index);
+  auto chunks = index->chunks("data/many/f2");
+  REQUIRE(chunks.size() == 1);
+
+  (*proxy)->set_stalling(true);
+  auto start = std::chrono::steady_clock::now();
+  auto stalled = registry::fetch_estargz_chunk((*conn)->session(), layer->digest, chunks[0]);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  REQUIRE_FALSE(stalled);
+  INFO(stalled.error().message());
+  CHECK(stalled.error().kind() == ErrorKind::kNetwork);
+  CHECK(seconds >= 0.9);
+  CHECK(seconds < 10);
+
+  (*proxy)->set_stalling(false);
+  auto again = registry::fetch_estargz_chunk((*conn)->session(), layer->digest, chunks[0]);
+  INFO((again ? "" : again.error().message()));
+  REQUIRE(again);
+  CHECK(*again == "2\n");
+  std::printf("lazy stall: the stalled chunk fetch failed after %.2f s\n", seconds);
+}
+
 // Prefetch, and interop the other way: a layer made by stargz-snapshotter's own writer with
 // prioritized files (before a .prefetch.landmark), pushed as it is, mounts lazily with imgbuild;
 // the prioritized files are fetched in the background without being read, the others are not.
