@@ -72,12 +72,7 @@ Result<int> run_mount(const MountArgs& args, const GlobalOptions& globals) {
       auto lazy = TRY_CTX(containers::prepare_lazy_mount(store, args.image, client),
                           "mount --lazy " + args.image);
       image = lazy.image;
-      options.lowers = std::move(lazy.lowers);
-      options.lazy = std::move(lazy.lazy);
-      options.fill_lazy = std::move(lazy.fill);
-      options.materialize_lazy_dir = std::move(lazy.materialize);
-      options.materialize_lazy_entry = std::move(lazy.materialize_entry);
-      options.on_ready = std::move(lazy.ready);
+      containers::use_lazy_mount(lazy, options);
     } else {
       image = TRY_CTX(containers::ensure_image(store, args.image, policy, &progress), "mount");
       auto layers = TRY_CTX(store.prepare_layers(image), "mount " + args.image);

@@ -43,12 +43,7 @@ Result<fs::MountOptions> container_mount_options(const image::Store& store,
     lazy = &*own;
   }
   if (lazy != nullptr) {
-    options.lowers = lazy->lowers;
-    options.lazy = lazy->lazy;
-    options.fill_lazy = lazy->fill;
-    options.materialize_lazy_dir = lazy->materialize;
-    options.materialize_lazy_entry = lazy->materialize_entry;
-    options.on_ready = lazy->ready;
+    use_lazy_mount(*lazy, options);
   }
   options.upper = fs::join(container_dir(store, record.id), "upper");
   options.fsname = "imgfs-" + record.id.substr(0, 12);

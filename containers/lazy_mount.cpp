@@ -297,9 +297,25 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Ref
     }
     return 0;
   };
+  out.dir_nlink = [filler](size_t layer, const std::string& dir) -> nlink_t {
+    if (layer >= filler->indexes.size() || !filler->indexes[layer]) return 0;
+    nlink_t n = 2;
+    for (const auto* e : filler->indexes[layer]->children(dir)) n += e->type == "dir" ? 1 : 0;
+    return n;
+  };
   out.materialize = materialize;
   out.ready = [filler] { filler->start_prefetch(); };
   return out;
+}
+
+void use_lazy_mount(const LazyMount& lazy, fs::MountOptions& options) {
+  options.lowers = lazy.lowers;
+  options.lazy = lazy.lazy;
+  options.fill_lazy = lazy.fill;
+  options.materialize_lazy_dir = lazy.materialize;
+  options.materialize_lazy_entry = lazy.materialize_entry;
+  options.lazy_dir_nlink = lazy.dir_nlink;
+  options.on_ready = lazy.ready;
 }
 
 }  // namespace imgbuild::containers

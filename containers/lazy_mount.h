@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "fs/mount.h"
 #include "image/store.h"
 #include "registry-client/client.h"
 
@@ -34,13 +35,18 @@ struct LazyMount {
   std::function<int(size_t layer, const std::string& path)> fill;
   std::function<int(size_t layer, const std::string& dir)> materialize;
   std::function<int(size_t layer, const std::string& dir, const std::string& name)>
-      materialize_entry;        // fs::MountOptions::materialize_lazy_entry
+      materialize_entry;  // fs::MountOptions::materialize_lazy_entry
+  std::function<nlink_t(size_t layer, const std::string& dir)>
+      dir_nlink;                // fs::MountOptions::lazy_dir_nlink
   std::function<void()> ready;  // fs::MountOptions::on_ready: starts the prefetch
   int64_t bytes_fetched = 0;    // for the TOCs, before the mount
 };
 
 Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::string& reference,
                                      const registry::ClientOptions& options);
+
+// Sets options' lowers and lazy-layer hooks (fill, materialize, link counts, ready) from lazy.
+void use_lazy_mount(const LazyMount& lazy, fs::MountOptions& options);
 
 // The same for an image whose manifest and config the store already has, fetched from ref's
 // repository: no metadata pull (a lazy container's later mounts, containers/launch.h).

@@ -72,6 +72,11 @@ struct MountOptions {
   // whiteout) if the layer has it; same lock and results. Unset: the whole directory is made.
   std::function<int(size_t layer, const std::string& dir, const std::string& name)>
       materialize_lazy_entry;
+  // The link count such a directory will have once its children are made (2 + its
+  // subdirectories), reported while they are not: a stat of it then reads as on a full pull.
+  // 0, or unset: its link count on disk. Only asked where the layer's filesystem counts
+  // subdirectories in a directory's links (not btrfs, say).
+  std::function<nlink_t(size_t layer, const std::string& dir)> lazy_dir_nlink;
   // Called once in the serving process when the mount is ready (INIT answered), from the thread
   // that serves it: must return at once. Lazy mounts start their prefetch from here.
   std::function<void()> on_ready;

@@ -402,6 +402,19 @@ void Filesystem::release_unused(const std::shared_ptr<Node>& node) {
 }
 
 int Filesystem::stat_lower(Node& node, struct stat* st) {
+  int err = stat_lower_on_disk(node, st);
+  if (err == 0 && S_ISDIR(st->st_mode) && st->st_nlink >= 2 && !node.lowers[0].made &&
+      options_.lazy_dir_nlink) {
+    // A lazy directory counts the subdirectories made so far: the image's count instead.
+    auto layer = static_cast<size_t>(node.lowers[0].layer);
+    if (lazy_layer(layer)) {
+      if (nlink_t n = options_.lazy_dir_nlink(layer, node.lower_path); n >= 2) st->st_nlink = n;
+    }
+  }
+  return err;
+}
+
+int Filesystem::stat_lower_on_disk(Node& node, struct stat* st) {
   if (node.lowers.empty()) return ESTALE;
   if (PinnedFd cached = fds_.get(node.lowers[0].fd)) return stat_fd(cached.get(), st);
   if (node.lower_path.size() < PATH_MAX) {

@@ -168,8 +168,10 @@ class Filesystem {
   void release_unused(const std::shared_ptr<Node>& node);
   // st for the node, with st_ino and st_nlink adjusted. 0 or errno.
   int stat_node(Node& node, struct stat* st);
-  // st of the node's top lower copy. 0 or errno.
+  // st of the node's top lower copy (a lazy directory's link count as the image has it,
+  // MountOptions::lazy_dir_nlink). 0 or errno.
   int stat_lower(Node& node, struct stat* st);
+  int stat_lower_on_disk(Node& node, struct stat* st);  // as it is on disk
   // The inode number for an underlying file (assigning one if new).
   uint64_t ino_for(dev_t dev, ino_t ino);
   // Drops the mapping of an underlying file that no longer exists, so a new file that reuses its

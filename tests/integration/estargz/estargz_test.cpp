@@ -241,6 +241,13 @@ TEST_CASE("mount --lazy fetches the TOCs, then only the files that are opened") 
   CHECK(count_lazy(lazy_dir).deep == 0);
   CHECK(dir_state(lazy_dir, "data") == "unmade");
   CHECK(dir_state(lazy_dir, "bin") == "unmade");
+  // Directories not made yet have the image's link counts (2 + their subdirectories).
+  auto nlinks = env.sh("stat -c %h " + mnt + "/data " + mnt + "/data/deep");
+  CHECK(dir_state(lazy_dir, "data") == "unmade");
+  auto full_nlinks = env.imgbuild(
+      a, {"run", "--rm", "--network", "none", "app:1", "stat", "-c", "%h", "/data", "/data/deep"});
+  CHECK(nlinks.out == full_nlinks.out);
+  CHECK(count(nlinks.out, "\n") == 2);
   // A lookup makes the entry it names, not its siblings; a listing makes the rest.
   auto listed = env.sh("ls " + mnt + "/data/deep/a/b");
   CHECK(listed.out == "c\n");
