@@ -18,9 +18,11 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/sys.h"
 #include "fs/fuse_ops.h"
 #include "fs/killpriv.h"
 #include "fs/passthrough.h"
+#include "fs/uring_transport.h"
 #include "fs/whiteout.h"
 
 namespace imgbuild::fs {
@@ -237,9 +239,28 @@ int io_fd(fuse_req_t req, FileHandle* h) {
 
 void sfs_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
   FileHandle* h = handle_of(fi);
+  int fd = io_fd(req, h);
+  // A request from the FUSE ring is answered from the ring entry's buffer: read straight into it
+  // (fuse_reply_data would read into a buffer of libfuse's and copy that).
+  if (char* dst = uring_reply_buffer(size)) {
+    size_t n = 0;
+    while (n < size) {
+      auto got =
+          sys::pread_some(fd, std::span<char>(dst + n, size - n), off + static_cast<off_t>(n));
+      if (!got && n > 0) break;  // as libfuse: what was read, then the error on the next read
+      if (!got) {
+        fuse_reply_err(req, got.error().errno_value() ? got.error().errno_value() : EIO);
+        return;
+      }
+      if (*got == 0) break;
+      n += *got;
+    }
+    fuse_reply_buf(req, dst, n);
+    return;
+  }
   fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
   buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
-  buf.buf[0].fd = io_fd(req, h);
+  buf.buf[0].fd = fd;
   buf.buf[0].pos = off;
   fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }

@@ -18,6 +18,7 @@
 #include "fs/mount_table.h"
 #include "fs/passthrough.h"
 #include "fs/union_fs.h"
+#include "fs/uring_transport.h"
 
 namespace imgbuild::fs {
 
@@ -32,6 +33,7 @@ struct Mount::Impl {
   unsigned max_threads = 8;
   bool passthrough = true;
   bool killpriv_v2 = true;
+  bool io_uring = true;
 };
 
 namespace {
@@ -109,6 +111,7 @@ Result<std::unique_ptr<Mount>> Mount::create_unstarted(const std::string& mountp
   impl.max_threads = options.max_threads ? options.max_threads : 8;
   impl.passthrough = options.passthrough;
   impl.killpriv_v2 = options.handle_killpriv;
+  impl.io_uring = options.io_uring;
   impl.fs->fuse_fd = fuse_session_fd(impl.se);
   impl.fs->session = impl.se;
   return mount;
@@ -128,33 +131,65 @@ void Mount::start() {
   fuse_session* se = impl.se;
   Filesystem* fs = impl.fs.get();
   unsigned max_threads = impl.max_threads;
-  passthrough::InitCaps want{impl.passthrough, impl.killpriv_v2};
+  passthrough::InitCaps want{impl.passthrough, impl.killpriv_v2, impl.io_uring};
   std::string target = mountpoint_;
   // The mount is usable from here: the kernel holds requests until the session answered INIT,
   // which the loop thread does first (as a daemonising FUSE server would).
   impl.loop = std::thread([se, fs, max_threads, want, target] {
-    auto caps = passthrough::negotiate_init(se, want, [fs](const passthrough::InitCaps& use) {
+    std::unique_ptr<UringTransport> ring;
+    passthrough::InitHooks hooks;
+    hooks.before_init = [&](passthrough::InitCaps& use) {
+      if (use.io_uring) {
+        auto made = UringTransport::create(se, max_threads, &fs->ring_requests);
+        if (made) {
+          ring = std::move(*made);
+        } else {
+          log::debug("imgfs " + target + ": no FUSE ring: " + made.error().message());
+          use.io_uring = false;
+        }
+      }
       fs->passthrough = use.passthrough;
       fs->killpriv = use.killpriv_v2;
-    });
+    };
+    hooks.before_reply = [&](const passthrough::InitLimits& limits, passthrough::InitCaps& use) {
+      auto st = ring->prepare(UringTransport::payload_size(limits.max_write, limits.max_pages));
+      if (!st) {
+        log::debug("imgfs " + target + ": no FUSE ring: " + st.error().message());
+        use.io_uring = false;
+      }
+    };
+    auto caps = passthrough::negotiate_init(se, want, hooks);
     if (!caps) {
+      ring.reset();
       // The kernel has no answer to INIT: end the connection, so nothing waits on it forever.
       log::error("imgfs " + target + ": " + caps.error().message());
       (void)force_unmount(target);
       return;
     }
+    if (caps->io_uring) {
+      ring->start();
+      fs->io_uring = true;
+    } else {
+      ring.reset();  // its threads end without registering
+    }
     log::debug("imgfs " + target + ": passthrough " + (caps->passthrough ? "requested" : "off") +
-               ", killpriv_v2 " + (caps->killpriv_v2 ? "requested" : "off"));
+               ", killpriv_v2 " + (caps->killpriv_v2 ? "requested" : "off") + ", transport " +
+               (ring ? "io_uring (" + std::to_string(ring->queues()) + " queues x " +
+                           std::to_string(ring->threads_per_queue()) + " threads)"
+                     : std::string("/dev/fuse")));
     if (fs->options().on_ready) fs->options().on_ready();
     if (max_threads == 1) {
       fuse_session_loop(se);
-      return;
+    } else {
+      fuse_loop_config* cfg = fuse_loop_cfg_create();
+      fuse_loop_cfg_set_max_threads(cfg, max_threads);
+      fuse_loop_cfg_set_idle_threads(cfg, max_threads);
+      fuse_session_loop_mt(se, cfg);
+      fuse_loop_cfg_destroy(cfg);
     }
-    fuse_loop_config* cfg = fuse_loop_cfg_create();
-    fuse_loop_cfg_set_max_threads(cfg, max_threads);
-    fuse_loop_cfg_set_idle_threads(cfg, max_threads);
-    fuse_session_loop_mt(se, cfg);
-    fuse_loop_cfg_destroy(cfg);
+    // The connection has ended (the /dev/fuse loop saw ENODEV): the ring threads have ended or
+    // are about to (their entries completed with ENOTCONN); join them before the session goes.
+    ring.reset();
   });
 }
 
@@ -172,13 +207,9 @@ void Mount::disown() {
 MountStats Mount::stats() const {
   if (!impl_->fs) return {};
   const Filesystem& fs = *impl_->fs;
-  return {fs.passthrough.load(),
-          fs.killpriv.load(),
-          fs.requests.get(FUSE_READ),
-          fs.requests.get(FUSE_WRITE),
-          fs.requests.get(FUSE_GETXATTR),
-          fs.requests.by_name(),
-          fs.cached_fds()};
+  return {fs.passthrough.load(),          fs.killpriv.load(),         fs.io_uring.load(),
+          fs.ring_requests.load(),        fs.requests.get(FUSE_READ), fs.requests.get(FUSE_WRITE),
+          fs.requests.get(FUSE_GETXATTR), fs.requests.by_name(),      fs.cached_fds()};
 }
 
 void Mount::wait() {

@@ -101,18 +101,25 @@ struct MountOptions {
   // overlayfs does; false (mount option noacl) checks the mode bits only and asks this process
   // for every ACL read.
   bool posix_acl = true;
+  // Take requests through FUSE over io_uring where the kernel offers it (Linux 6.14+ with
+  // /sys/module/fuse/parameters/enable_uring = Y; fs/uring_transport.h), else through /dev/fuse,
+  // as always when false (mount option nouring). A kernel that does not offer it sees no
+  // difference.
+  bool io_uring = true;
 };
 
 class Filesystem;  // the union filesystem state (fs/union_fs.h); internal
 
-// What a mount has been doing, for tests and debugging (passthrough is known once the mount has
-// served its first request).
+// What a mount has been doing, for tests and debugging (passthrough and io_uring are known once
+// the mount has served its first request).
 struct MountStats {
-  bool passthrough = false;  // the kernel does I/O on upper files itself (MountOptions)
-  bool killpriv = false;     // this process clears setuid/setgid (MountOptions::handle_killpriv)
-  uint64_t reads = 0;        // READ requests this process served
-  uint64_t writes = 0;       // WRITE requests this process served
-  uint64_t getxattrs = 0;    // GETXATTR requests this process served
+  bool passthrough = false;    // the kernel does I/O on upper files itself (MountOptions)
+  bool killpriv = false;       // this process clears setuid/setgid (MountOptions::handle_killpriv)
+  bool io_uring = false;       // requests come through FUSE over io_uring (MountOptions::io_uring)
+  uint64_t ring_requests = 0;  // requests served through the ring (the rest: /dev/fuse)
+  uint64_t reads = 0;          // READ requests this process served
+  uint64_t writes = 0;         // WRITE requests this process served
+  uint64_t getxattrs = 0;      // GETXATTR requests this process served
   // Every request served, by the kernel's opcode name ("LOOKUP", "CREATE", ...; non-zero only).
   std::map<std::string, uint64_t> requests;
   size_t cached_fds = 0;  // node descriptors open now (at most fs/fd_cache.h's kMaxCachedFds)

@@ -127,6 +127,8 @@ Result<ImgfsArgs> parse_imgfs_args(const std::vector<std::string>& args) {
         out.options.upper_timeout = t;
       } else if (key == "passthrough" || key == "nopassthrough") {
         out.options.passthrough = key == "passthrough";
+      } else if (key == "uring" || key == "nouring") {
+        out.options.io_uring = key == "uring";
       } else if (key == "killpriv" || key == "nokillpriv") {
         out.options.handle_killpriv = key == "killpriv";
       } else if (key == "debug_stats") {

@@ -7,7 +7,8 @@
 // exist when given (imgfs does not need it). imgfs options: whiteout=oci|overlay (the style written
 // into the upper; default oci), fsname=NAME, timeout=SECONDS (upper entries), threads=N,
 // nopassthrough, nokillpriv, noacl (the kernel neither caches nor checks POSIX ACLs: MountOptions),
-// debug_stats (print the requests served by opcode to stderr at exit; with -f). The
+// nouring (no FUSE over io_uring even where the kernel offers it; `uring`, the default, uses it
+// there), debug_stats (print the requests served by opcode to stderr at exit; with -f). The
 // generic options mount(8) and mount.fuse3 pass (rw, ro, lazytime, noatime, dev, suid, exec,
 // allow_other, default_permissions, x-*, ...) are accepted and ignored, so `mount -t fuse.imgfs`
 // works. Anything else is an error naming the option. Pure function: no I/O.

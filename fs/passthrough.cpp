@@ -17,6 +17,7 @@
 #include "base/eintr.h"
 #include "base/sys.h"
 #include "base/unique_fd.h"
+#include "fs/fuse_uring_abi.h"
 
 namespace imgbuild::fs::passthrough {
 
@@ -77,8 +78,7 @@ fuse_open_out open_out(const fuse_file_info& fi, int backing_id) {
 
 }  // namespace
 
-Result<InitCaps> negotiate_init(fuse_session* se, InitCaps want,
-                                const std::function<void(const InitCaps&)>& before_init) {
+Result<InitCaps> negotiate_init(fuse_session* se, InitCaps want, const InitHooks& hooks) {
   const int libfuse_fd = fuse_session_fd(se);
   UniqueFd dev(::fcntl(libfuse_fd, F_DUPFD_CLOEXEC, 0));
   if (!dev) return fail_errno("dup", "/dev/fuse");
@@ -106,7 +106,9 @@ Result<InitCaps> negotiate_init(fuse_session* se, InitCaps want,
   use.passthrough =
       want.passthrough && init && (in.flags & FUSE_INIT_EXT) && (in.flags2 & kPassthroughFlags2);
   use.killpriv_v2 = want.killpriv_v2 && init && (in.flags & FUSE_HANDLE_KILLPRIV_V2);
-  if (before_init) before_init(use);
+  use.io_uring = want.io_uring && init && (in.flags & FUSE_INIT_EXT) &&
+                 (in.flags2 & uring_abi::kOverIoUringFlags2);
+  if (hooks.before_init) hooks.before_init(use);
 
   // libfuse answers the request as if it had read it itself.
   if (!write_message(ours.get(), buf.data(), static_cast<size_t>(n))) {
@@ -125,10 +127,16 @@ Result<InitCaps> negotiate_init(fuse_session* se, InitCaps want,
   }
   fuse_out_header out_header;
   std::memcpy(&out_header, buf.data(), sizeof(out_header));
-  if ((use.passthrough || use.killpriv_v2) && out_header.error == 0 &&
-      static_cast<size_t>(n) >= sizeof(out_header) + sizeof(InitOut)) {
+  const bool answered =
+      out_header.error == 0 && static_cast<size_t>(n) >= sizeof(out_header) + sizeof(InitOut);
+  if (!answered) use.io_uring = false;  // the caller must not wait for a ring nobody asked for
+  if ((use.passthrough || use.killpriv_v2 || use.io_uring) && answered) {
     InitOut out;
     std::memcpy(&out, buf.data() + sizeof(out_header), sizeof(out));
+    if (use.io_uring && hooks.before_reply) {
+      InitLimits limits{out.max_write, (out.flags & FUSE_MAX_PAGES) ? out.max_pages : 0u};
+      hooks.before_reply(limits, use);
+    }
     if (use.passthrough) {
       out.flags |= FUSE_INIT_EXT;
       out.flags &= ~FUSE_WRITEBACK_CACHE;
@@ -136,6 +144,10 @@ Result<InitCaps> negotiate_init(fuse_session* se, InitCaps want,
       out.max_stack_depth = kMaxStackDepth;
     }
     if (use.killpriv_v2) out.flags |= FUSE_HANDLE_KILLPRIV_V2;
+    if (use.io_uring) {
+      out.flags |= FUSE_INIT_EXT;
+      out.flags2 |= uring_abi::kOverIoUringFlags2;
+    }
     std::memcpy(buf.data() + sizeof(out_header), &out, sizeof(out));
   }
   if (!write_message(dev.get(), buf.data(), static_cast<size_t>(n))) {

@@ -5,7 +5,8 @@
 // file of a read-only mount.
 //
 // Debian 12's libfuse (3.14) predates passthrough: it cannot ask for the capability at INIT, and
-// its open/create replies have no backing id. Nor does it know FUSE_HANDLE_KILLPRIV_V2. So:
+// its open/create replies have no backing id. Nor does it know FUSE_HANDLE_KILLPRIV_V2 or
+// FUSE_OVER_IO_URING (fs/uring_transport.h). So:
 //  - negotiate_init() performs the INIT exchange on libfuse's behalf: it hands the kernel's INIT
 //    request to libfuse over a socket standing in for /dev/fuse, lets libfuse answer (calling the
 //    filesystem's init callback as usual), adds the capabilities libfuse does not know to that
@@ -25,6 +26,7 @@
 #endif
 #include <fuse_lowlevel.h>
 
+#include <cstdint>
 #include <functional>
 
 #include "base/error.h"
@@ -38,13 +40,29 @@ struct InitCaps {
   // chown, so the kernel no longer asks for security.capability before every write (only before
   // the first write after an inode's attributes were fetched).
   bool killpriv_v2 = false;
+  // FUSE_OVER_IO_URING (Linux 6.14, offered only while /sys/module/fuse/parameters/enable_uring
+  // is Y): once the kernel has it, every request waits until the server's ring is registered.
+  bool io_uring = false;
+};
+
+// What libfuse's INIT answer allows, for sizing buffers.
+struct InitLimits {
+  uint32_t max_write = 0;
+  uint32_t max_pages = 0;  // 0 unless the answer has FUSE_MAX_PAGES
+};
+
+// The caller's parts of the INIT exchange; each may clear capabilities it cannot serve.
+struct InitHooks {
+  // Before libfuse's init callback, with the capabilities that will be requested.
+  std::function<void(InitCaps&)> before_init;
+  // With libfuse's answer, before it goes to the kernel (io_uring only: when it is still asked
+  // for).
+  std::function<void(const InitLimits&, InitCaps&)> before_reply;
 };
 
 // Runs the session's INIT exchange (call after fuse_session_mount, before the loop). want: the
-// capabilities to use where the kernel offers them. before_init runs before libfuse's init
-// callback with the capabilities that will be requested. Returns them.
-Result<InitCaps> negotiate_init(fuse_session* se, InitCaps want,
-                                const std::function<void(const InitCaps&)>& before_init);
+// capabilities to use where the kernel offers them. Returns the capabilities requested.
+Result<InitCaps> negotiate_init(fuse_session* se, InitCaps want, const InitHooks& hooks);
 
 // Registers fd's file as a backing file on the connection. Returns the backing id (> 0) or -errno
 // (EPERM: passthrough not enabled or no CAP_SYS_ADMIN; ELOOP: the file is on a stacked fs).

@@ -37,8 +37,11 @@ Status serve_mount(Mount& mount, const sigset_t& set, ExitReport report) {
   }).detach();
   mount.wait();  // returns when the kernel ends the session (ENODEV after `umount`)
   if (report == ExitReport::kRequestCounts) {
-    std::fprintf(stderr, "imgfs %s: requests: %s\n", target.c_str(),
-                 format_request_counts(mount.stats().requests).c_str());
+    MountStats stats = mount.stats();
+    std::string ring = stats.io_uring ? "; through io_uring: " + std::to_string(stats.ring_requests)
+                                      : std::string();
+    std::fprintf(stderr, "imgfs %s: requests: %s%s\n", target.c_str(),
+                 format_request_counts(stats.requests).c_str(), ring.c_str());
   }
   return mount.unmount();  // closes every descriptor before the process exits
 }

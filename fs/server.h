@@ -17,7 +17,9 @@ namespace imgbuild::fs {
 // What a server reports when its mount ends.
 enum class ExitReport {
   kNone,
-  kRequestCounts,  // "imgfs MOUNTPOINT: requests: LOOKUP 12, ..." on stderr (MountStats::requests)
+  // "imgfs MOUNTPOINT: requests: LOOKUP 12, ..." on stderr (MountStats::requests), then
+  // "; through io_uring: N" when the mount used FUSE over io_uring.
+  kRequestCounts,
 };
 
 // Mounts and serves in the calling process until the mount goes away. Call before starting other

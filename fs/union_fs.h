@@ -125,6 +125,10 @@ class Filesystem {
   // Set at FUSE init when the connection asked for FUSE_HANDLE_KILLPRIV_V2: writes, truncates
   // and chowns must clear setuid/setgid here (fs/fuse_ops_file.cpp, fuse_ops_entry.cpp).
   std::atomic<bool> killpriv{false};
+  // Set at FUSE init when the connection asked for FUSE over io_uring (fs/uring_transport.h);
+  // ring_requests counts the requests served through it.
+  std::atomic<bool> io_uring{false};
+  std::atomic<uint64_t> ring_requests{0};
   // Requests served, by opcode (Mount::stats()).
   RequestCounts requests;
   // Node fds open now (thread-safe).

@@ -54,7 +54,7 @@ dpkg-deb -I "$deb" >"$work/info"
 dpkg-deb -c "$deb" >"$work/contents"
 dpkg-deb -f "$deb" Package Version Architecture Maintainer Installed-Size Depends Recommends
 depends=$(dpkg-deb -f "$deb" Depends)
-for dep in fuse3 libc6 libfuse3-3 libarchive13 libcurl4 libssl3 libzstd1 libcap2 libseccomp2; do
+for dep in fuse3 libc6 libfuse3-3 liburing2 libarchive13 libcurl4 libssl3 libzstd1 libcap2 libseccomp2; do
   [[ ", $depends," == *", $dep"[\ ,]* ]] || fail "Depends lacks $dep: $depends"
 done
 [ "$(dpkg-deb -f "$deb" Recommends)" = "uidmap, slirp4netns" ] ||

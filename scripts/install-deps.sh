@@ -7,7 +7,7 @@ set -euo pipefail
 mode=${1:-build}
 
 build_pkgs=(build-essential cmake pkg-config git ca-certificates
-  libfuse3-dev fuse3 libarchive-dev libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev
+  libfuse3-dev fuse3 liburing-dev libarchive-dev libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev
   nlohmann-json3-dev libcurl4-openssl-dev libcli11-dev libcap-dev libseccomp-dev
   busybox-static iproute2 procps slirp4netns uidmap)  # uidmap: rootless (docs/rootless.md)
 test_pkgs=(catch2 libcpp-httplib-dev clang-16 libclang-rt-16-dev clang-format

@@ -57,6 +57,16 @@ TEST_CASE("imgfs args: nokillpriv turns KILLPRIV_V2 off, debug_stats asks for re
   CHECK((!set->options.handle_killpriv && set->debug_stats));
 }
 
+TEST_CASE("imgfs args: FUSE over io_uring where offered unless nouring", "[unit][fs]") {
+  auto a = parse_imgfs_args({"/m", "-o", "lowerdir=/a"});
+  auto b = parse_imgfs_args({"/m", "-o", "lowerdir=/a,nouring"});
+  auto c = parse_imgfs_args({"/m", "-o", "lowerdir=/a,nouring,uring"});
+  REQUIRE((a && b && c));
+  CHECK(a->options.io_uring);
+  CHECK_FALSE(b->options.io_uring);
+  CHECK(c->options.io_uring);
+}
+
 TEST_CASE("imgfs args: errors name the problem", "[unit][fs]") {
   auto msg = [](std::vector<std::string> args) {
     auto a = parse_imgfs_args(args);
