@@ -39,6 +39,15 @@ std::string passthrough_state(const std::string& release, bool rootless) {
   return "yes (if the kernel has CONFIG_FUSE_PASSTHROUGH)";
 }
 
+// FUSE over io_uring (fs/uring_transport.h): offered by the kernel only while the fuse module's
+// enable_uring parameter (Linux 6.14+, CONFIG_FUSE_IO_URING) is Y.
+std::string io_uring_state() {
+  auto value = fs::read_file("/sys/module/fuse/parameters/enable_uring");
+  if (!value) return "no (needs Linux 6.14 or later with CONFIG_FUSE_IO_URING)";
+  if (value->starts_with("Y")) return "yes";
+  return "no (off: root can turn it on with echo Y > /sys/module/fuse/parameters/enable_uring)";
+}
+
 nlohmann::json gather(const GlobalOptions& globals) {
   struct utsname uts {};
   ::uname(&uts);
@@ -74,7 +83,8 @@ nlohmann::json gather(const GlobalOptions& globals) {
       {"Version", layout},
       {"Limits", limits ? "yes" : "no (rootless: needs a delegated cgroup v2 hierarchy)"}};
   info["Fuse"] = {{"DeviceAccessible", accessible("/dev/fuse")},
-                  {"Passthrough", passthrough_state(uts.release, rootless)}};
+                  {"Passthrough", passthrough_state(uts.release, rootless)},
+                  {"IoUring", io_uring_state()}};
   info["Network"] = {{"Slirp4netns", find_system_program("slirp4netns")},
                      {"TunAccessible", accessible("/dev/net/tun")}};
   return info;
@@ -95,9 +105,9 @@ void print_text(const nlohmann::json& info) {
   }
   std::printf("Cgroups:   %s, limits: %s\n", str(info["Cgroups"]["Version"]).c_str(),
               str(info["Cgroups"]["Limits"]).c_str());
-  std::printf("FUSE:      /dev/fuse %s; passthrough: %s\n",
+  std::printf("FUSE:      /dev/fuse %s; passthrough: %s; io_uring: %s\n",
               info["Fuse"]["DeviceAccessible"].get<bool>() ? "accessible" : "NOT accessible",
-              str(info["Fuse"]["Passthrough"]).c_str());
+              str(info["Fuse"]["Passthrough"]).c_str(), str(info["Fuse"]["IoUring"]).c_str());
   std::string slirp = str(info["Network"]["Slirp4netns"]);
   std::printf("Network:   slirp4netns %s; /dev/net/tun %s\n",
               slirp.empty() ? "missing" : slirp.c_str(),

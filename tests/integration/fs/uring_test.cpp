@@ -4,13 +4,17 @@
 // enable_uring is Y (N by default), so these tests set it for their duration (root only) and put
 // the previous value back, also when a check fails; kernels without the parameter skip them.
 #include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <iterator>
 #include <numeric>
 #include <string>
+#include <thread>
 
 #include "base/fs.h"
 #include "base/unique_fd.h"
@@ -204,4 +208,71 @@ TEST_CASE("the imgfs server logs its ring, counts what it served through it and 
   INFO(text);
   CHECK(text.find("transport io_uring (") != std::string::npos);
   CHECK(text.find("; through io_uring: ") != std::string::npos);
+}
+
+namespace {
+
+// Runs the calling thread on CPU 0 (so its requests go to the ring's queue 0) until destroyed.
+class OnCpu0 {
+ public:
+  OnCpu0() {
+    CPU_ZERO(&old_);
+    pinned_ = ::sched_getaffinity(0, sizeof(old_), &old_) == 0;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    pinned_ = pinned_ && ::sched_setaffinity(0, sizeof(one), &one) == 0;
+  }
+  ~OnCpu0() {
+    if (pinned_) ::sched_setaffinity(0, sizeof(old_), &old_);
+  }
+  bool pinned() const { return pinned_; }
+
+ private:
+  cpu_set_t old_;
+  bool pinned_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("a slow request through the ring holds its own thread, not its CPU's queue",
+          "[integration][fs]") {
+  if (!can_use_uring()) return;
+  EnableUring on(true);
+  Fixture f(1);
+  write(f.lower(0) + "/slow", "slow\n");
+  for (int i = 0; i < 20; ++i) write(f.lower(0) + "/fast" + std::to_string(i), "fast\n");
+  // A lazy layer's fetch before an open (MountOptions::fill_lazy) is imgfs's slow request.
+  std::atomic<bool> slow_started{false};
+  f.adjust_options = [&](fs::MountOptions& o) {
+    o.lazy = {true};
+    o.fill_lazy = [&](size_t, const std::string& path) {
+      if (path == "slow") {
+        slow_started = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      }
+      return 0;
+    };
+  };
+  f.mount();
+  OnCpu0 cpu0;
+  if (!cpu0.pinned()) return (void)testing::skip("cannot run on CPU 0 (cpuset)");
+  std::atomic<bool> slow_done{false};
+  std::string slow_path = f.m("slow");
+  std::thread slow([&] {
+    OnCpu0 same_queue;
+    UniqueFd fd(::open(slow_path.c_str(), O_RDONLY | O_CLOEXEC));
+    slow_done = true;
+  });
+  for (int i = 0; i < 500 && !slow_started; ++i) ::usleep(10'000);
+  CHECK(slow_started);
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) CHECK(read(f.m("fast" + std::to_string(i))) == "fast\n");
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK_FALSE(slow_done);  // the fast reads did not wait for it
+  CHECK(took < std::chrono::milliseconds(1000));
+  slow.join();
+  CHECK(slow_done);
+  CHECK(f.mounted().stats().io_uring);
+  f.unmount();
 }
