@@ -53,7 +53,8 @@ struct InitLimits {
 
 // The caller's parts of the INIT exchange; each may clear capabilities it cannot serve.
 struct InitHooks {
-  // Before libfuse's init callback, with the capabilities that will be requested.
+  // Before libfuse's init callback, with the capabilities that will be requested. The session's
+  // fd number names the socket standing in for /dev/fuse meanwhile: do not use it here.
   std::function<void(InitCaps&)> before_init;
   // With libfuse's answer, before it goes to the kernel (io_uring only: when it is still asked
   // for).
