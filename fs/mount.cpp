@@ -207,9 +207,17 @@ void Mount::disown() {
 MountStats Mount::stats() const {
   if (!impl_->fs) return {};
   const Filesystem& fs = *impl_->fs;
-  return {fs.passthrough.load(),          fs.killpriv.load(),         fs.io_uring.load(),
-          fs.ring_requests.load(),        fs.requests.get(FUSE_READ), fs.requests.get(FUSE_WRITE),
-          fs.requests.get(FUSE_GETXATTR), fs.requests.by_name(),      fs.cached_fds()};
+  MountStats out;
+  out.passthrough = fs.passthrough.load();
+  out.killpriv = fs.killpriv.load();
+  out.io_uring = fs.io_uring.load();
+  out.ring_requests = fs.ring_requests.load();
+  out.reads = fs.requests.get(FUSE_READ);
+  out.writes = fs.requests.get(FUSE_WRITE);
+  out.getxattrs = fs.requests.get(FUSE_GETXATTR);
+  out.requests = fs.requests.by_name();
+  out.cached_fds = fs.cached_fds();
+  return out;
 }
 
 void Mount::wait() {

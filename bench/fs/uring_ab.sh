@@ -25,6 +25,9 @@ ROUNDS=${ROUNDS:-5}
 [[ -x "$IMGFS" ]] || { echo "uring_ab: no imgfs at $IMGFS (set IMGFS)" >&2; exit 1; }
 [[ $(id -u) == 0 && -w $PARAM ]] || { echo "uring_ab: needs root and $PARAM" >&2; exit 1; }
 
+# The lock tests/integration/fs/uring_test.cpp holds while it changes the setting.
+exec 9> /tmp/imgbuild-enable-uring.lock
+flock 9
 WORK="$(mktemp -d /var/tmp/imgbuild-uring-ab.XXXXXX)"
 MNT="$WORK/mnt"
 OLD=$(cat $PARAM)

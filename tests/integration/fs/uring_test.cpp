@@ -5,6 +5,7 @@
 // the previous value back, also when a check fails; kernels without the parameter skip them.
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "base/eintr.h"
 #include "base/fs.h"
 #include "base/unique_fd.h"
 #include "fs/request_counts.h"
@@ -29,16 +31,24 @@ namespace {
 
 constexpr const char* kEnableUring = "/sys/module/fuse/parameters/enable_uring";
 
+// Every user of the setting in these tests and bench/fs/uring_ab.sh holds this lock (flock) while
+// it has changed it: two test binaries run in parallel (integration_fs and
+// integration_fs_writeback) would otherwise each restore what the other set.
+constexpr const char* kEnableUringLock = "/tmp/imgbuild-enable-uring.lock";
+
 // Sets enable_uring for its lifetime and restores the value it found.
 class EnableUring {
  public:
-  explicit EnableUring(bool on) {
+  explicit EnableUring(bool on)
+      : lock_(::open(kEnableUringLock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+    REQUIRE(lock_);
+    REQUIRE(sys::retry_eintr([&] { return ::flock(lock_.get(), LOCK_EX); }) == 0);
     auto old = fs::read_file(kEnableUring);
     REQUIRE(old);
     old_ = old->substr(0, 1);
     set(on ? "Y" : "N");
   }
-  ~EnableUring() { set(old_); }
+  ~EnableUring() { set(old_); }  // then lock_ closes, which unlocks
   EnableUring(const EnableUring&) = delete;
   EnableUring& operator=(const EnableUring&) = delete;
 
@@ -49,6 +59,7 @@ class EnableUring {
     // Not REQUIRE: the destructor may run while a failed check unwinds.
     CHECK((fd && ::write(fd.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size())));
   }
+  UniqueFd lock_;
   std::string old_;
 };
 
