@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "base/fs.h"
 #include "base/sys.h"
 #include "base/unique_fd.h"
+#include "fs/mount_table.h"
 #include "fs/request_counts.h"
 
 namespace imgbuild::fs {
@@ -31,9 +33,17 @@ sigset_t block_termination_signals() {
 Status serve_mount(Mount& mount, const sigset_t& set, ExitReport report) {
   mount.start();
   std::string target = mount.mountpoint();
-  std::thread([set, target] {
+  std::optional<dev_t> own = mounted_device(fs::absolute(target));
+  std::thread([set, target, own] {
     int sig = 0;
-    if (sigwait(&set, &sig) == 0) (void)force_unmount(target);
+    if (sigwait(&set, &sig) != 0) return;
+    if (own && mounted_device(fs::absolute(target)) != own) {
+      // The mount is no longer at its mountpoint in this namespace (detached with `umount -l`
+      // while still in use, or covered): end the connection itself, so the server still exits.
+      abort_fuse_connection(*own);
+      return;
+    }
+    (void)force_unmount(target);
   }).detach();
   mount.wait();  // returns when the kernel ends the session (ENODEV after `umount`)
   if (report == ExitReport::kRequestCounts) {

@@ -109,6 +109,9 @@ run_unionmount() {
       $(declare -f make_root)
       WORK='$WORK' IMGFS='$IMGFS' SUITES='$SUITES'
       make_root '$WORK/root'
+      # A mount the suite leaves at /mnt would keep its server alive in this namespace (which the
+      # server itself then keeps alive) after the run: unmount it on the way out.
+      trap \"umount -l '$WORK/root/mnt' 2>/dev/null || true\" EXIT
       chroot '$WORK/root' /bin/sh -c 'cd /unionmount-testsuite && ./run $mode --fuse=imgfs'
     " > "$WORK/unionmount$mode.log" 2>&1 || {
       tail -40 "$WORK/unionmount$mode.log"
