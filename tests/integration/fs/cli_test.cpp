@@ -205,6 +205,21 @@ TEST_CASE("imgfs binary: fuse-overlayfs syntax, daemonises, mount -t fuse.imgfs"
   CHECK(read(f.m("b")) == "top");
   sh("umount " + f.mnt());
 
+  // SIGTERM ends a server whose mount was detached (`umount -l`) while a process still uses it:
+  // it has nothing to unmount, so it ends its connection itself instead of living on.
+  REQUIRE(run({imgfs_binary(), f.mnt(), "-o", "lowerdir=" + f.lower(0)}).exit_code == 0);
+  auto server = run({"pgrep", "-f", f.mnt()});
+  REQUIRE(server.exit_code == 0);
+  pid_t server_pid = std::stoi(server.out);
+  std::string holder = f.root() + "/holder.pid";
+  sh("(cd " + f.mnt() + " && exec sleep 60) & echo $! > " + holder);
+  sh("umount -l " + f.mnt());
+  CHECK(alive(server_pid));
+  REQUIRE(::kill(server_pid, SIGTERM) == 0);
+  for (int i = 0; i < 100 && run({"pgrep", "-f", f.mnt()}).exit_code == 0; ++i) ::usleep(20000);
+  CHECK(run({"pgrep", "-f", f.mnt()}).exit_code == 1);  // exited (at most a zombie)
+  sh("kill $(cat " + holder + ")");
+
   auto bad = run({imgfs_binary(), f.mnt(), "-o", "lowerdir=/nonexistent-imgfs-layer"});
   CHECK(bad.exit_code == 1);
   CHECK(bad.err ==
