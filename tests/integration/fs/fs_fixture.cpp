@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <numeric>
 
 #include "base/subprocess.h"
 #include "base/sys.h"
@@ -327,6 +328,16 @@ void Fixture::check_invariant() {
   Tree want = expected_union(lowers(), upper());
   INFO("upper applied on lowers vs mount");
   CHECK(diff_trees(want, shown) == "");
+}
+
+uint64_t request_count(const std::map<std::string, uint64_t>& requests, const std::string& op) {
+  auto it = requests.find(op);
+  return it == requests.end() ? 0 : it->second;
+}
+
+uint64_t request_total(const std::map<std::string, uint64_t>& requests) {
+  return std::accumulate(requests.begin(), requests.end(), uint64_t{0},
+                         [](uint64_t n, const auto& kv) { return n + kv.second; });
 }
 
 }  // namespace imgbuild::fs::test

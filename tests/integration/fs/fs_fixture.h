@@ -101,4 +101,8 @@ bool wait_server_exit(const std::string& mountpoint);
 size_t open_fd_count(pid_t pid);
 size_t open_fds_below(pid_t pid, const std::string& dir);
 
+// A mount's requests of one opcode (MountStats::requests; 0 when it served none), and of all.
+uint64_t request_count(const std::map<std::string, uint64_t>& requests, const std::string& op);
+uint64_t request_total(const std::map<std::string, uint64_t>& requests);
+
 }  // namespace imgbuild::fs::test

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <numeric>
 #include <string>
 
 #include "fs/request_counts.h"
@@ -18,22 +17,14 @@ using namespace imgbuild::fs::test;
 
 namespace {
 
-uint64_t count(const std::map<std::string, uint64_t>& requests, const std::string& op) {
-  auto it = requests.find(op);
-  return it == requests.end() ? 0 : it->second;
-}
-
-uint64_t total(const std::map<std::string, uint64_t>& requests) {
-  return std::accumulate(requests.begin(), requests.end(), uint64_t{0},
-                         [](uint64_t n, const auto& kv) { return n + kv.second; });
-}
-
 // The counts once every handle opened so far was released: RELEASE is sent asynchronously, after
 // close() returned.
 std::map<std::string, uint64_t> settled(Fixture& f) {
   auto requests = f.mounted().stats().requests;
   for (int i = 0; i < 200; ++i) {
-    if (count(requests, "RELEASE") >= count(requests, "OPEN") + count(requests, "CREATE")) break;
+    if (request_count(requests, "RELEASE") >=
+        request_count(requests, "OPEN") + request_count(requests, "CREATE"))
+      break;
     ::usleep(50'000);
     requests = f.mounted().stats().requests;
   }
@@ -49,20 +40,20 @@ TEST_CASE("imgfs counts the requests it serves by opcode", "[integration][fs]") 
   f.mount();
   CHECK(read(f.m("d/keep")) == "lower\n");
   auto before = settled(f);
-  CHECK(count(before, "LOOKUP") >= 2);  // d, d/keep
-  CHECK(count(before, "OPEN") == 1);
+  CHECK(request_count(before, "LOOKUP") >= 2);  // d, d/keep
+  CHECK(request_count(before, "OPEN") == 1);
   constexpr int kFiles = 50;
   for (int i = 0; i < kFiles; ++i) write(f.m("d/f" + std::to_string(i)), "x\n");
   auto after = settled(f);
   INFO(imgbuild::fs::format_request_counts(after));
-  CHECK(count(after, "CREATE") - count(before, "CREATE") == kFiles);
-  CHECK(count(after, "RELEASE") - count(before, "RELEASE") == kFiles);
+  CHECK(request_count(after, "CREATE") - request_count(before, "CREATE") == kFiles);
+  CHECK(request_count(after, "RELEASE") - request_count(before, "RELEASE") == kFiles);
   // LOOKUP (the name is new), CREATE, GETXATTR security.capability (first write), GETATTR (the
   // directory, whose attributes the create invalidated), RELEASE; with the writeback cache also
   // WRITE, FLUSH and SETATTR (the kernel writes back the mtime it kept).
   bool passthrough = f.mounted().stats().passthrough;
-  if (passthrough) CHECK(count(after, "FLUSH") == 0);  // handles are opened noflush
-  uint64_t per_file = (total(after) - total(before)) / kFiles;
+  if (passthrough) CHECK(request_count(after, "FLUSH") == 0);  // handles are opened noflush
+  uint64_t per_file = (request_total(after) - request_total(before)) / kFiles;
   CHECK(per_file <= (passthrough ? 5 : 8));
   f.unmount();
 }

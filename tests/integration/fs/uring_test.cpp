@@ -13,7 +13,6 @@
 #include <chrono>
 #include <filesystem>
 #include <iterator>
-#include <numeric>
 #include <string>
 #include <thread>
 
@@ -77,23 +76,13 @@ size_t entries(const std::string& dir) {
   return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir), {}));
 }
 
-uint64_t count(const std::map<std::string, uint64_t>& requests, const std::string& op) {
-  auto it = requests.find(op);
-  return it == requests.end() ? 0 : it->second;
-}
-
-uint64_t total(const std::map<std::string, uint64_t>& requests) {
-  return std::accumulate(requests.begin(), requests.end(), uint64_t{0},
-                         [](uint64_t n, const auto& kv) { return n + kv.second; });
-}
-
 // Stats once every handle opened so far was released (RELEASE comes after close() returns).
 fs::MountStats settled(Fixture& f) {
   auto stats = f.mounted().stats();
   for (int i = 0; i < 200; ++i) {
     const auto& r = stats.requests;
-    if (count(r, "RELEASE") + count(r, "RELEASEDIR") >=
-        count(r, "OPEN") + count(r, "CREATE") + count(r, "OPENDIR")) {
+    if (request_count(r, "RELEASE") + request_count(r, "RELEASEDIR") >=
+        request_count(r, "OPEN") + request_count(r, "CREATE") + request_count(r, "OPENDIR")) {
       break;
     }
     ::usleep(50'000);
@@ -165,8 +154,9 @@ TEST_CASE("imgfs takes requests through FUSE over io_uring where offered, with /
   CHECK(stats.io_uring);
   // FORGETs always come through /dev/fuse, so do requests made before the ring was registered
   // (none here: the kernel holds them until it is).
-  uint64_t ringable = total(stats.requests) - count(stats.requests, "FORGET") -
-                      count(stats.requests, "BATCH_FORGET") - count(stats.requests, "INTERRUPT");
+  uint64_t ringable = request_total(stats.requests) - request_count(stats.requests, "FORGET") -
+                      request_count(stats.requests, "BATCH_FORGET") -
+                      request_count(stats.requests, "INTERRUPT");
   CHECK(stats.ring_requests >= ringable * 95 / 100);
   CHECK(stats.ring_requests <= ringable);
   auto dev_stats = settled(dev);
