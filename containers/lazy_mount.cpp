@@ -171,11 +171,6 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
 }
 
 Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Reference& ref,
-                                     image::Image image, const registry::ClientOptions& options) {
-  return prepare_lazy_mount(store, ref, std::move(image), options, nullptr);
-}
-
-Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Reference& ref,
                                      image::Image image, const registry::ClientOptions& options,
                                      TocFetch* early) {
   std::string reference = ref.str();

@@ -48,15 +48,12 @@ Result<LazyMount> prepare_lazy_mount(const image::Store& store, const std::strin
 // Sets options' lowers and lazy-layer hooks (fill, materialize, link counts, ready) from lazy.
 void use_lazy_mount(const LazyMount& lazy, fs::MountOptions& options);
 
-// The same for an image whose manifest and config the store already has, fetched from ref's
-// repository: no metadata pull (a lazy container's later mounts, containers/launch.h).
-Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Reference& ref,
-                                     image::Image image, const registry::ClientOptions& options);
-
 class TocFetch;  // containers/lazy_toc_fetch.h
-// The same, taking the TOCs `early` has fetched for image's layers where it has them.
+// The same for an image whose manifest and config the store already has, fetched from ref's
+// repository: no metadata pull (a lazy container's later mounts, containers/launch.h). The TOCs
+// `early` has fetched for image's layers, if given, are taken from it.
 Result<LazyMount> prepare_lazy_mount(const image::Store& store, const image::Reference& ref,
                                      image::Image image, const registry::ClientOptions& options,
-                                     TocFetch* early);
+                                     TocFetch* early = nullptr);
 
 }  // namespace imgbuild::containers

@@ -11,20 +11,21 @@ namespace imgbuild::containers {
 
 TocFetch::TocFetch(image::Store store, image::Reference ref, std::vector<image::Descriptor> layers,
                    std::vector<size_t> which, registry::ClientOptions options)
-    : state_(std::make_unique<State>(std::move(store), std::move(ref), std::move(layers),
-                                     std::move(which), std::move(options))) {
-  State& s = *state_;
-  s.options.progress = nullptr;
-  size_t n = s.layers.size();
-  s.asked.assign(n, false);
-  s.indexes.resize(n);
-  s.errors.resize(n);
-  s.bytes.assign(n, 0);
-  for (size_t i : s.which) {
-    if (i < n) s.asked[i] = true;
+    : store_(std::move(store)),
+      ref_(std::move(ref)),
+      layers_(std::move(layers)),
+      which_(std::move(which)),
+      options_(std::move(options)),
+      asked_(layers_.size(), false),
+      indexes_(layers_.size()),
+      errors_(layers_.size()),
+      bytes_(layers_.size(), 0) {
+  options_.progress = nullptr;
+  for (size_t i : which_) {
+    if (i < asked_.size()) asked_[i] = true;
   }
   size_t count =
-      std::min<size_t>(s.which.size(), static_cast<size_t>(std::max(1, s.options.parallel)));
+      std::min<size_t>(which_.size(), static_cast<size_t>(std::max(1, options_.parallel)));
   for (size_t w = 0; w < count; ++w) workers_.emplace_back([this] { work(); });
 }
 
@@ -37,41 +38,39 @@ void TocFetch::join() {
 }
 
 void TocFetch::work() {
-  State& s = *state_;
   std::unique_ptr<registry::Connection> connection;
-  for (size_t k = s.next++; k < s.which.size(); k = s.next++) {
-    size_t i = s.which[k];
-    if (i >= s.layers.size()) continue;
+  for (size_t k = next_++; k < which_.size(); k = next_++) {
+    size_t i = which_[k];
+    if (i >= layers_.size()) continue;
     if (!connection) {
-      auto opened = registry::Connection::open(s.ref.registry, s.ref.repository,
-                                               registry::Access::kPull, s.options);
+      auto opened = registry::Connection::open(ref_.registry, ref_.repository,
+                                               registry::Access::kPull, options_);
       if (!opened) {
-        s.errors[i] = opened.error();
+        errors_[i] = opened.error();
         continue;
       }
       connection = std::move(*opened);
     }
     // The footer and TOC are the start of what a later pull finds here.
-    BlobBytesKeeper keeper(s.store, s.layers[i]);
-    auto index = registry::fetch_estargz_index(connection->session(), s.layers[i], &s.bytes[i],
-                                               keeper.sink());
+    BlobBytesKeeper keeper(store_, layers_[i]);
+    auto index =
+        registry::fetch_estargz_index(connection->session(), layers_[i], &bytes_[i], keeper.sink());
     if (!index) {
-      s.errors[i] = index.error();
+      errors_[i] = index.error();
       continue;
     }
-    s.indexes[i] = std::make_shared<image::EstargzIndex>(std::move(*index));
-    log::debug("lazy: TOC of " + s.layers[i].digest.short_hex() + " indexed, " +
-               std::to_string(s.indexes[i]->entries().size()) + " entries");
+    indexes_[i] = std::make_shared<image::EstargzIndex>(std::move(*index));
+    log::debug("lazy: TOC of " + layers_[i].digest.short_hex() + " indexed, " +
+               std::to_string(indexes_[i]->entries().size()) + " entries");
   }
 }
 
 Result<std::shared_ptr<image::EstargzIndex>> TocFetch::take(size_t i, int64_t* fetched) {
   join();
-  State& s = *state_;
   if (!started(i)) return fail(ErrorKind::kInternal, "no TOC fetch for layer " + std::to_string(i));
-  if (fetched != nullptr) *fetched += std::exchange(s.bytes[i], 0);
-  if (s.errors[i]) return fail(*s.errors[i]);
-  return s.indexes[i];
+  if (fetched != nullptr) *fetched += std::exchange(bytes_[i], 0);
+  if (errors_[i]) return fail(*errors_[i]);
+  return indexes_[i];
 }
 
 }  // namespace imgbuild::containers

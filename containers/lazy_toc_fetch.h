@@ -30,38 +30,30 @@ class TocFetch {
   TocFetch& operator=(const TocFetch&) = delete;
   ~TocFetch();  // waits for the workers
 
-  const std::vector<image::Descriptor>& layers() const { return state_->layers; }
-  bool started(size_t i) const { return i < state_->asked.size() && state_->asked[i]; }
+  const std::vector<image::Descriptor>& layers() const { return layers_; }
+  bool started(size_t i) const { return i < asked_.size() && asked_[i]; }
 
   // Waits for all workers, then gives layer i's index (i must be started). `fetched`, if given,
   // is increased by the bytes this layer's fetch transferred (once).
   Result<std::shared_ptr<image::EstargzIndex>> take(size_t i, int64_t* fetched);
 
  private:
-  struct State {
-    State(image::Store s, image::Reference r, std::vector<image::Descriptor> l,
-          std::vector<size_t> w, registry::ClientOptions o)
-        : store(std::move(s)),
-          ref(std::move(r)),
-          layers(std::move(l)),
-          which(std::move(w)),
-          options(std::move(o)) {}
-    image::Store store;
-    image::Reference ref;
-    std::vector<image::Descriptor> layers;
-    std::vector<size_t> which;
-    registry::ClientOptions options;
-    std::vector<bool> asked;
-    std::vector<std::shared_ptr<image::EstargzIndex>> indexes;
-    std::vector<std::optional<Error>> errors;
-    std::vector<int64_t> bytes;
-    std::atomic<size_t> next{0};
-  };
   void work();
   void join();
 
-  std::unique_ptr<State> state_;
-  std::vector<std::thread> workers_;
+  // Neither copied nor moved, so the workers may use the members through `this`.
+  const image::Store store_;
+  const image::Reference ref_;
+  const std::vector<image::Descriptor> layers_;
+  const std::vector<size_t> which_;
+  registry::ClientOptions options_;
+  std::vector<bool> asked_;  // by layer: in which_
+  // By layer, each written by the one worker that fetches it, read after join().
+  std::vector<std::shared_ptr<image::EstargzIndex>> indexes_;
+  std::vector<std::optional<Error>> errors_;
+  std::vector<int64_t> bytes_;
+  std::atomic<size_t> next_{0};
+  std::vector<std::thread> workers_;  // last: started once the rest is ready
 };
 
 }  // namespace imgbuild::containers

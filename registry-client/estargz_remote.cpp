@@ -72,15 +72,15 @@ Result<image::EstargzIndex> fetch_index(Session& session, const image::Descripto
   if (toc_end - toc_offset > kMaxTocBytes) {
     return fail(ErrorKind::kLimit, "TOC of " + std::to_string(toc_end - toc_offset) + " bytes");
   }
+  tail.resize(tail.size() - static_cast<size_t>(footer_size));  // [tail_begin, toc_end)
   std::string member;
   if (toc_offset >= tail_begin) {
-    member = tail.substr(static_cast<size_t>(toc_offset - tail_begin),
-                         static_cast<size_t>(toc_end - toc_offset));
+    tail.erase(0, static_cast<size_t>(toc_offset - tail_begin));
+    member = std::move(tail);
   } else {
     member = TRY(fetch_range(session, layer.digest, toc_offset, tail_begin, fetched));
-    member.append(tail, 0, tail.size() - static_cast<size_t>(footer_size));
+    member += tail;
   }
-  tail.clear();
   std::string tar = TRY(image::gunzip_member(member, kMaxTocJson, "eStargz TOC"));
   // A tar header for stargz.index.json, then the JSON.
   if (tar.size() < 512 || tar.compare(0, 18, std::string(image::estargz::kTocName) + '\0') != 0) {
